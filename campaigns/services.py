@@ -1,0 +1,283 @@
+"""Writes to the campaign: milestones, the ledger, progress and five-in-place.
+
+The seed's rules live here: a task has one lead unit and one responsible person of that unit, a
+quantified target, a deadline no later than its milestone; deadlines and milestones move earlier,
+never later ("只能提前，不能拖后"). Each change writes a LedgerEvent in the same transaction."""
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+
+from django.db import transaction
+
+from campaigns.models import Campaign, FiveInPlace, LedgerEvent, Milestone, ProgressReport, Task
+from core import access, clock
+from core.errors import InvalidInput, NotAllowed
+from core.services import attachment_store
+from organisation.models import Membership, Unit
+from standard.models import Criterion
+
+ONLY_EARLIER = "只能提前，不能拖后"
+
+
+def _require_manager(actor) -> None:
+    if not access.can_manage_campaign(actor):
+        raise NotAllowed("只有爱卫办可以安排台账任务和时间节点")
+
+
+def _log(*, campaign, action, actor, task=None, milestone=None, unit=None, note="", before=None, after=None):
+    return LedgerEvent.objects.create(
+        campaign=campaign,
+        action=action,
+        task=task,
+        milestone=milestone,
+        unit=unit,
+        actor=actor,
+        at=clock.now(),
+        note=note,
+        before=before or {},
+        after=after or {},
+    )
+
+
+def _quantity(value, label: str) -> Decimal:
+    try:
+        quantity = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise InvalidInput(f"{label}须为数字") from None
+    if not quantity.is_finite():
+        raise InvalidInput(f"{label}须为数字")
+    return quantity
+
+
+def _check_owner(unit: Unit, person) -> None:
+    """One unit, one person, and the person must belong to the unit."""
+    if unit is None or person is None:
+        raise InvalidInput("每项任务须有一个责任单位和一名责任人")
+    if not unit.is_active:
+        raise InvalidInput(f"「{unit}」已停用，不能承担任务")
+    if not Membership.objects.filter(user=person, unit=unit).exists():
+        raise InvalidInput(f"责任人 {person} 不属于责任单位「{unit}」")
+
+
+def _check_deadline_within_milestone(deadline: dt.date, milestone: Milestone) -> None:
+    if not isinstance(deadline, dt.date):
+        raise InvalidInput("请填写完成期限")
+    if deadline > milestone.due_on:
+        raise InvalidInput(
+            f"完成期限 {clock.cn_date(deadline)} 晚于时间节点「{milestone.name}」的截止日期 "
+            f"{clock.cn_date(milestone.due_on)}：{ONLY_EARLIER}"
+        )
+
+
+def task_create(
+    *,
+    actor,
+    campaign: Campaign,
+    criterion: Criterion,
+    milestone: Milestone,
+    title: str,
+    lead_unit: Unit,
+    responsible,
+    target_quantity,
+    target_measure: str,
+    deadline: dt.date,
+    description: str = "",
+) -> Task:
+    """Add a quantified task to the ledger with one owner."""
+    _require_manager(actor)
+    title = (title or "").strip()
+    target_measure = (target_measure or "").strip()
+    if not title:
+        raise InvalidInput("请填写任务内容")
+    if milestone.campaign_id != campaign.pk:
+        raise InvalidInput("时间节点不属于本次创卫工作")
+    if criterion.standard_id != campaign.standard_id or criterion.level == Criterion.Level.CATEGORY:
+        raise InvalidInput("任务须对应本次创卫工作标准中的一项指标或检查要点")
+    quantity = _quantity(target_quantity, "目标数量")
+    if quantity <= 0:
+        raise InvalidInput("任务须量化：目标数量须大于零")
+    if not target_measure:
+        raise InvalidInput("请填写计量单位（如：条、个、次）")
+    _check_owner(lead_unit, responsible)
+    _check_deadline_within_milestone(deadline, milestone)
+    with transaction.atomic():
+        task = Task.objects.create(
+            campaign=campaign,
+            criterion=criterion,
+            milestone=milestone,
+            title=title,
+            description=description,
+            lead_unit=lead_unit,
+            responsible=responsible,
+            target_quantity=quantity,
+            target_measure=target_measure,
+            deadline=deadline,
+            created_by=actor,
+            created_at=clock.now(),
+        )
+        _log(
+            campaign=campaign,
+            action=LedgerEvent.Action.TASK_CREATED,
+            actor=actor,
+            task=task,
+            unit=lead_unit,
+            after=_task_snapshot(task),
+        )
+    return task
+
+
+def _task_snapshot(task: Task) -> dict:
+    return {
+        "title": task.title,
+        "lead_unit": task.lead_unit_id,
+        "responsible": task.responsible_id,
+        "target_quantity": str(task.target_quantity),
+        "target_measure": task.target_measure,
+        "deadline": task.deadline.isoformat(),
+        "milestone": task.milestone_id,
+    }
+
+
+def task_move_deadline(*, actor, task: Task, deadline: dt.date, reason: str = "") -> Task:
+    """Bring a task's deadline forward. A later date is refused: 只能提前，不能拖后."""
+    _require_manager(actor)
+    if not isinstance(deadline, dt.date):
+        raise InvalidInput("请填写新的完成期限")
+    with transaction.atomic():
+        task = Task.objects.select_for_update().select_related("milestone").get(pk=task.pk)
+        if deadline > task.deadline:
+            raise InvalidInput(
+                f"新期限 {clock.cn_date(deadline)} 晚于原期限 {clock.cn_date(task.deadline)}：{ONLY_EARLIER}"
+            )
+        if deadline == task.deadline:
+            return task
+        before = _task_snapshot(task)
+        task.deadline = deadline
+        task.save(update_fields=["deadline"])
+        _log(
+            campaign=task.campaign,
+            action=LedgerEvent.Action.DEADLINE_MOVED,
+            actor=actor,
+            task=task,
+            unit=task.lead_unit,
+            note=reason,
+            before=before,
+            after=_task_snapshot(task),
+        )
+    return task
+
+
+def task_change_owner(*, actor, task: Task, lead_unit: Unit, responsible, reason: str) -> Task:
+    """Hand a task to another unit or person: still exactly one of each, with the reason."""
+    _require_manager(actor)
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("更换责任单位或责任人须填写理由")
+    _check_owner(lead_unit, responsible)
+    with transaction.atomic():
+        task = Task.objects.select_for_update().get(pk=task.pk)
+        if task.lead_unit_id == lead_unit.pk and task.responsible_id == responsible.pk:
+            return task
+        before = _task_snapshot(task)
+        task.lead_unit, task.responsible = lead_unit, responsible
+        task.save(update_fields=["lead_unit", "responsible"])
+        _log(
+            campaign=task.campaign,
+            action=LedgerEvent.Action.OWNER_CHANGED,
+            actor=actor,
+            task=task,
+            unit=lead_unit,
+            note=reason,
+            before=before,
+            after=_task_snapshot(task),
+        )
+    return task
+
+
+def task_report_progress(*, actor, task: Task, quantity_done, text: str, files=()) -> ProgressReport:
+    """A unit reports how far a task has come: the cumulative quantity, what was done, evidence."""
+    if not access.can_report_progress(actor, task):
+        raise NotAllowed("只有责任单位的一把手、分管领导、联络员或爱卫办可以报告进展")
+    text = (text or "").strip()
+    if not text:
+        raise InvalidInput("请填写进展情况")
+    quantity = _quantity(quantity_done, "累计完成数量")
+    if quantity < 0:
+        raise InvalidInput("累计完成数量不能为负数")
+    with transaction.atomic():
+        report = ProgressReport.objects.create(
+            task=task, quantity_done=quantity, text=text, reported_by=actor, reported_at=clock.now()
+        )
+        if files:
+            report.attachments.set([attachment_store(actor=actor, name=n, data=d) for n, d in files])
+        _log(
+            campaign=task.campaign,
+            action=LedgerEvent.Action.PROGRESS_REPORTED,
+            actor=actor,
+            task=task,
+            unit=task.lead_unit,
+            note=text,
+            after={"quantity_done": str(quantity), "report": report.pk},
+        )
+    return report
+
+
+def milestone_move(*, actor, milestone: Milestone, due_on: dt.date, reason: str = "") -> Milestone:
+    """Bring a milestone forward. Refused when later, or when tasks would then fall due after it
+    (their deadlines must be brought forward first, so no task silently breaks the rule)."""
+    _require_manager(actor)
+    if not isinstance(due_on, dt.date):
+        raise InvalidInput("请填写新的截止日期")
+    with transaction.atomic():
+        milestone = Milestone.objects.select_for_update().get(pk=milestone.pk)
+        if due_on > milestone.due_on:
+            raise InvalidInput(
+                f"时间节点「{milestone.name}」的新日期 {clock.cn_date(due_on)} 晚于原日期 "
+                f"{clock.cn_date(milestone.due_on)}：{ONLY_EARLIER}"
+            )
+        if due_on == milestone.due_on:
+            return milestone
+        late = Task.objects.filter(milestone=milestone, deadline__gt=due_on).count()
+        if late:
+            raise InvalidInput(f"有 {late} 项任务的期限晚于 {clock.cn_date(due_on)}，请先将其期限提前")
+        before = {"due_on": milestone.due_on.isoformat()}
+        milestone.due_on = due_on
+        milestone.save(update_fields=["due_on"])
+        _log(
+            campaign=milestone.campaign,
+            action=LedgerEvent.Action.MILESTONE_MOVED,
+            actor=actor,
+            milestone=milestone,
+            note=reason,
+            before=before,
+            after={"due_on": due_on.isoformat()},
+        )
+    return milestone
+
+
+def five_in_place_update(
+    *, actor, campaign: Campaign, unit: Unit, item: str, status: str, note: str = "", files=()
+) -> FiveInPlace:
+    """Record where one of a unit's "five in place" stands, with evidence."""
+    if item not in FiveInPlace.Item.values or status not in FiveInPlace.Status.values:
+        raise InvalidInput("五到位事项或状态无效")
+    if not access.can_update_five_in_place(actor, unit.pk):
+        raise NotAllowed("只有本单位的一把手、分管领导、联络员或爱卫办可以更新五到位")
+    with transaction.atomic():
+        record, _ = FiveInPlace.objects.select_for_update().get_or_create(campaign=campaign, unit=unit, item=item)
+        before = {"status": record.status, "note": record.note}
+        record.status, record.note = status, (note or "").strip()
+        record.updated_by, record.updated_at = actor, clock.now()
+        record.save()
+        if files:
+            record.attachments.add(*[attachment_store(actor=actor, name=n, data=d) for n, d in files])
+        _log(
+            campaign=campaign,
+            action=LedgerEvent.Action.FIVE_IN_PLACE_UPDATED,
+            actor=actor,
+            unit=unit,
+            note=record.note,
+            before=before,
+            after={"item": item, "status": status},
+        )
+    return record

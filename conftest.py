@@ -1,0 +1,91 @@
+"""Fixed personas for every test, in the campaign's own cast (see docs/ARCHITECTURE.md, "Tests"):
+
+- office: 王芳, PHC office staff; runs the campaign.
+- office_viewer: PHC office member with the viewer role; sees all, changes nothing.
+- leader: 区领导; sees all, read-only.
+- inspector: 李强, supervision team, from the urban-management department (unit_b).
+- head_a / deputy_a / liaison_a / viewer_a: the people of 东城街道 (unit_a), which owns the site.
+- liaison_b: the urban-management department's liaison.
+- outsider: signed in, belongs to no unit.
+"""
+
+import datetime as dt
+import zoneinfo
+from types import SimpleNamespace
+
+import pytest
+import time_machine
+
+from core.tests.factories import (
+    AreaFactory,
+    CampaignFactory,
+    CriterionFactory,
+    MembershipFactory,
+    MilestoneFactory,
+    SiteFactory,
+    UnitFactory,
+    UserFactory,
+)
+from organisation.models import Area, Membership, Unit
+from standard.models import Criterion
+
+SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
+Role = Membership.Role
+
+# The tests' "today": mid-campaign, a Tuesday, before the covert visit.
+TODAY = dt.datetime(2026, 5, 12, 10, 0, tzinfo=SHANGHAI)
+
+
+@pytest.fixture
+def frozen_today():
+    with time_machine.travel(TODAY, tick=False) as traveller:
+        yield traveller
+
+
+def _person(username, full_name, unit, role):
+    user = UserFactory(username=username, full_name=full_name)
+    MembershipFactory(user=user, unit=unit, role=role)
+    return user
+
+
+@pytest.fixture
+def world(db, frozen_today):
+    district = AreaFactory(code="D01", name="示范区", kind=Area.Kind.DISTRICT)
+    east = AreaFactory(code="D01-01", name="东城街道", kind=Area.Kind.SUBDISTRICT, parent=district)
+    community = AreaFactory(code="D01-01-01", name="花园社区", kind=Area.Kind.COMMUNITY, parent=east)
+    office_unit = UnitFactory(code="PHC", name="区爱卫办", kind=Unit.Kind.PHC_OFFICE)
+    leadership = UnitFactory(code="LEAD", name="区委区政府", kind=Unit.Kind.LEADERSHIP)
+    unit_a = UnitFactory(code="SD01", name="东城街道办事处", short_name="东城街道", kind=Unit.Kind.SUBDISTRICT, area=east)
+    unit_b = UnitFactory(code="DP01", name="区城市管理局", short_name="城管局", kind=Unit.Kind.DEPARTMENT)
+    unit_c = UnitFactory(code="DP02", name="区市场监督管理局", short_name="市场监管局", kind=Unit.Kind.DEPARTMENT)
+
+    campaign = CampaignFactory()
+    category = CriterionFactory(standard=campaign.standard, level=Criterion.Level.CATEGORY, code="3", name="市容环境卫生")
+    criterion = CriterionFactory(
+        standard=campaign.standard, level=Criterion.Level.CRITERION, code="3.2", name="背街小巷保洁", parent=category
+    )
+    checkpoint = CriterionFactory(
+        standard=campaign.standard, code="3.2.1", name="路面无垃圾、无积水", parent=criterion
+    )
+    mobilisation = MilestoneFactory(campaign=campaign, name="动员部署", due_on=dt.date(2026, 3, 15))
+    compliant = MilestoneFactory(campaign=campaign, name="全面达标", due_on=dt.date(2026, 4, 30))
+    covert = MilestoneFactory(campaign=campaign, name="通过省级暗访", due_on=dt.date(2026, 6, 30))
+    site = SiteFactory(code="BS-0001", name="幸福巷", area=community, owner_unit=unit_a)
+    site_b = SiteFactory(code="BS-0002", name="建设路农贸市场", area=community, owner_unit=unit_b)
+
+    return SimpleNamespace(
+        district=district, east=east, community=community,
+        office_unit=office_unit, leadership=leadership, unit_a=unit_a, unit_b=unit_b, unit_c=unit_c,
+        campaign=campaign, category=category, criterion=criterion, checkpoint=checkpoint,
+        mobilisation=mobilisation, compliant=compliant, covert=covert, site=site, site_b=site_b,
+        office=_person("wangfang", "王芳", office_unit, Role.LIAISON),
+        office_viewer=_person("office_viewer", "赵敏", office_unit, Role.VIEWER),
+        leader=_person("leader", "张书记", leadership, Role.VIEWER),
+        inspector=_person("liqiang", "李强", unit_b, Role.INSPECTOR),
+        head_a=_person("head_a", "陈主任", unit_a, Role.HEAD),
+        deputy_a=_person("deputy_a", "刘副主任", unit_a, Role.DEPUTY),
+        liaison_a=_person("liaison_a", "周晓", unit_a, Role.LIAISON),
+        viewer_a=_person("viewer_a", "孙阅", unit_a, Role.VIEWER),
+        liaison_b=_person("liaison_b", "吴婷", unit_b, Role.LIAISON),
+        outsider=UserFactory(username="outsider", full_name="路人"),
+    )

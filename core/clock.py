@@ -1,0 +1,49 @@
+"""The one clock every service reads.
+
+Services take "now" from here instead of calling timezone.now() directly, so that the demo loader
+can replay a campaign's history with realistic timestamps through the very same services, and tests
+can freeze time. In production nothing overrides it."""
+
+import contextlib
+import contextvars
+import datetime as dt
+
+from django.utils import timezone
+
+_frozen: contextvars.ContextVar[dt.datetime | None] = contextvars.ContextVar("frozen", default=None)
+
+
+def now() -> dt.datetime:
+    return _frozen.get() or timezone.now()
+
+
+def today() -> dt.date:
+    """Today's date in the campaign's time zone (Asia/Shanghai)."""
+    return timezone.localdate(now())
+
+
+@contextlib.contextmanager
+def frozen_at(moment: dt.datetime):
+    if timezone.is_naive(moment):
+        raise ValueError("frozen_at needs an aware datetime")
+    token = _frozen.set(moment)
+    try:
+        yield
+    finally:
+        _frozen.reset(token)
+
+
+def end_of_day(day: dt.date) -> dt.datetime:
+    """A deadline is a date and falls due at the end of that day, local time: the first instant
+    of the next day is already late."""
+    start_next = dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min)
+    return timezone.make_aware(start_next, timezone.get_default_timezone())
+
+
+def cn_date(day: dt.date | dt.datetime | None) -> str:
+    """2026年3月15日, the way dates are written in official documents."""
+    if day is None:
+        return ""
+    if isinstance(day, dt.datetime):
+        day = timezone.localdate(day)
+    return f"{day.year}年{day.month}月{day.day}日"

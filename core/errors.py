@@ -1,0 +1,25 @@
+"""Domain errors. Each carries a message in Chinese that a view can show to the user as is."""
+
+
+class DomainError(Exception):
+    """A rule of the campaign refused the change. Nothing was written."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class NotAllowed(DomainError):
+    """The actor may not do this (to this object)."""
+
+
+class IllegalTransition(DomainError):
+    """The object's current state does not allow the action."""
+
+
+class StaleObject(DomainError):
+    """Someone else changed the object between the moment the actor saw it and now."""
+
+
+class InvalidInput(DomainError):
+    """An argument breaks a rule (a deadline too late, a person outside the unit...)."""

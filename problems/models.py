@@ -1,0 +1,190 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Case, Count, Q, Value, When
+
+from campaigns.models import Campaign
+from core import clock
+from core.models import AppendOnly, Attachment
+from organisation.models import Unit
+from problems.states import FINAL, OPEN, WITH_UNIT, Action, Status
+from sites.models import Site
+from standard.models import Criterion
+
+
+class ProblemQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(status__in=OPEN)
+
+    def overdue(self, today=None):
+        """With a unit, deadline passed, not yet verified. Derived, never stored."""
+        today = today or clock.today()
+        return self.filter(status__in=WITH_UNIT, deadline__lt=today)
+
+    def closed_late(self):
+        return self.filter(status=Status.CLOSED).filter(closed_on__gt=models.F("deadline"))
+
+    def closed_on_time(self):
+        return self.filter(status=Status.CLOSED).filter(closed_on__lte=models.F("deadline"))
+
+    def annotate_timeliness(self, today=None):
+        """timeliness: overdue / closed_late / closed_on_time / due (with a unit, not late) /
+        none (unassigned or cancelled)."""
+        today = today or clock.today()
+        return self.annotate(
+            timeliness=Case(
+                When(status__in=WITH_UNIT, deadline__lt=today, then=Value("overdue")),
+                When(status__in=WITH_UNIT, then=Value("due")),
+                When(status=Status.CLOSED, closed_on__gt=models.F("deadline"), then=Value("closed_late")),
+                When(status=Status.CLOSED, then=Value("closed_on_time")),
+                default=Value("none"),
+            )
+        )
+
+    def with_counts(self):
+        """rework_count: times returned; reassign_count: times passed to another unit."""
+        return self.annotate(
+            rework_count=Count("events", filter=Q(events__action=Action.RETURN)),
+            reassign_count=Count("events", filter=Q(events__action=Action.REASSIGN)),
+        )
+
+
+class Problem(models.Model):
+    """One finding at one site against one criterion, and where it stands in the closed loop.
+
+    `status`, `assigned_unit`, `deadline` and `closed_at` are written only by
+    problems.services.problem_transition, which also writes the ProblemEvent that explains them."""
+
+    class Severity(models.TextChoices):
+        MINOR = "minor", "一般"
+        MAJOR = "major", "较重"
+        SERIOUS = "serious", "严重"
+
+    class Source(models.TextChoices):
+        INSPECTION = "inspection", "督导检查"
+        CITIZEN = "citizen", "群众举报"
+        LEADER = "leader", "领导交办"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    year = models.PositiveIntegerField()
+    sequence = models.PositiveIntegerField()
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="problems")
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="problems", verbose_name="点位")
+    criterion = models.ForeignKey(Criterion, on_delete=models.PROTECT, related_name="problems", verbose_name="标准条目")
+    description = models.TextField("问题描述")
+    severity = models.CharField("严重程度", max_length=10, choices=Severity.choices, default=Severity.MINOR)
+    source = models.CharField("来源", max_length=12, choices=Source.choices, default=Source.INSPECTION)
+    photos = models.ManyToManyField(Attachment, blank=True, related_name="+", verbose_name="问题照片")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField("发现时间")
+    status = models.CharField("状态", max_length=12, choices=Status.choices, default=Status.RECORDED)
+    assigned_unit = models.ForeignKey(
+        Unit,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="problems",
+        verbose_name="责任单位",
+    )
+    deadline = models.DateField("整改期限", null=True, blank=True)
+    closed_at = models.DateTimeField("销号时间", null=True, blank=True)
+    # The local date of closed_at. Kept beside it because "closed late" compares dates in the
+    # campaign's time zone, which a database cannot do portably from a timestamp.
+    closed_on = models.DateField(null=True, blank=True)
+    rebound_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="rebounds",
+        verbose_name="反弹自",
+    )
+    # Bumped by every transition: a second actor holding an older copy is told it changed.
+    version = models.PositiveIntegerField(default=0)
+
+    objects = ProblemQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "问题"
+        verbose_name_plural = "问题"
+        ordering = ["-year", "-sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["year", "sequence"], name="problem_number_unique"),
+            models.CheckConstraint(
+                condition=~Q(status__in=list(WITH_UNIT)) | Q(assigned_unit__isnull=False, deadline__isnull=False),
+                name="problem_with_unit_has_unit_and_deadline",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=Status.CLOSED) | Q(closed_at__isnull=False, closed_on__isnull=False),
+                name="problem_closed_has_time",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "deadline"]),
+            models.Index(fields=["assigned_unit", "status"]),
+            models.Index(fields=["site", "criterion", "closed_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.description[:30]}"
+
+    @property
+    def number(self) -> str:
+        """The number people say on the phone and print in bulletins: 2027-000123."""
+        return f"{self.year}-{self.sequence:06d}"
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.status in WITH_UNIT and self.deadline is not None and self.deadline < clock.today()
+
+    @property
+    def closed_late(self) -> bool:
+        return self.status == Status.CLOSED and self.closed_on > self.deadline
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL
+
+
+class ProblemCounter(models.Model):
+    """The last sequence number given out per year; locked while a number is taken."""
+
+    year = models.PositiveIntegerField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+
+class ProblemEvent(AppendOnly):
+    """One step of a problem's closed loop, append-only: who, when, from, to, note, evidence.
+    Replaying a problem's events through problems.states.TRANSITIONS gives its status."""
+
+    problem = models.ForeignKey(Problem, on_delete=models.PROTECT, related_name="events")
+    seq = models.PositiveIntegerField()
+    action = models.CharField(max_length=12, choices=Action.choices)
+    from_status = models.CharField(max_length=12, choices=Status.choices, blank=True)
+    to_status = models.CharField(max_length=12, choices=Status.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    actor_unit = models.ForeignKey(
+        Unit,
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="the unit the actor acted for, when it matters (verification, evidence)",
+    )
+    at = models.DateTimeField()
+    note = models.TextField(blank=True)
+    unit = models.ForeignKey(
+        Unit,
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="the responsible unit after this step",
+    )
+    deadline = models.DateField(null=True)
+    attachments = models.ManyToManyField(Attachment, blank=True, related_name="+")
+
+    class Meta:
+        verbose_name = "问题记录"
+        verbose_name_plural = "问题记录"
+        ordering = ["problem", "seq"]
+        constraints = [models.UniqueConstraint(fields=["problem", "seq"], name="problem_event_seq_unique")]

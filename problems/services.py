@@ -1,0 +1,251 @@
+"""Writes to problems. problem_transition is the only code that changes a problem's status; the
+per-action functions below check their own arguments and call it. Views, the API, imports and
+management commands all come through here."""
+
+import datetime as dt
+import logging
+
+from django.conf import settings
+from django.db import transaction
+
+from core import access, clock
+from core.errors import IllegalTransition, InvalidInput, NotAllowed, StaleObject
+from core.services import attachment_store
+from organisation.models import Unit
+from problems.models import Problem, ProblemCounter, ProblemEvent
+from problems.states import NEEDS_REASON, TRANSITIONS, Action, Status
+from standard.models import Criterion
+
+logger = logging.getLogger(__name__)
+
+ACTION_REFUSED = "您无权对该问题执行「{action}」"
+
+
+def _next_number(year: int) -> int:
+    """Take the next sequence number of the year under a row lock, so that two processes never
+    hand out the same number."""
+    counter, _ = ProblemCounter.objects.select_for_update().get_or_create(year=year)
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    return counter.last
+
+
+def _store_files(actor, files) -> list:
+    return [attachment_store(actor=actor, name=name, data=data) for name, data in files]
+
+
+def _acting_unit(actor, problem: Problem) -> Unit | None:
+    """The unit an actor acts for: the assigned unit when they belong to it, else their first."""
+    roles = access.actor_for(actor).roles
+    if problem.assigned_unit_id in roles:
+        return problem.assigned_unit
+    return Unit.objects.filter(pk__in=roles).order_by("kind", "code").first()
+
+
+def problem_transition(
+    *,
+    problem: Problem,
+    action: str,
+    actor,
+    note: str = "",
+    changes: dict | None = None,
+    files=(),
+) -> Problem:
+    """Move a problem one step around the closed loop.
+
+    1. Lock the problem's row and compare its version with the caller's copy: if someone acted
+       meanwhile, refuse (StaleObject) rather than act on what the caller did not see.
+    2. Check the transition table and the actor's right; refuse with a domain error otherwise.
+    3. Save the status and the changed fields, bump the version.
+    4. Append the audit event with the evidence.
+    5. Queue side effects (notifications) for after commit.
+    Any refusal leaves the database as it was."""
+    if action == Action.RECORD:
+        raise IllegalTransition("登记问题请使用 problem_record")
+    sources, target = TRANSITIONS[action]
+    note = (note or "").strip()
+    if action in NEEDS_REASON and not note:
+        raise InvalidInput(f"「{Action(action).label}」必须填写理由")
+    with transaction.atomic():
+        current = Problem.objects.select_for_update().select_related("assigned_unit").get(pk=problem.pk)
+        if current.version != problem.version:
+            raise StaleObject(
+                f"问题 {current.number} 已被他人处理（现为「{current.get_status_display()}」），请刷新后重试"
+            )
+        if not access.can_problem_action(actor, action, current):
+            raise NotAllowed(ACTION_REFUSED.format(action=Action(action).label))
+        if current.status not in sources:
+            raise IllegalTransition(
+                f"问题 {current.number} 当前为「{current.get_status_display()}」，不能「{Action(action).label}」"
+            )
+        now = clock.now()
+        previous = current.status
+        fields = ["status", "version"]
+        for name, value in (changes or {}).items():
+            setattr(current, name, value)
+            fields.append(name)
+        if target == Status.CLOSED:
+            current.closed_at = now
+            current.closed_on = clock.today()
+            fields += ["closed_at", "closed_on"]
+        current.status = target
+        current.version += 1
+        current.save(update_fields=fields)
+        event = ProblemEvent.objects.create(
+            problem=current,
+            seq=current.events.count() + 1,
+            action=action,
+            from_status=previous,
+            to_status=target,
+            actor=actor,
+            actor_unit=_acting_unit(actor, current),
+            at=now,
+            note=note,
+            unit=current.assigned_unit,
+            deadline=current.deadline,
+        )
+        if files:
+            event.attachments.set(_store_files(actor, files))
+        transaction.on_commit(lambda: _after_transition(current.pk, event.pk))
+    # The fresh copy: the caller's old one is stale now and would be refused next time.
+    return current
+
+
+def _after_transition(problem_id: int, event_id: int) -> None:
+    """Side effects of a step, run once the step is committed. Notifications hang here."""
+    logger.info("problem %s: event %s committed", problem_id, event_id)
+
+
+def _check_deadline(deadline: dt.date) -> None:
+    if not isinstance(deadline, dt.date):
+        raise InvalidInput("请填写整改期限")
+    if deadline < clock.today():
+        raise InvalidInput(f"整改期限 {clock.cn_date(deadline)} 已过，不能早于今天")
+
+
+def problem_record(
+    *,
+    actor,
+    campaign,
+    site,
+    criterion: Criterion,
+    description: str,
+    severity: str = Problem.Severity.MINOR,
+    source: str = Problem.Source.INSPECTION,
+    photos=(),
+) -> Problem:
+    """Record a finding. Links it as a rebound when the same site and criterion had a problem
+    closed within REBOUND_WINDOW_DAYS."""
+    if not access.can_problem_action(actor, Action.RECORD, None):
+        raise NotAllowed("只有爱卫办和督导组可以登记问题")
+    description = (description or "").strip()
+    if not description:
+        raise InvalidInput("请填写问题描述")
+    if criterion.level == Criterion.Level.CATEGORY:
+        raise InvalidInput("问题须对应到具体指标或检查要点，不能只选类别")
+    if criterion.standard_id != campaign.standard_id:
+        raise InvalidInput("所选标准条目不属于本次创卫工作的标准")
+    if severity not in Problem.Severity.values or source not in Problem.Source.values:
+        raise InvalidInput("严重程度或来源无效")
+    now = clock.now()
+    window_start = now - dt.timedelta(days=settings.REBOUND_WINDOW_DAYS)
+    with transaction.atomic():
+        rebound_of = (
+            Problem.objects.filter(
+                site=site,
+                criterion=criterion,
+                status=Status.CLOSED,
+                closed_at__gte=window_start,
+                closed_at__lte=now,
+            )
+            .order_by("-closed_at")
+            .first()
+        )
+        year = clock.today().year
+        problem = Problem.objects.create(
+            year=year,
+            sequence=_next_number(year),
+            campaign=campaign,
+            site=site,
+            criterion=criterion,
+            description=description,
+            severity=severity,
+            source=source,
+            recorded_by=actor,
+            recorded_at=now,
+            status=Status.RECORDED,
+            rebound_of=rebound_of,
+            version=1,
+        )
+        stored = _store_files(actor, photos)
+        if stored:
+            problem.photos.set(stored)
+        ProblemEvent.objects.create(
+            problem=problem,
+            seq=1,
+            action=Action.RECORD,
+            from_status="",
+            to_status=Status.RECORDED,
+            actor=actor,
+            actor_unit=_acting_unit(actor, problem),
+            at=now,
+            note=f"反弹：同一点位同一指标的问题 {rebound_of.number} 于 {clock.cn_date(rebound_of.closed_at)} 销号"
+            if rebound_of
+            else "",
+        )
+        transaction.on_commit(lambda: _after_transition(problem.pk, None))
+    return problem
+
+
+def problem_assign(*, actor, problem: Problem, unit: Unit, deadline: dt.date, note: str = "") -> Problem:
+    """交办: hand the problem to exactly one unit with a deadline."""
+    _check_unit(unit)
+    _check_deadline(deadline)
+    return problem_transition(
+        problem=problem,
+        action=Action.ASSIGN,
+        actor=actor,
+        note=note,
+        changes={"assigned_unit": unit, "deadline": deadline},
+    )
+
+
+def problem_reassign(*, actor, problem: Problem, unit: Unit, reason: str, deadline: dt.date | None = None) -> Problem:
+    """改派: pass the problem to another unit, with the reason. Counted, so buck-passing shows."""
+    _check_unit(unit)
+    if unit.pk == problem.assigned_unit_id:
+        raise InvalidInput("改派的单位与当前责任单位相同")
+    changes = {"assigned_unit": unit}
+    if deadline is not None:
+        _check_deadline(deadline)
+        changes["deadline"] = deadline
+    return problem_transition(problem=problem, action=Action.REASSIGN, actor=actor, note=reason, changes=changes)
+
+
+def problem_submit_evidence(*, actor, problem: Problem, note: str, files=()) -> Problem:
+    """The responsible unit reports the fix with text and photos."""
+    if not (note or "").strip() and not files:
+        raise InvalidInput("请填写整改情况或上传整改照片")
+    return problem_transition(problem=problem, action=Action.SUBMIT, actor=actor, note=note, files=files)
+
+
+def problem_close(*, actor, problem: Problem, note: str = "", files=()) -> Problem:
+    """复核通过并销号: verified on site by someone outside the responsible unit."""
+    return problem_transition(problem=problem, action=Action.CLOSE, actor=actor, note=note, files=files)
+
+
+def problem_return(*, actor, problem: Problem, reason: str, files=()) -> Problem:
+    """退回返工: verification failed; back to the unit with the reason."""
+    return problem_transition(problem=problem, action=Action.RETURN, actor=actor, note=reason, files=files)
+
+
+def problem_cancel(*, actor, problem: Problem, reason: str) -> Problem:
+    """撤销: only the PHC office, only with a reason (a duplicate, a mistaken record)."""
+    return problem_transition(problem=problem, action=Action.CANCEL, actor=actor, note=reason)
+
+
+def _check_unit(unit: Unit) -> None:
+    if unit is None or not unit.is_active:
+        raise InvalidInput("请选择一个在用的责任单位")
+    if unit.kind in (Unit.Kind.PHC_OFFICE, Unit.Kind.LEADERSHIP):
+        raise InvalidInput(f"「{unit}」不能作为整改责任单位")

@@ -1,0 +1,62 @@
+"""The closed loop as data: states, actions and the one table of allowed transitions.
+
+The service (problems.services.problem_transition) enforces this table, the access module asks it
+which buttons apply, and audit_check replays events through it."""
+
+from django.db import models
+
+
+class Status(models.TextChoices):
+    RECORDED = "recorded", "待交办"
+    ASSIGNED = "assigned", "整改中"
+    SUBMITTED = "submitted", "待复核"
+    RETURNED = "returned", "退回返工"
+    CLOSED = "closed", "已销号"
+    CANCELLED = "cancelled", "已撤销"
+
+
+# Named groups of states.
+OPEN = frozenset({Status.RECORDED, Status.ASSIGNED, Status.SUBMITTED, Status.RETURNED})
+WITH_UNIT = frozenset({Status.ASSIGNED, Status.SUBMITTED, Status.RETURNED})  # a unit owns it now
+FINAL = frozenset({Status.CLOSED, Status.CANCELLED})
+
+
+class Action(models.TextChoices):
+    RECORD = "record", "登记"
+    ASSIGN = "assign", "交办"
+    REASSIGN = "reassign", "改派"
+    SUBMIT = "submit", "提交整改材料"
+    CLOSE = "close", "复核通过并销号"
+    RETURN = "return", "退回返工"
+    CANCEL = "cancel", "撤销"
+
+
+# action -> (states it may start from, state it leads to). None is "not yet recorded".
+TRANSITIONS: dict[str, tuple[frozenset, str]] = {
+    Action.RECORD: (frozenset({None}), Status.RECORDED),
+    Action.ASSIGN: (frozenset({Status.RECORDED}), Status.ASSIGNED),
+    Action.REASSIGN: (frozenset({Status.ASSIGNED, Status.RETURNED}), Status.ASSIGNED),
+    Action.SUBMIT: (frozenset({Status.ASSIGNED, Status.RETURNED}), Status.SUBMITTED),
+    Action.CLOSE: (frozenset({Status.SUBMITTED}), Status.CLOSED),
+    Action.RETURN: (frozenset({Status.SUBMITTED}), Status.RETURNED),
+    Action.CANCEL: (OPEN, Status.CANCELLED),
+}
+
+# Actions whose note is the required reason.
+NEEDS_REASON = frozenset({Action.REASSIGN, Action.RETURN, Action.CANCEL})
+
+
+def allowed_from(status: str | None) -> list[str]:
+    """The actions the state machine allows from a state, in table order."""
+    return [action for action, (sources, _) in TRANSITIONS.items() if status in sources]
+
+
+def replay(actions: list[str]) -> str | None:
+    """The state a sequence of actions leads to; raises ValueError at the first illegal step."""
+    status = None
+    for index, action in enumerate(actions):
+        sources, target = TRANSITIONS[action]
+        if status not in sources:
+            raise ValueError(f"step {index + 1}: {action} is not allowed from {status}")
+        status = target
+    return status
