@@ -67,7 +67,9 @@ def problem_transition(
     if action in NEEDS_REASON and not note:
         raise InvalidInput(f"「{Action(action).label}」必须填写理由")
     with transaction.atomic():
-        current = Problem.objects.select_for_update().select_related("assigned_unit").get(pk=problem.pk)
+        # of=("self",): PostgreSQL refuses FOR UPDATE on the nullable side of the outer join that
+        # select_related("assigned_unit") makes; only the problem's row needs the lock.
+        current = Problem.objects.select_for_update(of=("self",)).select_related("assigned_unit").get(pk=problem.pk)
         if current.version != problem.version:
             raise StaleObject(
                 f"问题 {current.number} 已被他人处理（现为「{current.get_status_display()}」），请刷新后重试"
