@@ -103,7 +103,9 @@ class ProgressReport(models.Model):
     task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="progress_reports")
     quantity_done = models.DecimalField("累计完成", max_digits=12, decimal_places=2)
     text = models.TextField("进展情况")
-    attachments = models.ManyToManyField(Attachment, blank=True, verbose_name="佐证材料")
+    attachments = models.ManyToManyField(
+        Attachment, blank=True, related_name="progress_reports", verbose_name="佐证材料"
+    )
     reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     reported_at = models.DateTimeField()
 
@@ -133,7 +135,9 @@ class FiveInPlace(models.Model):
     item = models.CharField("事项", max_length=16, choices=Item.choices)
     status = models.CharField("状态", max_length=16, choices=Status.choices, default=Status.MISSING)
     note = models.TextField("说明", blank=True)
-    attachments = models.ManyToManyField(Attachment, blank=True, verbose_name="佐证材料")
+    attachments = models.ManyToManyField(
+        Attachment, blank=True, related_name="five_in_place", verbose_name="佐证材料"
+    )
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     updated_at = models.DateTimeField(null=True)
 

@@ -75,7 +75,7 @@ class Problem(models.Model):
     description = models.TextField("问题描述")
     severity = models.CharField("严重程度", max_length=10, choices=Severity.choices, default=Severity.MINOR)
     source = models.CharField("来源", max_length=12, choices=Source.choices, default=Source.INSPECTION)
-    photos = models.ManyToManyField(Attachment, blank=True, related_name="+", verbose_name="问题照片")
+    photos = models.ManyToManyField(Attachment, blank=True, related_name="problems", verbose_name="问题照片")
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField("发现时间")
     status = models.CharField("状态", max_length=12, choices=Status.choices, default=Status.RECORDED)
@@ -112,7 +112,7 @@ class Problem(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["year", "sequence"], name="problem_number_unique"),
             models.CheckConstraint(
-                condition=~Q(status__in=list(WITH_UNIT)) | Q(assigned_unit__isnull=False, deadline__isnull=False),
+                condition=~Q(status__in=sorted(WITH_UNIT)) | Q(assigned_unit__isnull=False, deadline__isnull=False),
                 name="problem_with_unit_has_unit_and_deadline",
             ),
             models.CheckConstraint(
@@ -181,7 +181,7 @@ class ProblemEvent(AppendOnly):
         help_text="the responsible unit after this step",
     )
     deadline = models.DateField(null=True)
-    attachments = models.ManyToManyField(Attachment, blank=True, related_name="+")
+    attachments = models.ManyToManyField(Attachment, blank=True, related_name="problem_events")
 
     class Meta:
         verbose_name = "问题记录"
