@@ -55,18 +55,20 @@ def world(db, frozen_today):
     community = AreaFactory(code="D01-01-01", name="花园社区", kind=Area.Kind.COMMUNITY, parent=east)
     office_unit = UnitFactory(code="PHC", name="区爱卫办", kind=Unit.Kind.PHC_OFFICE)
     leadership = UnitFactory(code="LEAD", name="区委区政府", kind=Unit.Kind.LEADERSHIP)
-    unit_a = UnitFactory(code="SD01", name="东城街道办事处", short_name="东城街道", kind=Unit.Kind.SUBDISTRICT, area=east)
+    unit_a = UnitFactory(
+        code="SD01", name="东城街道办事处", short_name="东城街道", kind=Unit.Kind.SUBDISTRICT, area=east
+    )
     unit_b = UnitFactory(code="DP01", name="区城市管理局", short_name="城管局", kind=Unit.Kind.DEPARTMENT)
     unit_c = UnitFactory(code="DP02", name="区市场监督管理局", short_name="市场监管局", kind=Unit.Kind.DEPARTMENT)
 
     campaign = CampaignFactory()
-    category = CriterionFactory(standard=campaign.standard, level=Criterion.Level.CATEGORY, code="3", name="市容环境卫生")
+    category = CriterionFactory(
+        standard=campaign.standard, level=Criterion.Level.CATEGORY, code="3", name="市容环境卫生"
+    )
     criterion = CriterionFactory(
         standard=campaign.standard, level=Criterion.Level.CRITERION, code="3.2", name="背街小巷保洁", parent=category
     )
-    checkpoint = CriterionFactory(
-        standard=campaign.standard, code="3.2.1", name="路面无垃圾、无积水", parent=criterion
-    )
+    checkpoint = CriterionFactory(standard=campaign.standard, code="3.2.1", name="路面无垃圾、无积水", parent=criterion)
     mobilisation = MilestoneFactory(campaign=campaign, name="动员部署", due_on=dt.date(2026, 3, 15))
     compliant = MilestoneFactory(campaign=campaign, name="全面达标", due_on=dt.date(2026, 4, 30))
     covert = MilestoneFactory(campaign=campaign, name="通过省级暗访", due_on=dt.date(2026, 6, 30))
@@ -74,10 +76,23 @@ def world(db, frozen_today):
     site_b = SiteFactory(code="BS-0002", name="建设路农贸市场", area=community, owner_unit=unit_b)
 
     return SimpleNamespace(
-        district=district, east=east, community=community,
-        office_unit=office_unit, leadership=leadership, unit_a=unit_a, unit_b=unit_b, unit_c=unit_c,
-        campaign=campaign, category=category, criterion=criterion, checkpoint=checkpoint,
-        mobilisation=mobilisation, compliant=compliant, covert=covert, site=site, site_b=site_b,
+        district=district,
+        east=east,
+        community=community,
+        office_unit=office_unit,
+        leadership=leadership,
+        unit_a=unit_a,
+        unit_b=unit_b,
+        unit_c=unit_c,
+        campaign=campaign,
+        category=category,
+        criterion=criterion,
+        checkpoint=checkpoint,
+        mobilisation=mobilisation,
+        compliant=compliant,
+        covert=covert,
+        site=site,
+        site_b=site_b,
         office=_person("wangfang", "王芳", office_unit, Role.LIAISON),
         office_viewer=_person("office_viewer", "赵敏", office_unit, Role.VIEWER),
         leader=_person("leader", "张书记", leadership, Role.VIEWER),
@@ -89,3 +104,9 @@ def world(db, frozen_today):
         liaison_b=_person("liaison_b", "吴婷", unit_b, Role.LIAISON),
         outsider=UserFactory(username="outsider", full_name="路人"),
     )
+
+
+@pytest.fixture(autouse=True)
+def media_in_tmp(settings, tmp_path):
+    """Evidence files land in a throw-away folder, not in var/media."""
+    settings.MEDIA_ROOT = tmp_path / "media"

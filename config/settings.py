@@ -108,7 +108,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/accounts/login/"
 
 # The closed loop's tunable rules, kept here so that an office can change them without code.
 REBOUND_WINDOW_DAYS = env_int("REBOUND_WINDOW_DAYS", 90, minimum=1)

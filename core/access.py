@@ -198,3 +198,24 @@ def can_report_progress(user, task) -> bool:
 def can_update_five_in_place(user, unit_id: int) -> bool:
     actor = actor_for(user)
     return actor.office or unit_id in actor.acting_unit_ids
+
+
+def attachments_visible_to(user, queryset: QuerySet | None = None) -> QuerySet:
+    """A file is visible to whoever may see one of the things it is evidence for."""
+    from django.db.models import Q
+
+    from core.models import Attachment
+
+    qs = Attachment.objects.all() if queryset is None else queryset
+    actor = actor_for(user)
+    if not actor.is_authenticated:
+        return qs.none()
+    if actor.sees_all:
+        return qs
+    problems = problems_visible_to(user)
+    return qs.filter(
+        Q(problems__in=problems)
+        | Q(problem_events__problem__in=problems)
+        | Q(progress_reports__task__in=tasks_visible_to(user))
+        | Q(five_in_place__in=five_in_place_visible_to(user))
+    ).distinct()

@@ -47,3 +47,7 @@ def cn_date(day: dt.date | dt.datetime | None) -> str:
     if isinstance(day, dt.datetime):
         day = timezone.localdate(day)
     return f"{day.year}年{day.month}月{day.day}日"
+
+
+def start_of_day(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min), timezone.get_default_timezone())

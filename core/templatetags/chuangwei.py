@@ -1,0 +1,49 @@
+from django import template
+
+from core import clock
+
+register = template.Library()
+
+STATUS_BADGES = {
+    "recorded": "secondary",
+    "assigned": "primary",
+    "submitted": "info",
+    "returned": "warning",
+    "closed": "success",
+    "cancelled": "light",
+}
+
+
+@register.filter
+def cn_date(value) -> str:
+    """2026年3月15日"""
+    return clock.cn_date(value)
+
+
+@register.filter
+def status_badge(status: str) -> str:
+    return STATUS_BADGES.get(status, "secondary")
+
+
+@register.filter
+def days_left(deadline) -> int | None:
+    """Days until a deadline (negative when overdue); the countdown on a liaison's phone."""
+    if deadline is None:
+        return None
+    return (deadline - clock.today()).days
+
+
+@register.filter
+def bs(bound_field):
+    """Render a form field's widget with the Bootstrap class that fits it."""
+    widget = bound_field.field.widget
+    kind = getattr(widget, "input_type", "") or ""
+    if kind == "checkbox":
+        css = "form-check-input"
+    elif widget.__class__.__name__.startswith("Select") or kind == "select":
+        css = "form-select"
+    else:
+        css = "form-control"
+    if bound_field.errors:
+        css += " is-invalid"
+    return bound_field.as_widget(attrs={"class": css})

@@ -1,0 +1,64 @@
+"""Reads of problems for screens and exports. Every one starts from core.access, so nothing
+leaves the scope of the person asking."""
+
+from django.db.models import Q, QuerySet
+
+from core import access, clock
+from problems.forms import SORTS
+from problems.states import Status
+
+
+def problem_list(*, user, filters: dict) -> QuerySet:
+    """The problems this person may see, filtered by the cleaned ProblemFilterForm data."""
+    qs = access.problems_visible_to(user).select_related(
+        "site", "site__site_type", "site__area", "assigned_unit", "criterion"
+    )
+    if q := (filters.get("q") or "").strip():
+        number = q.split("-")
+        if len(number) == 2 and all(part.isdigit() for part in number):
+            qs = qs.filter(year=int(number[0]), sequence=int(number[1]))
+        else:
+            qs = qs.filter(Q(description__icontains=q) | Q(site__name__icontains=q))
+    if statuses := filters.get("status"):
+        qs = qs.filter(status__in=statuses)
+    if unit := filters.get("unit"):
+        qs = qs.filter(assigned_unit=unit)
+    if area := filters.get("area"):
+        qs = qs.filter(Q(site__area=area) | Q(site__area__parent=area) | Q(site__area__parent__parent=area))
+    if site_type := filters.get("site_type"):
+        qs = qs.filter(site__site_type=site_type)
+    if criterion := filters.get("criterion"):
+        qs = qs.filter(Q(criterion=criterion) | Q(criterion__parent=criterion))
+    if source := filters.get("source"):
+        qs = qs.filter(source=source)
+    if filters.get("overdue"):
+        qs = qs.overdue()
+    if date_from := filters.get("date_from"):
+        qs = qs.filter(recorded_at__gte=clock.start_of_day(date_from))
+    if date_to := filters.get("date_to"):
+        qs = qs.filter(recorded_at__lt=clock.end_of_day(date_to))
+    order = SORTS.get(filters.get("sort") or "-recorded", SORTS["-recorded"])[0]
+    return qs.order_by(order, "-id")
+
+
+def unit_open_problems(*, user) -> QuerySet:
+    """A unit person's work list: their units' problems still to fix, nearest deadline first."""
+    actor = access.actor_for(user)
+    return (
+        access.problems_visible_to(user)
+        .filter(assigned_unit_id__in=actor.unit_ids, status__in=[Status.ASSIGNED, Status.RETURNED, Status.SUBMITTED])
+        .select_related("site", "assigned_unit", "criterion")
+        .order_by("deadline", "id")
+    )
+
+
+def awaiting_verification(*, user) -> QuerySet:
+    """Problems whose evidence waits for the supervision team, that this person may verify."""
+    actor = access.actor_for(user)
+    return (
+        access.problems_visible_to(user)
+        .filter(status=Status.SUBMITTED)
+        .exclude(assigned_unit_id__in=actor.unit_ids)
+        .select_related("site", "site__area", "site__area__parent", "assigned_unit", "criterion")
+        .order_by("site__area__parent__name", "site__area__name", "deadline")
+    )

@@ -1,0 +1,154 @@
+"""The problem screens as people use them: each sees only what access allows, acts through POST,
+and is told in Chinese when a step is refused."""
+
+import datetime as dt
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from core.tests.factories import jpeg_bytes
+from problems import services
+from problems.models import Problem
+from problems.states import Status
+from problems.tests.helpers import DEADLINE, assigned_problem, recorded_problem, submitted_problem
+
+
+def _client(client, user):
+    client.force_login(user)
+    return client
+
+
+def test_the_list_shows_a_unit_only_its_own_problems(client, world):
+    own = assigned_problem(world, description="幸福巷垃圾桶满溢")
+    other = assigned_problem(world, unit=world.unit_b, site=world.site_b, description="农贸市场排水沟堵塞")
+    page = _client(client, world.liaison_a).get(reverse("problems:list")).content.decode()
+    assert own.number in page
+    assert other.number not in page
+
+
+def test_the_list_filters_stay_in_the_url_and_filter(client, world):
+    overdue = assigned_problem(world, description="逾期问题", deadline=dt.date(2026, 5, 13))
+    fresh = assigned_problem(world, description="未逾期问题")
+    world_client = _client(client, world.office)
+    response = world_client.get(reverse("problems:list"), {"overdue": "on", "status": "assigned"})
+    assert response.context["page"].paginator.count == 0  # nothing is overdue on 2026-05-12
+    Problem.objects.filter(pk=overdue.pk).update(deadline=dt.date(2026, 5, 1))  # as if time passed
+    response = world_client.get(reverse("problems:list"), {"overdue": "on"})
+    assert [p.number for p in response.context["page"]] == [overdue.number]
+    assert "overdue=on" in response.context["querystring"]
+    response = world_client.get(reverse("problems:list"), {"q": fresh.number})
+    assert [p.number for p in response.context["page"]] == [fresh.number]
+
+
+def test_another_units_problem_is_404_for_a_unit_person(client, world):
+    other = assigned_problem(world, unit=world.unit_b, site=world.site_b)
+    response = _client(client, world.liaison_a).get(reverse("problems:detail", args=[other.uuid]))
+    assert response.status_code == 404
+
+
+def test_a_read_only_leader_sees_the_problem_but_may_not_act(client, world):
+    problem = recorded_problem(world)
+    leader = _client(client, world.leader)
+    page = leader.get(reverse("problems:detail", args=[problem.uuid])).content.decode()
+    assert "当前没有您可以进行的操作" in page
+    response = leader.post(
+        reverse("problems:act", args=[problem.uuid, "assign"]),
+        {"unit": world.unit_a.pk, "deadline": "2026-05-20", "version": problem.version},
+    )
+    assert response.status_code == 403
+    assert Problem.objects.get(pk=problem.pk).status == Status.RECORDED
+
+
+def test_the_detail_offers_exactly_the_actions_that_apply(client, world):
+    problem = submitted_problem(world)
+    office_page = _client(client, world.office).get(reverse("problems:detail", args=[problem.uuid]))
+    assert [a.value for a, _ in office_page.context["action_forms"]] == ["close", "return", "cancel"]
+    client.logout()
+    liaison_page = _client(client, world.liaison_a).get(reverse("problems:detail", args=[problem.uuid]))
+    assert liaison_page.context["action_forms"] == []
+
+
+def test_office_assigns_liaison_submits_inspector_closes_through_the_screens(client, world):
+    problem = recorded_problem(world)
+    office = _client(client, world.office)
+    response = office.post(
+        reverse("problems:act", args=[problem.uuid, "assign"]),
+        {"unit": world.unit_a.pk, "deadline": DEADLINE.isoformat(), "note": "请三日内清理", "version": problem.version},
+    )
+    assert response.status_code == 302
+    problem.refresh_from_db()
+    assert (problem.status, problem.assigned_unit, problem.deadline) == (Status.ASSIGNED, world.unit_a, DEADLINE)
+
+    client.logout()
+    liaison = _client(client, world.liaison_a)
+    mine = liaison.get(reverse("problems:mine")).content.decode()
+    assert problem.number in mine and "还剩 8 天" in mine
+    photo = ("after.jpg", jpeg_bytes())
+    response = liaison.post(
+        reverse("problems:act", args=[problem.uuid, "submit"]),
+        {
+            "note": "已清运",
+            "version": problem.version,
+            "files": [SimpleUploadedFile(*photo, content_type="image/jpeg")],
+        },
+    )
+    assert response.status_code == 302
+    problem.refresh_from_db()
+    assert problem.status == Status.SUBMITTED
+    evidence = problem.events.get(action="submit").attachments.get()
+    assert liaison.get(reverse("attachment", args=[evidence.uuid])).status_code == 200
+
+    client.logout()
+    inspector = _client(client, world.inspector)
+    assert problem.number in inspector.get(reverse("problems:verify")).content.decode()
+    response = inspector.post(
+        reverse("problems:act", args=[problem.uuid, "close"]), {"note": "复核合格", "version": problem.version}
+    )
+    assert response.status_code == 302
+    problem.refresh_from_db()
+    assert problem.status == Status.CLOSED
+
+
+def test_a_stale_page_is_told_the_problem_changed(client, world):
+    problem = submitted_problem(world)
+    seen_version = problem.version
+    services.problem_return(actor=world.office, problem=problem, reason="照片不清晰")
+    response = _client(client, world.inspector).post(
+        reverse("problems:act", args=[problem.uuid, "close"]), {"note": "", "version": seen_version}
+    )
+    assert response.status_code == 409
+    assert "已被他人处理" in response.content.decode()
+    assert Problem.objects.get(pk=problem.pk).status == Status.RETURNED
+
+
+def test_a_bad_photo_is_refused_in_chinese_and_nothing_changes(client, world):
+    problem = assigned_problem(world)
+    response = _client(client, world.liaison_a).post(
+        reverse("problems:act", args=[problem.uuid, "submit"]),
+        {"note": "已整改", "version": problem.version, "files": [SimpleUploadedFile("x.jpg", b"not an image")]},
+    )
+    assert response.status_code == 409
+    assert "不是有效的图片" in response.content.decode()
+    assert Problem.objects.get(pk=problem.pk).status == Status.ASSIGNED
+
+
+def test_files_of_another_units_problem_are_404(client, world):
+    problem = assigned_problem(world, unit=world.unit_b, site=world.site_b)
+    problem = services.problem_submit_evidence(
+        actor=world.liaison_b, problem=problem, note="已整改", files=[("a.jpg", jpeg_bytes())]
+    )
+    evidence = problem.events.get(action="submit").attachments.get()
+    assert _client(client, world.liaison_a).get(reverse("attachment", args=[evidence.uuid])).status_code == 404
+
+
+@pytest.mark.parametrize("persona", ["office", "leader", "inspector", "liaison_a"])
+def test_home_sends_each_role_to_its_work(client, world, persona):
+    expected = {
+        "office": "problems:list",
+        "leader": "problems:list",
+        "inspector": "problems:verify",
+        "liaison_a": "problems:mine",
+    }[persona]
+    response = _client(client, getattr(world, persona)).get(reverse("home"))
+    assert response.url == reverse(expected)

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from problems import views
+
+app_name = "problems"
+urlpatterns = [
+    path("", views.problem_list, name="list"),
+    path("mine/", views.my_unit_problems, name="mine"),
+    path("verify/", views.verification_queue, name="verify"),
+    path("<uuid:problem_uuid>/", views.problem_detail, name="detail"),
+    path("<uuid:problem_uuid>/<str:action>/", views.problem_act, name="act"),
+]

@@ -1,0 +1,138 @@
+"""Problem screens. Thin: bind a form, ask core.access, call a service, redirect."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from core import access
+from core.errors import DomainError
+from problems import selectors, services
+from problems.forms import AssignForm, ProblemFilterForm, ReasonForm, ReassignForm, SubmitForm, VerifyForm
+from problems.states import Action
+
+PAGE_SIZE = 30
+
+ACTION_FORMS = {
+    Action.ASSIGN: AssignForm,
+    Action.REASSIGN: ReassignForm,
+    Action.SUBMIT: SubmitForm,
+    Action.CLOSE: VerifyForm,
+    Action.RETURN: ReasonForm,
+    Action.CANCEL: ReasonForm,
+}
+
+
+def _files(form) -> list[tuple[str, bytes]]:
+    return [(f.name, f.read()) for f in form.cleaned_data.get("files") or []]
+
+
+def _run_action(action: str, *, actor, problem, data: dict, files):
+    """Dispatch a screen's action to its service."""
+    if action == Action.ASSIGN:
+        return services.problem_assign(
+            actor=actor, problem=problem, unit=data["unit"], deadline=data["deadline"], note=data["note"]
+        )
+    if action == Action.REASSIGN:
+        return services.problem_reassign(
+            actor=actor, problem=problem, unit=data["unit"], reason=data["note"], deadline=data.get("deadline")
+        )
+    if action == Action.SUBMIT:
+        return services.problem_submit_evidence(actor=actor, problem=problem, note=data["note"], files=files)
+    if action == Action.CLOSE:
+        return services.problem_close(actor=actor, problem=problem, note=data["note"], files=files)
+    if action == Action.RETURN:
+        return services.problem_return(actor=actor, problem=problem, reason=data["note"], files=files)
+    if action == Action.CANCEL:
+        return services.problem_cancel(actor=actor, problem=problem, reason=data["note"])
+    raise Http404
+
+
+def _get_problem(user, problem_uuid):
+    scoped = access.problems_visible_to(user).select_related(
+        "site",
+        "site__site_type",
+        "site__area",
+        "assigned_unit",
+        "criterion",
+        "criterion__parent",
+        "recorded_by",
+        "rebound_of",
+    )
+    return access.get_visible_or_404(scoped, uuid=problem_uuid)
+
+
+@login_required
+def problem_list(request):
+    form = ProblemFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    problems = selectors.problem_list(user=request.user, filters=filters)
+    page = Paginator(problems, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "problems/list.html", {"form": form, "page": page, "querystring": query.urlencode()})
+
+
+def _detail_context(request, problem, *, bound=None):
+    forms = {
+        action: (bound if bound and bound[0] == action else None) or ACTION_FORMS[action]()
+        for action in access.problem_actions_for(request.user, problem)
+    }
+    if bound:
+        forms[bound[0]] = bound[1]
+    return {
+        "problem": problem,
+        "events": problem.events.select_related("actor", "unit", "actor_unit").prefetch_related("attachments"),
+        "photos": problem.photos.all(),
+        "action_forms": [(Action(action), form) for action, form in forms.items()],
+    }
+
+
+@login_required
+def problem_detail(request, problem_uuid):
+    problem = _get_problem(request.user, problem_uuid)
+    return render(request, "problems/detail.html", _detail_context(request, problem))
+
+
+@login_required
+@require_POST
+def problem_act(request, problem_uuid, action):
+    problem = _get_problem(request.user, problem_uuid)
+    if action not in ACTION_FORMS:
+        raise Http404
+    if not access.can_problem_action(request.user, action, problem):
+        raise PermissionDenied
+    form = ACTION_FORMS[action](request.POST, request.FILES)
+    if not form.is_valid():
+        context = _detail_context(request, problem, bound=(action, form))
+        return render(request, "problems/detail.html", context, status=400)
+    # Act on the version the person saw: if it changed meanwhile, the service refuses.
+    try:
+        problem.version = int(request.POST.get("version", ""))
+    except ValueError:
+        problem.version = -1
+    try:
+        _run_action(action, actor=request.user, problem=problem, data=form.cleaned_data, files=_files(form))
+    except DomainError as error:
+        form.add_error(None, error.message)
+        problem = _get_problem(request.user, problem_uuid)
+        context = _detail_context(request, problem, bound=(action, form))
+        return render(request, "problems/detail.html", context, status=409)
+    messages.success(request, f"问题 {problem.number}：已{Action(action).label}")
+    return redirect("problems:detail", problem_uuid=problem.uuid)
+
+
+@login_required
+def my_unit_problems(request):
+    """The liaison's phone-first work list."""
+    problems = selectors.unit_open_problems(user=request.user)
+    return render(request, "problems/mine.html", {"problems": problems})
+
+
+@login_required
+def verification_queue(request):
+    problems = selectors.awaiting_verification(user=request.user)
+    return render(request, "problems/verify.html", {"problems": problems})
