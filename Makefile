@@ -4,13 +4,19 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run test install install-dev static migrate demo lint format migrations-check ci clean
+.PHONY: run test browser install install-dev static migrate demo lint format migrations-check ci clean
 
 run: install static migrate demo  ## install, migrate, load the demo district, serve on 127.0.0.1:$(PORT)
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
-test: install-dev  ## install what the tests need and run them all (DATABASE_URL selects PostgreSQL)
+test: install-dev browser  ## install what the tests need and run them all (DATABASE_URL selects PostgreSQL)
 	$(PY) -m pytest
+
+# Browser tests drive Debian's chromium (Playwright may not download a browser of its own), with
+# CJK fonts so that screenshots show Chinese text.
+browser:
+	@command -v chromium >/dev/null && fc-list :lang=zh | grep -q . || \
+	  { apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk; }
 
 install: $(VENV)/.installed node_modules/.installed
 install-dev: install $(VENV)/.installed-dev

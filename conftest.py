@@ -10,7 +10,9 @@
 """
 
 import datetime as dt
+import os
 import zoneinfo
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -50,6 +52,20 @@ def _person(username, full_name, unit, role):
 
 @pytest.fixture
 def world(db, frozen_today):
+    return build_world()
+
+
+@pytest.fixture
+def live_world(transactional_db, live_server):
+    """The same world for browser tests: committed rows (the live server runs in another
+    thread) and a clock that ticks from TODAY, so the browser's waits still work."""
+    with time_machine.travel(TODAY, tick=True):
+        world = build_world()
+        world.url = live_server.url
+        yield world
+
+
+def build_world():
     district = AreaFactory(code="D01", name="示范区", kind=Area.Kind.DISTRICT)
     east = AreaFactory(code="D01-01", name="东城街道", kind=Area.Kind.SUBDISTRICT, parent=district)
     community = AreaFactory(code="D01-01-01", name="花园社区", kind=Area.Kind.COMMUNITY, parent=east)
@@ -110,3 +126,36 @@ def world(db, frozen_today):
 def media_in_tmp(settings, tmp_path):
     """Evidence files land in a throw-away folder, not in var/media."""
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parent / "test-artifacts"
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's chromium driven by Playwright (no browser download: intranets are isolated)."""
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop in this thread; Django's guard against ORM calls
+    # from async code would then refuse the tests' own database work.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def screenshot():
+    """Save a page's screenshot as a test artefact (test-artifacts/<name>.png)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    def take(page, name: str):
+        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+    return take

@@ -1,5 +1,8 @@
 """Fast settings for the test suite: cheap password hashing, plain static storage."""
 
+import os
+import tempfile
+
 from config.settings import *  # noqa: F403
 from config.settings import STORAGES
 
@@ -9,3 +12,12 @@ LOGGING = {"version": 1, "disable_existing_loggers": False}
 # Serve static files straight from the finders, so tests need no collectstatic.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    # A file, not memory: the browser tests' live server answers from other threads, each with
+    # its own connection, as in production. One file per test process, so parallel runs never
+    # share one; the default rollback journal leaves no side files behind.
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": os.path.join(tempfile.gettempdir(), f"chuangwei-test-{os.getpid()}.sqlite3")
+    }
+    DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}  # noqa: F405

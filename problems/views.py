@@ -78,7 +78,7 @@ def problem_list(request):
 
 def _detail_context(request, problem, *, bound=None):
     forms = {
-        action: (bound if bound and bound[0] == action else None) or ACTION_FORMS[action]()
+        action: ACTION_FORMS[action](auto_id=f"id_{action}_%s")
         for action in access.problem_actions_for(request.user, problem)
     }
     if bound:
@@ -105,7 +105,8 @@ def problem_act(request, problem_uuid, action):
         raise Http404
     if not access.can_problem_action(request.user, action, problem):
         raise PermissionDenied
-    form = ACTION_FORMS[action](request.POST, request.FILES)
+    # Several action forms share a page: distinct ids keep every label tied to its own input.
+    form = ACTION_FORMS[action](request.POST, request.FILES, auto_id=f"id_{action}_%s")
     if not form.is_valid():
         context = _detail_context(request, problem, bound=(action, form))
         return render(request, "problems/detail.html", context, status=400)
