@@ -3,7 +3,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.db.models import OuterRef, Subquery, Value
+from django.db.models import Case, F, OuterRef, Subquery, Value, When
 from django.db.models.functions import Coalesce
 
 from core import clock
@@ -61,10 +61,29 @@ class TaskQuerySet(models.QuerySet):
             quantity_done=Coalesce(Subquery(latest), Value(Decimal(0)), output_field=models.DecimalField())
         )
 
+    def with_state(self, today=None):
+        """Annotate quantity_done and state (Task.State), derived from the latest report and the
+        deadline; nothing about progress is stored on the task itself."""
+        today = today or clock.today()
+        return self.with_progress().annotate(
+            state=Case(
+                When(quantity_done__gte=F("target_quantity"), then=Value(Task.State.DONE)),
+                When(deadline__lt=today, then=Value(Task.State.LATE)),
+                When(quantity_done__gt=0, then=Value(Task.State.IN_PROGRESS)),
+                default=Value(Task.State.NOT_STARTED),
+            )
+        )
+
 
 class Task(models.Model):
     """A ledger row: one quantified task with exactly one lead unit and one responsible person
     of that unit, due no later than its milestone. The rules live in campaigns.services."""
+
+    class State(models.TextChoices):
+        NOT_STARTED = "not_started", "未开始"
+        IN_PROGRESS = "in_progress", "推进中"
+        LATE = "late", "已逾期"
+        DONE = "done", "已完成"
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="tasks")
@@ -135,9 +154,7 @@ class FiveInPlace(models.Model):
     item = models.CharField("事项", max_length=16, choices=Item.choices)
     status = models.CharField("状态", max_length=16, choices=Status.choices, default=Status.MISSING)
     note = models.TextField("说明", blank=True)
-    attachments = models.ManyToManyField(
-        Attachment, blank=True, related_name="five_in_place", verbose_name="佐证材料"
-    )
+    attachments = models.ManyToManyField(Attachment, blank=True, related_name="five_in_place", verbose_name="佐证材料")
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     updated_at = models.DateTimeField(null=True)
 

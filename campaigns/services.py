@@ -12,11 +12,12 @@ from django.db import transaction
 from campaigns.models import Campaign, FiveInPlace, LedgerEvent, Milestone, ProgressReport, Task
 from core import access, clock
 from core.errors import InvalidInput, NotAllowed
-from core.services import attachment_store
+from core.services import attachments_store
 from organisation.models import Membership, Unit
 from standard.models import Criterion
 
 ONLY_EARLIER = "只能提前，不能拖后"
+MAX_QUANTITY = Decimal("9999999999.99")  # the largest value of Task.target_quantity and quantity_done
 
 
 def _require_manager(actor) -> None:
@@ -46,6 +47,12 @@ def _quantity(value, label: str) -> Decimal:
         raise InvalidInput(f"{label}须为数字") from None
     if not quantity.is_finite():
         raise InvalidInput(f"{label}须为数字")
+    # The columns are DECIMAL(12, 2): PostgreSQL would round 0.001 to 0.00 (and then break the
+    # check constraint) or refuse 10^10 outright, SQLite would keep either; refuse both here.
+    if abs(quantity) > MAX_QUANTITY:
+        raise InvalidInput(f"{label}不能超过 {MAX_QUANTITY}")
+    if quantity != quantity.quantize(Decimal("0.01")):
+        raise InvalidInput(f"{label}最多保留两位小数")
     return quantity
 
 
@@ -209,7 +216,7 @@ def task_report_progress(*, actor, task: Task, quantity_done, text: str, files=(
             task=task, quantity_done=quantity, text=text, reported_by=actor, reported_at=clock.now()
         )
         if files:
-            report.attachments.set([attachment_store(actor=actor, name=n, data=d) for n, d in files])
+            report.attachments.set(attachments_store(actor=actor, files=files))
         _log(
             campaign=task.campaign,
             action=LedgerEvent.Action.PROGRESS_REPORTED,
@@ -270,7 +277,7 @@ def five_in_place_update(
         record.updated_by, record.updated_at = actor, clock.now()
         record.save()
         if files:
-            record.attachments.add(*[attachment_store(actor=actor, name=n, data=d) for n, d in files])
+            record.attachments.add(*attachments_store(actor=actor, files=files))
         _log(
             campaign=campaign,
             action=LedgerEvent.Action.FIVE_IN_PLACE_UPDATED,

@@ -11,6 +11,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("problems/", include("problems.urls")),
+    path("", include("campaigns.urls")),
     path("files/<uuid:attachment_uuid>", attachment_file, name="attachment"),
     path("admin/", admin.site.urls),
 ]

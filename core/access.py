@@ -17,6 +17,7 @@ The rules, in the campaign's words:
 
 from dataclasses import dataclass, field
 
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import Http404
 
@@ -138,10 +139,11 @@ def five_in_place_visible_to(user, queryset: QuerySet | None = None) -> QuerySet
 
 
 def get_visible_or_404(scoped: QuerySet, **lookup):
-    """Fetch one object from an already scoped queryset; outsiders get 404, never 403."""
+    """Fetch one object from an already scoped queryset; outsiders get 404, never 403. A malformed
+    id ("abc" for a number: ValueError, "not-a-uuid" for a UUID: ValidationError) is 404 too."""
     try:
         return scoped.get(**lookup)
-    except (scoped.model.DoesNotExist, ValueError):
+    except (scoped.model.DoesNotExist, ValueError, ValidationError):
         raise Http404 from None
 
 

@@ -37,14 +37,10 @@ def _check_image(name: str, suffix: str, data: bytes) -> str:
                 full.load()  # verify() does not decode; a truncated file fails only here
     except InvalidInput:
         raise
-    except (
-        UnidentifiedImageError,
-        OSError,
-        SyntaxError,
-        ValueError,
-        Image.DecompressionBombError,
-        Image.DecompressionBombWarning,
-    ):
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        # Pillow's own limits (89 and 179 megapixels) stop the open before we learn the size.
+        raise InvalidInput(f"图片「{name}」像素过大，请压缩后再上传") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise InvalidInput(f"文件「{name}」不是有效的图片或已损坏") from None
     if fmt != expected:
         raise InvalidInput(f"文件「{name}」的扩展名与内容不符（实际为 {fmt} 格式）")
@@ -83,3 +79,18 @@ def attachment_store(*, actor, name: str, data: bytes) -> Attachment:
     attachment.file.save(name, ContentFile(data), save=False)
     attachment.save()
     return attachment
+
+
+def attachments_store(*, actor, files) -> list[Attachment]:
+    """Store every (name, data) pair or none. A rolled-back transaction would drop the rows of the
+    files stored before a refused one, but not their bytes on disk: both are removed here."""
+    stored = []
+    try:
+        for name, data in files:
+            stored.append(attachment_store(actor=actor, name=name, data=data))
+    except Exception:
+        for attachment in stored:
+            attachment.file.delete(save=False)
+            attachment.delete()
+        raise
+    return stored

@@ -31,7 +31,17 @@ def _next_number(year: int) -> int:
 
 
 def _store_files(actor, files) -> list:
-    return [attachment_store(actor=actor, name=name, data=data) for name, data in files]
+    """Store every file or none: the caller's transaction drops the rows of the files stored
+    before a refused one, but not their bytes on disk, so remove those here."""
+    stored = []
+    try:
+        for name, data in files:
+            stored.append(attachment_store(actor=actor, name=name, data=data))
+    except InvalidInput:
+        for attachment in stored:
+            attachment.file.delete(save=False)
+        raise
+    return stored
 
 
 def _acting_unit(actor, problem: Problem) -> Unit | None:

@@ -1,0 +1,241 @@
+"""Ledger and five-in-place screens. Thin: bind a form, ask core.access, call a service."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from campaigns import selectors, services
+from campaigns.forms import DeadlineForm, FiveInPlaceForm, ProgressForm, TaskFilterForm, TaskForm
+from campaigns.models import FiveInPlace
+from core import access
+from core.errors import DomainError
+from organisation.models import Unit
+
+
+def _campaign():
+    campaign = selectors.current_campaign()
+    if campaign is None:
+        raise Http404("尚未建立创卫工作")
+    return campaign
+
+
+def _files(form):
+    return [(f.name, f.read()) for f in form.cleaned_data.get("files") or []]
+
+
+@login_required
+def ledger(request):
+    campaign = _campaign()
+    form = TaskFilterForm(request.GET or None, campaign=campaign)
+    filters = form.cleaned_data if form.is_valid() else {}
+    tasks = selectors.task_list(user=request.user, campaign=campaign, filters=filters)
+    page = Paginator(tasks, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "campaigns/ledger.html",
+        {
+            "campaign": campaign,
+            "form": form,
+            "page": page,
+            "querystring": query.urlencode(),
+            "can_manage": access.can_manage_campaign(request.user),
+        },
+    )
+
+
+def _get_task(user, task_uuid):
+    scoped = (
+        access.tasks_visible_to(user)
+        .with_state()
+        .select_related("lead_unit", "responsible", "milestone", "criterion", "campaign")
+    )
+    return access.get_visible_or_404(scoped, uuid=task_uuid)
+
+
+def _task_page(request, task, *, progress_form=None, deadline_form=None, status=200):
+    can_report = access.can_report_progress(request.user, task)
+    can_manage = access.can_manage_campaign(request.user)
+    context = {
+        "task": task,
+        "reports": task.progress_reports.select_related("reported_by")
+        .prefetch_related("attachments")
+        .order_by("-reported_at", "-id"),
+        "events": task.events.select_related("actor").order_by("-at", "-id"),
+        "progress_form": (progress_form or ProgressForm()) if can_report else None,
+        "deadline_form": (deadline_form or DeadlineForm()) if can_manage else None,
+    }
+    return render(request, "campaigns/task.html", context, status=status)
+
+
+@login_required
+def task_detail(request, task_uuid):
+    return _task_page(request, _get_task(request.user, task_uuid))
+
+
+@login_required
+@require_POST
+def task_progress(request, task_uuid):
+    task = _get_task(request.user, task_uuid)
+    if not access.can_report_progress(request.user, task):
+        raise PermissionDenied
+    form = ProgressForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.task_report_progress(
+                actor=request.user,
+                task=task,
+                quantity_done=form.cleaned_data["quantity_done"],
+                text=form.cleaned_data["text"],
+                files=_files(form),
+            )
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, "进展已报告")
+            return redirect("campaigns:task", task_uuid=task.uuid)
+    return _task_page(request, task, progress_form=form, status=400)
+
+
+@login_required
+@require_POST
+def task_deadline(request, task_uuid):
+    task = _get_task(request.user, task_uuid)
+    if not access.can_manage_campaign(request.user):
+        raise PermissionDenied
+    form = DeadlineForm(request.POST)
+    if form.is_valid():
+        try:
+            services.task_move_deadline(
+                actor=request.user,
+                task=task,
+                deadline=form.cleaned_data["deadline"],
+                reason=form.cleaned_data["reason"],
+            )
+        except DomainError as error:
+            form.add_error("deadline", error.message)
+        else:
+            messages.success(request, "期限已提前")
+            return redirect("campaigns:task", task_uuid=task.uuid)
+    return _task_page(request, task, deadline_form=form, status=400)
+
+
+@login_required
+def task_create(request):
+    campaign = _campaign()
+    if not access.can_manage_campaign(request.user):
+        raise PermissionDenied
+    form = TaskForm(request.POST or None, campaign=campaign)
+    if request.method == "POST" and form.is_valid():
+        try:
+            task = services.task_create(actor=request.user, campaign=campaign, **form.cleaned_data)
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, f"已新建任务：{task.title}")
+            return redirect("campaigns:task", task_uuid=task.uuid)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "campaigns/task_form.html", {"form": form, "campaign": campaign}, status=status)
+
+
+@login_required
+def five_in_place(request):
+    campaign = _campaign()
+    rows = selectors.five_in_place_grid(user=request.user, campaign=campaign)
+    return render(
+        request,
+        "campaigns/five_in_place.html",
+        {"campaign": campaign, "rows": rows, "items": FiveInPlace.Item.choices},
+    )
+
+
+@login_required
+def five_in_place_unit(request, unit_code):
+    campaign = _campaign()
+    actor = access.actor_for(request.user)
+    unit = access.get_visible_or_404(
+        Unit.objects.all() if actor.sees_all else Unit.objects.filter(pk__in=actor.unit_ids), code=unit_code
+    )
+    can_update = access.can_update_five_in_place(request.user, unit.pk)
+    records = {
+        r.item: r
+        for r in access.five_in_place_visible_to(request.user)
+        .filter(campaign=campaign, unit=unit)
+        .prefetch_related("attachments")
+    }
+    bound_item, bound_form = None, None
+    if request.method == "POST":
+        if not can_update:
+            raise PermissionDenied
+        bound_item = request.POST.get("item")
+        if bound_item not in FiveInPlace.Item.values:
+            raise Http404
+        bound_form = FiveInPlaceForm(request.POST, request.FILES, auto_id=f"id_{bound_item}_%s")
+        if bound_form.is_valid():
+            try:
+                services.five_in_place_update(
+                    actor=request.user,
+                    campaign=campaign,
+                    unit=unit,
+                    item=bound_item,
+                    status=bound_form.cleaned_data["status"],
+                    note=bound_form.cleaned_data["note"],
+                    files=_files(bound_form),
+                )
+            except DomainError as error:
+                bound_form.add_error(None, error.message)
+            else:
+                messages.success(request, f"已更新：{FiveInPlace.Item(bound_item).label}")
+                return redirect("campaigns:five_in_place_unit", unit_code=unit.code)
+    items = []
+    for item in FiveInPlace.Item:
+        record = records.get(item)
+        if bound_item == item:
+            form = bound_form
+        elif can_update:
+            initial = {"status": record.status, "note": record.note} if record else {}
+            form = FiveInPlaceForm(initial=initial, auto_id=f"id_{item}_%s")
+        else:
+            form = None
+        items.append({"item": item, "record": record, "form": form})
+    return render(
+        request,
+        "campaigns/five_in_place_unit.html",
+        {"campaign": campaign, "unit": unit, "items": items},
+        status=400 if bound_form is not None else 200,
+    )
+
+
+@login_required
+def overview(request):
+    """The PHC office's and leaders' one-page picture: milestones, ledger, problems, who is late."""
+    from problems import selectors as problem_selectors
+
+    if not access.actor_for(request.user).sees_all:
+        raise PermissionDenied
+    campaign = _campaign()
+    breakdowns = problem_selectors.problem_breakdowns(user=request.user, campaign=campaign)
+    chart = {
+        "status": [{"name": status.label, "value": n} for status, n in breakdowns["by_status"]],
+        "types": [{"name": row["site__site_type__name"], "value": row["n"]} for row in breakdowns["by_type"]],
+        "areas": [
+            {"name": row["site__area__parent__name"] or "其他", "value": row["n"]} for row in breakdowns["by_area"]
+        ],
+    }
+    return render(
+        request,
+        "campaigns/overview.html",
+        {
+            "campaign": campaign,
+            "milestones": selectors.milestone_progress(user=request.user, campaign=campaign),
+            "ledger": selectors.ledger_totals(user=request.user, campaign=campaign),
+            "breakdowns": breakdowns,
+            "units": problem_selectors.unit_performance(user=request.user, campaign=campaign),
+            "chart": chart,
+        },
+    )
