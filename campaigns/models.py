@@ -115,6 +115,11 @@ class Task(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    @property
+    def state_label(self) -> str:
+        """The label of the annotated state (TaskQuerySet.with_state)."""
+        return Task.State(self.state).label
+
 
 class ProgressReport(models.Model):
     """What a unit reports on a task: the quantity done so far (cumulative), text and evidence."""

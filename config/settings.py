@@ -113,6 +113,12 @@ LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
 
+# Maps. Tiles come from a server the office configures (an intranet tile server, or none): with
+# none, maps still show area boundaries and markers on a plain background. Coordinates are WGS-84.
+MAP_TILE_URL = env_str("MAP_TILE_URL", "")
+MAP_TILE_ATTRIBUTION = env_str("MAP_TILE_ATTRIBUTION", "")
+MAP_CENTER = [float(x) for x in env_list("MAP_CENTER", ["34.75", "113.65"])]
+
 # The closed loop's tunable rules, kept here so that an office can change them without code.
 REBOUND_WINDOW_DAYS = env_int("REBOUND_WINDOW_DAYS", 90, minimum=1)
 

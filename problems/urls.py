@@ -5,6 +5,9 @@ from problems import views
 app_name = "problems"
 urlpatterns = [
     path("", views.problem_list, name="list"),
+    path("map/", views.problem_map, name="map"),
+    path("map.geojson", views.problem_map_data, name="map_data"),
+    path("areas.geojson", views.area_boundaries, name="areas"),
     path("mine/", views.my_unit_problems, name="mine"),
     path("verify/", views.verification_queue, name="verify"),
     path("<uuid:problem_uuid>/", views.problem_detail, name="detail"),

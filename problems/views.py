@@ -1,18 +1,21 @@
 """Problem screens. Thin: bind a form, ask core.access, call a service, redirect."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from core import access
 from core.errors import DomainError
+from organisation.models import Area
 from problems import selectors, services
 from problems.forms import AssignForm, ProblemFilterForm, ReasonForm, ReassignForm, SubmitForm, VerifyForm
-from problems.states import Action
+from problems.states import Action, Status
 
 PAGE_SIZE = 30
 
@@ -137,3 +140,71 @@ def my_unit_problems(request):
 def verification_queue(request):
     problems = selectors.awaiting_verification(user=request.user)
     return render(request, "problems/verify.html", {"problems": problems})
+
+
+MAP_LIMIT = 5000
+
+
+@login_required
+def problem_map(request):
+    form = ProblemFilterForm(request.GET or None)
+    query = request.GET.copy()
+    return render(
+        request,
+        "problems/map.html",
+        {
+            "form": form,
+            "querystring": query.urlencode(),
+            "map_config": {
+                "tiles": settings.MAP_TILE_URL,
+                "attribution": settings.MAP_TILE_ATTRIBUTION,
+                "center": settings.MAP_CENTER,
+                "limit": MAP_LIMIT,
+            },
+        },
+    )
+
+
+@login_required
+def problem_map_data(request):
+    """GeoJSON of the filtered problems (the same filters as the list), nearest first capped."""
+    form = ProblemFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    rows = (
+        selectors.problem_list(user=request.user, filters=filters)
+        .filter(site__latitude__isnull=False)
+        .values_list("uuid", "year", "sequence", "status", "site__name", "site__latitude", "site__longitude")[
+            : MAP_LIMIT + 1
+        ]
+    )
+    rows = list(rows)
+    features = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [float(lng), float(lat)]},
+            "properties": {
+                "url": reverse("problems:detail", args=[uuid]),
+                "number": f"{year}-{sequence:06d}",
+                "status": status,
+                "status_label": Status(status).label,
+                "site": site,
+            },
+        }
+        for uuid, year, sequence, status, site, lat, lng in rows[:MAP_LIMIT]
+    ]
+    return JsonResponse({"type": "FeatureCollection", "features": features, "truncated": len(rows) > MAP_LIMIT})
+
+
+@login_required
+def area_boundaries(request):
+    """Sub-district and community boundaries, drawn even when no tile server is reachable."""
+    areas = Area.objects.filter(boundary__isnull=False, kind__in=[Area.Kind.SUBDISTRICT, Area.Kind.COMMUNITY])
+    return JsonResponse(
+        {
+            "type": "FeatureCollection",
+            "features": [
+                {"type": "Feature", "geometry": a.boundary, "properties": {"name": a.name, "kind": a.kind}}
+                for a in areas.only("name", "kind", "boundary")
+            ],
+        }
+    )
