@@ -105,3 +105,16 @@ def ledger_totals(*, user, campaign: Campaign) -> dict:
         "states": [(state, counts.get(state.value, 0)) for state in Task.State],
         "done_percent": round(100 * counts.get(Task.State.DONE, 0) / total) if total else 0,
     }
+
+
+def unit_tasks(*, user, campaign: Campaign) -> QuerySet:
+    """The tasks of this person's own units that are not done yet, nearest deadline first."""
+    actor = access.actor_for(user)
+    return (
+        access.tasks_visible_to(user)
+        .filter(campaign=campaign, lead_unit_id__in=actor.unit_ids)
+        .with_state()
+        .exclude(state=Task.State.DONE)
+        .select_related("lead_unit", "milestone")
+        .order_by("deadline", "id")
+    )

@@ -14,6 +14,7 @@ from campaigns.models import FiveInPlace
 from core import access
 from core.errors import DomainError
 from organisation.models import Unit
+from problems import selectors as problem_selectors
 
 
 def _campaign():
@@ -214,8 +215,6 @@ def five_in_place_unit(request, unit_code):
 @login_required
 def overview(request):
     """The PHC office's and leaders' one-page picture: milestones, ledger, problems, who is late."""
-    from problems import selectors as problem_selectors
-
     if not access.actor_for(request.user).sees_all:
         raise PermissionDenied
     campaign = _campaign()

@@ -5,7 +5,7 @@ import warnings
 from pathlib import PurePath
 
 from django.core.files.base import ContentFile
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from core import clock
 from core.errors import InvalidInput
@@ -94,3 +94,27 @@ def attachments_store(*, actor, files) -> list[Attachment]:
             attachment.delete()
         raise
     return stored
+
+
+THUMBNAIL_SIZE = (320, 320)
+
+
+def attachment_thumbnail(attachment: Attachment) -> str | None:
+    """The storage name of a small JPEG copy of an image attachment for lists, made on first use.
+    Documents have none. Derived from the original, so it can always be made again."""
+    if not attachment.content_type.startswith("image/"):
+        return None
+    name = f"thumbs/{attachment.uuid.hex}.jpg"
+    storage = attachment.file.storage
+    if storage.exists(name):
+        return name
+    with attachment.file.open("rb") as original, Image.open(original) as image:
+        image = ImageOps.exif_transpose(image)
+        image.thumbnail(THUMBNAIL_SIZE)
+        buffer = io.BytesIO()
+        image.convert("RGB").save(buffer, format="JPEG", quality=80)
+    if not storage.exists(name):  # another request may have made it meanwhile
+        stored = storage.save(name, ContentFile(buffer.getvalue()))
+        if stored != name:  # lost a race: storage chose another name; keep one copy
+            storage.delete(stored)
+    return name

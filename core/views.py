@@ -6,6 +6,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from core import access
+from core.services import attachment_thumbnail
 
 
 @never_cache
@@ -39,7 +40,11 @@ def home(request):
 def attachment_file(request, attachment_uuid):
     """Evidence files are served only through here, after the access module says yes."""
     attachment = access.get_visible_or_404(access.attachments_visible_to(request.user), uuid=attachment_uuid)
-    response = FileResponse(attachment.file.open("rb"), content_type=attachment.content_type)
+    thumbnail = attachment_thumbnail(attachment) if request.GET.get("thumb") else None
+    if thumbnail:
+        response = FileResponse(attachment.file.storage.open(thumbnail, "rb"), content_type="image/jpeg")
+    else:
+        response = FileResponse(attachment.file.open("rb"), content_type=attachment.content_type)
     response["Content-Disposition"] = f"inline; filename*=UTF-8''{attachment.uuid.hex}"
     response["Cache-Control"] = "private, max-age=3600"
     response["X-Content-Type-Options"] = "nosniff"

@@ -1,7 +1,7 @@
 """Reads of problems for screens and exports. Every one starts from core.access, so nothing
 leaves the scope of the person asking."""
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 
 from core import access, clock
 from problems.forms import SORTS
@@ -61,6 +61,17 @@ def awaiting_verification(*, user) -> QuerySet:
         .filter(status=Status.SUBMITTED)
         .exclude(assigned_unit_id__in=actor.unit_ids)
         .select_related("site", "site__area", "site__area__parent", "assigned_unit", "criterion")
+        .prefetch_related(
+            "photos",
+            Prefetch(
+                "events",
+                queryset=ProblemEvent.objects.filter(action=Action.SUBMIT)
+                .select_related("actor")
+                .prefetch_related("attachments")
+                .order_by("-seq"),
+                to_attr="submissions",
+            ),
+        )
         .order_by("site__area__parent__name", "site__area__name", "deadline")
     )
 

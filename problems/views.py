@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from campaigns.selectors import current_campaign, unit_tasks
 from core import access
 from core.errors import DomainError
 from organisation.models import Area
@@ -132,8 +133,20 @@ def problem_act(request, problem_uuid, action):
 @login_required
 def my_unit_problems(request):
     """The liaison's phone-first work list."""
-    problems = selectors.unit_open_problems(user=request.user)
-    return render(request, "problems/mine.html", {"problems": problems})
+    problems = list(selectors.unit_open_problems(user=request.user))
+    campaign = current_campaign()
+    tasks = list(unit_tasks(user=request.user, campaign=campaign)) if campaign else []
+    return render(
+        request,
+        "problems/mine.html",
+        {
+            "problems": problems,
+            "overdue": sum(1 for p in problems if p.is_overdue),
+            "returned": sum(1 for p in problems if p.status == Status.RETURNED),
+            "tasks": tasks,
+            "late_tasks": sum(1 for t in tasks if t.state == "late"),
+        },
+    )
 
 
 @login_required

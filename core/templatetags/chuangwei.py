@@ -47,3 +47,9 @@ def bs(bound_field):
     if bound_field.errors:
         css += " is-invalid"
     return bound_field.as_widget(attrs={"class": css})
+
+
+@register.filter
+def overdue_days(days_left: int | None) -> int | None:
+    """How many days late, from a negative days_left."""
+    return None if days_left is None else -days_left
