@@ -11,6 +11,7 @@
   var colours = { recorded: "#6c757d", assigned: "#0d6efd", submitted: "#0dcaf0", returned: "#fd7e14", closed: "#198754", cancelled: "#adb5bd" };
   fetch(el.dataset.areas, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (areas) {
     var layer = L.geoJSON(areas, {
+      renderer: L.svg(),
       style: function (f) {
         return f.properties.kind === "subdistrict"
           ? { color: "#b3261e", weight: 2, fill: false }
