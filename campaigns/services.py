@@ -266,10 +266,11 @@ def five_in_place_update(
     *, actor, campaign: Campaign, unit: Unit, item: str, status: str, note: str = "", files=()
 ) -> FiveInPlace:
     """Record where one of a unit's "five in place" stands, with evidence."""
-    if item not in FiveInPlace.Item.values or status not in FiveInPlace.Status.values:
-        raise InvalidInput("五到位事项或状态无效")
+    # Rights before arguments: an outsider learns nothing from which of its inputs are valid.
     if not access.can_update_five_in_place(actor, unit.pk):
         raise NotAllowed("只有本单位的一把手、分管领导、联络员或爱卫办可以更新五到位")
+    if item not in FiveInPlace.Item.values or status not in FiveInPlace.Status.values:
+        raise InvalidInput("五到位事项或状态无效")
     with transaction.atomic():
         record, _ = FiveInPlace.objects.select_for_update().get_or_create(campaign=campaign, unit=unit, item=item)
         before = {"status": record.status, "note": record.note}

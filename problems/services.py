@@ -10,7 +10,7 @@ from django.db import transaction
 
 from core import access, clock
 from core.errors import IllegalTransition, InvalidInput, NotAllowed, StaleObject
-from core.services import attachment_store
+from core.services import attachments_store
 from organisation.models import Unit
 from problems.models import Problem, ProblemCounter, ProblemEvent
 from problems.states import NEEDS_REASON, TRANSITIONS, Action, Status
@@ -28,20 +28,6 @@ def _next_number(year: int) -> int:
     counter.last += 1
     counter.save(update_fields=["last"])
     return counter.last
-
-
-def _store_files(actor, files) -> list:
-    """Store every file or none: the caller's transaction drops the rows of the files stored
-    before a refused one, but not their bytes on disk, so remove those here."""
-    stored = []
-    try:
-        for name, data in files:
-            stored.append(attachment_store(actor=actor, name=name, data=data))
-    except InvalidInput:
-        for attachment in stored:
-            attachment.file.delete(save=False)
-        raise
-    return stored
 
 
 def _acting_unit(actor, problem: Problem) -> Unit | None:
@@ -117,7 +103,7 @@ def problem_transition(
             deadline=current.deadline,
         )
         if files:
-            event.attachments.set(_store_files(actor, files))
+            event.attachments.set(attachments_store(actor=actor, files=files))
         transaction.on_commit(lambda: _after_transition(current.pk, event.pk))
     # The fresh copy: the caller's old one is stale now and would be refused next time.
     return current
@@ -189,7 +175,7 @@ def problem_record(
             rebound_of=rebound_of,
             version=1,
         )
-        stored = _store_files(actor, photos)
+        stored = attachments_store(actor=actor, files=photos)
         if stored:
             problem.photos.set(stored)
         ProblemEvent.objects.create(
