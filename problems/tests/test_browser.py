@@ -42,7 +42,7 @@ def test_office_assigns_liaison_fixes_on_a_phone_inspector_verifies(chromium, li
     screenshot(office, "problem-detail-office")
 
     liaison = sign_in(chromium, world, world.liaison_a, **PHONE)
-    expect(liaison.get_by_role("heading", name=re.compile("本单位待整改问题"))).to_be_visible()
+    expect(liaison.get_by_role("heading", name=re.compile("待整改问题"))).to_be_visible()
     screenshot(liaison, "liaison-phone-work-list")
     photo = tmp_path / "after.jpg"
     photo.write_bytes(jpeg_bytes(640, 480, (40, 160, 60)))
