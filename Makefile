@@ -4,38 +4,25 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run test browser install install-dev static migrate demo lint format migrations-check ci clean
+.PHONY: run test system-packages install install-dev static migrate demo lint format migrations-check ci clean
 
-run: install static migrate demo  ## install, migrate, load the demo district, serve on 127.0.0.1:$(PORT)
+run: install system-packages static migrate demo  ## install, migrate, load the demo district, serve on 127.0.0.1:$(PORT)
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
-test: install-dev browser  ## install what the tests need and run them all (DATABASE_URL selects PostgreSQL)
+test: install-dev system-packages  ## install what the tests need and run them all (DATABASE_URL selects PostgreSQL)
 	$(PY) -m pytest
 
-# Browser tests drive Debian's chromium (Playwright may not download a browser of its own), with
-# CJK fonts so that screenshots show Chinese text.
-browser:
-	@command -v chromium >/dev/null && fc-list :lang=zh | grep -q . || \
-	  { apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk; }
-
-install: $(VENV)/.installed node_modules/.installed
-install-dev: install $(VENV)/.installed-dev
-
-$(VENV)/bin/python:
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-
-$(VENV)/.installed: requirements.txt $(VENV)/bin/python
-	$(PY) -m pip install --quiet -r requirements.txt
-	touch $@
-
-$(VENV)/.installed-dev: requirements-dev.txt requirements.txt $(VENV)/bin/python
-	$(PY) -m pip install --quiet -r requirements-dev.txt
-	touch $@
-
-node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
-	touch $@
+# What the app and its tests need from the system (Debian packages): chromium for the browser
+# tests (Playwright may not download a browser of its own), CJK fonts so that screenshots and
+# documents show Chinese, LibreOffice to turn bulletins into PDF, poppler to check those PDFs.
+SYSTEM_PACKAGES := chromium fonts-noto-cjk fonts-arphic-ukai libreoffice-writer-nogui poppler-utils
+system-packages:
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing $$missing"; apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "please install: $$missing (sudo apt-get install $$missing)"; fi; \
+	fi
 
 static: install
 	$(PY) manage.py collectstatic --noinput --verbosity 0

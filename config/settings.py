@@ -3,7 +3,7 @@ the environment (see README, "Configuration"); nothing here needs editing to dep
 
 from pathlib import Path
 
-from config.env import env_bool, env_int, env_list, env_str, parse_database_url
+from config.env import env_bool, env_choice, env_int, env_list, env_str, parse_database_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("CHUANGWEI_VAR_DIR", str(BASE_DIR / "var")))
@@ -32,6 +32,9 @@ INSTALLED_APPS = [
     "sites",
     "campaigns",
     "problems",
+    "inspections",
+    "exchange",
+    "bulletins",
 ]
 
 MIDDLEWARE = [
@@ -118,6 +121,15 @@ LOGOUT_REDIRECT_URL = "/accounts/login/"
 MAP_TILE_URL = env_str("MAP_TILE_URL", "")
 MAP_TILE_ATTRIBUTION = env_str("MAP_TILE_ATTRIBUTION", "")
 MAP_CENTER = [float(x) for x in env_list("MAP_CENTER", ["34.75", "113.65"])]
+# The datum of the configured tiles: "wgs84" (OpenStreetMap-style, most intranet servers) or
+# "gcj02" (AutoNavi, Tencent and tiles cut from them). Stored points stay WGS-84; maps shift them.
+MAP_TILE_COORDINATES = env_choice("MAP_TILE_COORDINATES", "wgs84", ["wgs84", "gcj02"])
+# A font with Chinese glyphs for the stamp on inspection photos; found automatically when empty.
+WATERMARK_FONT = env_str("WATERMARK_FONT", "")
+
+# Bulletins: the issuing office as printed in the red header and the 版记.
+BULLETIN_ISSUER = env_str("BULLETIN_ISSUER", "示范区爱国卫生运动委员会办公室")
+BULLETIN_ISSUER_SHORT = env_str("BULLETIN_ISSUER_SHORT", "示范区爱卫办")
 
 # The closed loop's tunable rules, kept here so that an office can change them without code.
 REBOUND_WINDOW_DAYS = env_int("REBOUND_WINDOW_DAYS", 90, minimum=1)

@@ -1,16 +1,27 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
+from config.api import api
 from core.views import attachment_file, healthz, home
+from inspections.views import manifest, service_worker
 
-admin.site.site_header = "创卫督查 · 系统管理"
-admin.site.site_title = "创卫督查"
+admin.site.site_header = _("创卫督查 · 系统管理")
+admin.site.site_title = _("创卫督查")
 
 urlpatterns = [
     path("", home, name="home"),
     path("healthz", healthz, name="healthz"),
     path("accounts/", include("django.contrib.auth.urls")),
+    # set_language: the 中文 / English switch posts here; the choice is kept in a cookie.
+    path("i18n/", include("django.conf.urls.i18n")),
     path("problems/", include("problems.urls")),
+    path("inspections/", include("inspections.urls")),
+    path("api/", api.urls),
+    path("sw.js", service_worker, name="service_worker"),
+    path("manifest.webmanifest", manifest, name="manifest"),
+    path("exchange/", include("exchange.urls")),
+    path("bulletins/", include("bulletins.urls")),
     path("", include("campaigns.urls")),
     path("files/<uuid:attachment_uuid>", attachment_file, name="attachment"),
     path("admin/", admin.site.urls),

@@ -18,7 +18,7 @@ The rules, in the campaign's words:
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from organisation.models import Membership, Unit
@@ -99,7 +99,8 @@ def problems_visible_to(user, queryset: QuerySet | None = None) -> QuerySet:
         return qs.none()
     if actor.sees_all or actor.inspector:
         return qs
-    return qs.filter(assigned_unit_id__in=actor.unit_ids)
+    # What an unpublished covert inspection found stays with the office and the team.
+    return qs.filter(assigned_unit_id__in=actor.unit_ids).exclude(pk__in=_secret_problem_ids())
 
 
 def tasks_visible_to(user, queryset: QuerySet | None = None) -> QuerySet:
@@ -192,6 +193,20 @@ def can_manage_campaign(user) -> bool:
     return actor_for(user).office
 
 
+def can_import(user) -> bool:
+    """Bulk-load units, people, sites and tasks from Excel: PHC office staff only (the same people
+    who set up the campaign)."""
+    return actor_for(user).office
+
+
+def can_export(user) -> bool:
+    """Download a list as Excel. Anyone who sees something may export it, and the export holds
+    exactly what the screen shows them (the rows come through the `*_visible_to` scopes);
+    someone who belongs to no unit sees nothing and gets 404."""
+    actor = actor_for(user)
+    return actor.is_authenticated and bool(actor.sees_all or actor.inspector or actor.unit_ids)
+
+
 def can_report_progress(user, task) -> bool:
     actor = actor_for(user)
     return actor.office or task.lead_unit_id in actor.acting_unit_ids
@@ -215,9 +230,120 @@ def attachments_visible_to(user, queryset: QuerySet | None = None) -> QuerySet:
     if actor.sees_all:
         return qs
     problems = problems_visible_to(user)
-    return qs.filter(
+    inspections = inspections_visible_to(user)
+    visible = (
         Q(problems__in=problems)
         | Q(problem_events__problem__in=problems)
         | Q(progress_reports__task__in=tasks_visible_to(user))
         | Q(five_in_place__in=five_in_place_visible_to(user))
-    ).distinct()
+        | Q(inspection_display__inspection__in=inspections)
+    )
+    if actor.inspector:
+        # The untouched original (with the phone's GPS metadata) is evidence for the team only;
+        # everyone else sees the stamped copy without metadata.
+        visible |= Q(inspection_original__inspection__in=inspections)
+    return qs.filter(visible).distinct()
+
+
+# ---- inspections -----------------------------------------------------------------------------
+#
+# Covert plans (暗访) and what they found are secret from the inspected units until the office
+# publishes the results: PHC office staff, leaders and the supervision team see them; a unit's
+# people see a plan only once it is announced (open and drawn) or published, and only when it
+# visits one of their sites. Reads of a covert plan are logged (inspections.models.CovertReadLog).
+
+
+def _secret_problem_ids() -> QuerySet:
+    """Problems raised by covert plans whose results are not yet published."""
+    from inspections.models import Finding, InspectionPlan
+
+    return Finding.objects.filter(
+        inspection__plan__mode=InspectionPlan.Mode.COVERT, inspection__plan__published_at__isnull=True
+    ).values("problem_id")
+
+
+def _announced_plans(unit_ids) -> QuerySet:
+    """Plans a unit may know of: open ones once drawn, covert ones once published, that visit
+    one of the unit's sites."""
+    from inspections.models import InspectionPlan, PlanSite
+    from inspections.states import PlanStatus
+
+    return (
+        InspectionPlan.objects.filter(
+            Q(mode=InspectionPlan.Mode.OPEN) | Q(mode=InspectionPlan.Mode.COVERT, published_at__isnull=False)
+        )
+        .exclude(status=PlanStatus.DRAFT)
+        .filter(pk__in=PlanSite.objects.filter(site__owner_unit_id__in=unit_ids).values("plan_id"))
+    )
+
+
+def inspection_plans_visible_to(user, queryset: QuerySet | None = None) -> QuerySet:
+    from inspections.models import InspectionPlan
+
+    qs = InspectionPlan.objects.all() if queryset is None else queryset
+    actor = actor_for(user)
+    if not actor.is_authenticated:
+        return qs.none()
+    if actor.sees_all or actor.inspector:
+        return qs
+    return qs.filter(pk__in=_announced_plans(actor.unit_ids).values("pk"))
+
+
+def inspections_visible_to(user, queryset: QuerySet | None = None) -> QuerySet:
+    """Inspections: the office, leaders and the team see all; a unit sees those at its own sites
+    in plans it may know of."""
+    from inspections.models import Inspection
+
+    qs = Inspection.objects.all() if queryset is None else queryset
+    actor = actor_for(user)
+    if not actor.is_authenticated:
+        return qs.none()
+    if actor.sees_all or actor.inspector:
+        return qs
+    return qs.filter(site__owner_unit_id__in=actor.unit_ids, plan__in=_announced_plans(actor.unit_ids))
+
+
+def can_manage_inspections(user) -> bool:
+    """Create plans, draw their sites, publish their results: PHC office staff."""
+    return actor_for(user).office
+
+
+def can_inspect(user, plan) -> bool:
+    """Record inspections, problems and photos for a plan: the members of its team."""
+    from inspections.models import PlanMember
+
+    actor = actor_for(user)
+    if not (actor.inspector or actor.office):
+        return False
+    return PlanMember.objects.filter(plan=plan, user=user).exists()
+
+
+# ---- bulletins and accountability --------------------------------------------------------------
+
+
+def bulletins_visible_to(user, queryset: QuerySet | None = None) -> QuerySet:
+    """Drafts are the PHC office's (and the leaders'); a published bulletin is for every member
+    of staff (and, through the public portal, for everyone)."""
+    from bulletins.models import Bulletin
+
+    qs = Bulletin.objects.all() if queryset is None else queryset
+    actor = actor_for(user)
+    if not actor.is_authenticated:
+        return qs.none()
+    if actor.sees_all:
+        return qs
+    if not actor.roles:
+        return qs.none()
+    return qs.filter(status=Bulletin.Status.PUBLISHED)
+
+
+def accountabilities_visible_to(user, queryset: QuerySet | None = None) -> QuerySet:
+    from bulletins.models import Accountability
+
+    qs = Accountability.objects.all() if queryset is None else queryset
+    actor = actor_for(user)
+    if not actor.is_authenticated:
+        return qs.none()
+    if actor.sees_all:
+        return qs
+    return qs.filter(unit_id__in=actor.unit_ids)

@@ -1,0 +1,175 @@
+"""What a bulletin says, computed from the data: one function produces the document model (plain,
+JSON-ready data); renderers (render.py) turn it into Word and PDF. Publishing stores this model
+as the bulletin's snapshot, so a published bulletin never changes when the data does."""
+
+import datetime as dt
+
+from django.conf import settings
+from django.db.models import Count, F, Q
+
+from bulletins.models import Accountability, Bulletin
+from core import clock
+from problems.models import Problem, ProblemEvent
+from problems.states import WITH_UNIT, Action, Status
+
+TYPICAL_PROBLEMS = 6
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(100 * part / whole, 1) if whole else None
+
+
+def build_content(bulletin: Bulletin) -> dict:
+    """The document model of a bulletin over its period, as of now. A fixed number of grouped
+    queries, whatever the number of problems."""
+    start, end = bulletin.period_start, bulletin.period_end
+    begins, ends = clock.start_of_day(start), clock.end_of_day(end)
+    problems = Problem.objects.filter(campaign=bulletin.campaign)
+    in_period = problems.filter(recorded_at__gte=begins, recorded_at__lt=ends)
+    closed_in_period = problems.filter(status=Status.CLOSED, closed_at__gte=begins, closed_at__lt=ends)
+    overdue = problems.filter(status__in=WITH_UNIT, deadline__lt=min(end, clock.today()))
+    returns = ProblemEvent.objects.filter(
+        problem__campaign=bulletin.campaign, action=Action.RETURN, at__gte=begins, at__lt=ends
+    )
+
+    summary = {
+        "found": in_period.count(),
+        "closed": closed_in_period.count(),
+        "closed_on_time": closed_in_period.filter(closed_on__lte=F("deadline")).count(),
+        "closed_late": closed_in_period.filter(closed_on__gt=F("deadline")).count(),
+        "overdue": overdue.count(),
+        "returned": returns.count(),
+        "rebounds": in_period.filter(rebound_of__isnull=False).count(),
+    }
+
+    rows: dict[int, dict] = {}
+
+    def row(unit_id, name):
+        return rows.setdefault(
+            unit_id,
+            {
+                "unit": name,
+                "found": 0,
+                "closed_on_time": 0,
+                "closed_late": 0,
+                "overdue": 0,
+                "returned": 0,
+                "rebounds": 0,
+            },
+        )
+
+    for r in (
+        in_period.filter(assigned_unit__isnull=False)
+        .values("assigned_unit", "assigned_unit__short_name", "assigned_unit__name")
+        .annotate(found=Count("id"), rebounds=Count("id", filter=Q(rebound_of__isnull=False)))
+        .order_by()
+    ):
+        entry = row(r["assigned_unit"], r["assigned_unit__short_name"] or r["assigned_unit__name"])
+        entry["found"], entry["rebounds"] = r["found"], r["rebounds"]
+    for r in (
+        closed_in_period.values("assigned_unit", "assigned_unit__short_name", "assigned_unit__name")
+        .annotate(
+            on_time=Count("id", filter=Q(closed_on__lte=F("deadline"))),
+            late=Count("id", filter=Q(closed_on__gt=F("deadline"))),
+        )
+        .order_by()
+    ):
+        entry = row(r["assigned_unit"], r["assigned_unit__short_name"] or r["assigned_unit__name"])
+        entry["closed_on_time"], entry["closed_late"] = r["on_time"], r["late"]
+    for r in (
+        overdue.values("assigned_unit", "assigned_unit__short_name", "assigned_unit__name")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        row(r["assigned_unit"], r["assigned_unit__short_name"] or r["assigned_unit__name"])["overdue"] = r["n"]
+    for r in returns.values("unit", "unit__short_name", "unit__name").annotate(n=Count("id")).order_by():
+        row(r["unit"], r["unit__short_name"] or r["unit__name"])["returned"] = r["n"]
+
+    units = list(rows.values())
+    for entry in units:
+        judged = entry["closed_on_time"] + entry["closed_late"] + entry["overdue"]
+        entry["on_time_rate"] = _rate(entry["closed_on_time"], judged)
+    # Best first: highest on-time rate, then fewest overdue, then fewest returned.
+    units.sort(
+        key=lambda e: (
+            -(e["on_time_rate"] if e["on_time_rate"] is not None else -1),
+            e["overdue"],
+            e["returned"],
+            e["unit"],
+        )
+    )
+    for rank, entry in enumerate(units, start=1):
+        entry["rank"] = rank
+
+    criticised = [
+        {"unit": e["unit"], "overdue": e["overdue"], "returned": e["returned"]}
+        for e in sorted(units, key=lambda e: (-e["overdue"], e["unit"]))
+        if e["overdue"] >= bulletin.criticise_overdue_at
+    ]
+    accountability = [
+        {
+            "unit": a.unit.short_name or a.unit.name,
+            "person": a.person.get_full_name() if a.person else "",
+            "measure": a.get_measure_display(),
+            "reason": a.reason,
+            "decided_on": clock.cn_date(a.decided_on),
+        }
+        for a in Accountability.objects.filter(campaign=bulletin.campaign, decided_on__gte=start, decided_on__lte=end)
+        .select_related("unit", "person")
+        .order_by("decided_on", "id")
+    ]
+    return {
+        "issuer": settings.BULLETIN_ISSUER,
+        "issuer_short": settings.BULLETIN_ISSUER_SHORT,
+        "title": bulletin.title,
+        "lead": bulletin.lead,
+        "closing": bulletin.closing,
+        "issue_label": bulletin.issue_label,
+        "date": clock.cn_date(bulletin.published_at or clock.now()),
+        "period": f"{clock.cn_date(start)}至{clock.cn_date(end)}",
+        "criticise_overdue_at": bulletin.criticise_overdue_at,
+        "summary": summary,
+        "units": units,
+        "criticised": criticised,
+        "accountability": accountability,
+        "typical": _typical_problems(in_period),
+    }
+
+
+def _typical_problems(in_period) -> list[dict]:
+    """The most serious problems of the period that have photos, with before-and-after evidence."""
+    severity_order = {Problem.Severity.SERIOUS: 0, Problem.Severity.MAJOR: 1, Problem.Severity.MINOR: 2}
+    candidates = list(
+        in_period.filter(photos__isnull=False)
+        .distinct()
+        .select_related("site", "assigned_unit")
+        .prefetch_related("photos")
+        .order_by("-recorded_at")[:200]
+    )
+    candidates.sort(key=lambda p: (severity_order[p.severity], -p.recorded_at.timestamp()))
+    chosen = candidates[:TYPICAL_PROBLEMS]
+    after = {}
+    for event in (
+        ProblemEvent.objects.filter(problem__in=chosen, action=Action.SUBMIT)
+        .prefetch_related("attachments")
+        .order_by("problem_id", "seq")
+    ):
+        after[event.problem_id] = [str(a.uuid) for a in event.attachments.all()] or after.get(event.problem_id, [])
+    return [
+        {
+            "number": p.number,
+            "site": p.site.name,
+            "address": p.site.address,
+            "description": p.description,
+            "unit": str(p.assigned_unit) if p.assigned_unit else "未交办",
+            "status": p.get_status_display(),
+            "recorded_on": clock.cn_date(p.recorded_at),
+            "before": [str(a.uuid) for a in p.photos.all()][:2],
+            "after": after.get(p.pk, [])[:2],
+        }
+        for p in chosen
+    ]
+
+
+def default_title(campaign, start: dt.date, end: dt.date) -> str:
+    return f"关于{campaign.name}督查情况的通报（{clock.cn_date(start)}—{clock.cn_date(end)}）"

@@ -1,0 +1,50 @@
+from django import forms
+
+from bulletins.models import Accountability
+from organisation.models import Unit, User
+
+DATE = {"type": "date"}
+
+
+class BulletinCreateForm(forms.Form):
+    period_start = forms.DateField(label="统计起始日期", widget=forms.DateInput(attrs=DATE))
+    period_end = forms.DateField(label="统计截止日期", widget=forms.DateInput(attrs=DATE))
+    title = forms.CharField(label="标题（可不填，自动生成）", required=False, max_length=200)
+    criticise_overdue_at = forms.IntegerField(label="逾期问题达到几个即通报批评", min_value=1, initial=3)
+
+
+class BulletinEditForm(forms.Form):
+    title = forms.CharField(label="标题", max_length=200)
+    lead = forms.CharField(label="导语", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    closing = forms.CharField(label="下步要求", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    criticise_overdue_at = forms.IntegerField(label="逾期问题达到几个即通报批评", min_value=1)
+
+
+class AccountabilityForm(forms.Form):
+    unit = forms.ModelChoiceField(label="单位", queryset=Unit.objects.filter(is_active=True))
+    person = forms.ModelChoiceField(label="责任人（可不填）", queryset=User.objects.none(), required=False)
+    measure = forms.ChoiceField(label="处理措施", choices=Accountability.Measure.choices)
+    reason = forms.CharField(label="事由", widget=forms.Textarea(attrs={"rows": 3}))
+    decided_on = forms.DateField(label="决定日期", widget=forms.DateInput(attrs=DATE))
+    problem_numbers = forms.CharField(
+        label="相关问题编号（可不填，逗号分隔）",
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": "2026-000123, 2026-000124"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["person"].queryset = User.objects.filter(memberships__isnull=False).distinct()
+        self.fields["person"].label_from_instance = lambda user: user.get_full_name()
+
+    def clean_problem_numbers(self) -> list[tuple[int, int]]:
+        numbers = []
+        for part in self.cleaned_data["problem_numbers"].replace("，", ",").split(","):
+            part = part.strip()
+            if not part:
+                continue
+            year, _, sequence = part.partition("-")
+            if not (year.isdigit() and sequence.isdigit()):
+                raise forms.ValidationError(f"问题编号「{part}」格式不对，应如 2026-000123")
+            numbers.append((int(year), int(sequence)))
+        return numbers

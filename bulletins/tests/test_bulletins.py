@@ -1,0 +1,229 @@
+"""Bulletins: figures from the data, numbered and frozen on publication, Word in the official
+layout, PDF with the Chinese text intact, accountability shown."""
+
+import datetime as dt
+import io
+import shutil
+import subprocess
+
+import pytest
+from django.urls import reverse
+from docx import Document
+
+from bulletins import services
+from bulletins.models import Accountability, Bulletin
+from core.errors import IllegalTransition, InvalidInput, NotAllowed
+from core.tests.factories import jpeg_bytes
+from problems import services as problem_services
+from problems.models import Problem
+from problems.tests.helpers import assigned_problem, closed_problem, returned_problem
+
+START, END = dt.date(2026, 5, 1), dt.date(2026, 5, 31)
+
+
+@pytest.fixture
+def data(world, frozen_today):
+    """unit_a: one closed on time, one returned, two overdue later; unit_b: one assigned."""
+    closed = closed_problem(world)
+    returned_problem(world)
+    overdue = [assigned_problem(world, deadline=dt.date(2026, 5, 14)) for _ in range(2)]
+    other = assigned_problem(world, unit=world.unit_b, site=world.site_b)
+    photo = problem_services.problem_record(
+        actor=world.inspector,
+        campaign=world.campaign,
+        site=world.site,
+        criterion=world.checkpoint,
+        description="巷内垃圾桶满溢",
+        severity=Problem.Severity.SERIOUS,
+        photos=[("before.jpg", jpeg_bytes())],
+    )
+    frozen_today.move_to(dt.datetime(2026, 5, 20, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8))))
+    return {"closed": closed, "overdue": overdue, "other": other, "photo": photo}
+
+
+def _draft(world, **kwargs):
+    return services.bulletin_create(
+        actor=world.office,
+        campaign=world.campaign,
+        period_start=START,
+        period_end=END,
+        lead="现将近期督查情况通报如下：",
+        closing="各单位要限期整改到位。",
+        **kwargs,
+    )
+
+
+def test_the_content_counts_what_happened_in_the_period(world, data):
+    content = services.bulletin_content_now(_draft(world, criticise_overdue_at=2))
+    assert content["summary"] == {
+        "found": 6,
+        "closed": 1,
+        "closed_on_time": 1,
+        "closed_late": 0,
+        "overdue": 2,
+        "returned": 1,
+        "rebounds": 4,  # everything recorded at the site after its first problem was closed
+    }
+    by_unit = {u["unit"]: u for u in content["units"]}
+    assert by_unit["东城街道"] == {
+        "unit": "东城街道",
+        "found": 4,
+        "closed_on_time": 1,
+        "closed_late": 0,
+        "overdue": 2,
+        "returned": 1,
+        "rebounds": 3,
+        "on_time_rate": 33.3,
+        "rank": 1,
+    }
+    assert by_unit["城管局"]["rank"] == 2  # with nothing judged yet (no rate), a unit ranks after those rated
+    assert content["criticised"] == [{"unit": "东城街道", "overdue": 2, "returned": 1}]
+    assert [t["number"] for t in content["typical"]] == [data["photo"].number]
+
+
+def test_publishing_numbers_the_year_series_and_freezes_the_bulletin(world, data):
+    first = services.bulletin_publish(actor=world.office, bulletin=_draft(world))
+    second = services.bulletin_publish(actor=world.office, bulletin=_draft(world))
+    assert (first.issue_label, second.issue_label) == ("〔2026〕第1期", "〔2026〕第2期")
+    frozen = Bulletin.objects.get(pk=first.pk)
+    before = (frozen.snapshot, frozen.docx.sha256, frozen.pdf.sha256)
+    problem_services.problem_close(
+        actor=world.inspector,
+        problem=problem_services.problem_submit_evidence(
+            actor=world.liaison_a, problem=data["overdue"][0], note="已整改"
+        ),
+    )
+    frozen = Bulletin.objects.get(pk=first.pk)
+    assert (frozen.snapshot, frozen.docx.sha256, frozen.pdf.sha256) == before
+    assert services.bulletin_content_now(frozen)["summary"]["overdue"] == 2
+    with pytest.raises(IllegalTransition, match="已印发"):
+        services.bulletin_edit(
+            actor=world.office, bulletin=frozen, title="改", lead="", closing="", criticise_overdue_at=1
+        )
+    with pytest.raises(IllegalTransition):
+        services.bulletin_publish(actor=world.office, bulletin=frozen)
+
+
+@pytest.mark.parametrize("persona", ["leader", "inspector", "liaison_a", "head_a"])
+def test_only_the_office_writes_bulletins(world, persona):
+    with pytest.raises(NotAllowed):
+        services.bulletin_create(
+            actor=getattr(world, persona), campaign=world.campaign, period_start=START, period_end=END
+        )
+    draft = _draft(world)
+    with pytest.raises(NotAllowed):
+        services.bulletin_publish(actor=getattr(world, persona), bulletin=draft)
+    assert Bulletin.objects.get(pk=draft.pk).status == Bulletin.Status.DRAFT
+
+
+def test_the_word_file_has_the_official_layout(world, data):
+    bulletin = services.bulletin_publish(actor=world.office, bulletin=_draft(world, criticise_overdue_at=2))
+    with bulletin.docx.file.open("rb") as f:
+        doc = Document(io.BytesIO(f.read()))
+    section = doc.sections[0]
+    margins = (section.top_margin, section.bottom_margin, section.left_margin, section.right_margin)
+    assert [round(m.mm) for m in margins] == [37, 35, 28, 26]
+    texts = [p.text for p in doc.paragraphs]
+    assert texts[0] == "示范区爱国卫生运动委员会办公室通报"
+    header_run = doc.paragraphs[0].runs[0]
+    assert str(header_run.font.color.rgb) == "E00000"
+    assert texts[1] == "〔2026〕第1期"
+    assert bulletin.title in texts
+    assert "东城街道：逾期未整改2个，被退回返工1次。" in texts
+    ranking = doc.tables[0]
+    assert [c.text for c in ranking.rows[0].cells][:3] == ["名次", "责任单位", "发现"]
+    assert [c.text for c in ranking.rows[1].cells][:6] == ["1", "东城街道", "4", "1", "0", "2"]
+    body_font = doc.paragraphs[texts.index("现将近期督查情况通报如下：")].runs[0].font
+    assert (body_font.name, body_font.size.pt) == ("仿宋_GB2312", 16)
+    assert len(doc.inline_shapes) == 1  # the typical problem's before photo
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils is installed by make test")
+def test_the_pdf_shows_the_chinese_text(world, data, tmp_path):
+    bulletin = services.bulletin_publish(actor=world.office, bulletin=_draft(world))
+    pdf = tmp_path / "b.pdf"
+    with bulletin.pdf.file.open("rb") as f:
+        pdf.write_bytes(f.read())
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, check=True).stdout.decode()
+    assert "示范区爱国卫生运动委员会办公室通报" in text
+    assert "〔2026〕第 1 期" in text or "〔2026〕第1期" in text
+    assert "总体情况" in text and "东城街道" in text
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, check=True).stdout.decode()
+    assert "CJK" in fonts or "UKai" in fonts
+    subprocess.run(["pdftoppm", "-r", "40", "-png", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")], check=True)
+    assert (tmp_path / "page-1.png").stat().st_size > 5000
+
+
+def test_accountability_is_recorded_and_appears_in_the_bulletin(world, data):
+    services.accountability_record(
+        actor=world.office,
+        campaign=world.campaign,
+        unit=world.unit_a,
+        person=world.deputy_a,
+        measure=Accountability.Measure.INTERVIEW,
+        reason="问题整改长期逾期",
+        decided_on=dt.date(2026, 5, 18),
+        problems=data["overdue"],
+    )
+    content = services.bulletin_content_now(_draft(world))
+    assert content["accountability"] == [
+        {
+            "unit": "东城街道",
+            "person": "刘副主任",
+            "measure": "约谈",
+            "reason": "问题整改长期逾期",
+            "decided_on": "2026年5月18日",
+        }
+    ]
+    with pytest.raises(Exception, match="不属于"):
+        services.accountability_record(
+            actor=world.office,
+            campaign=world.campaign,
+            unit=world.unit_a,
+            person=world.liaison_b,
+            measure=Accountability.Measure.INTERVIEW,
+            reason="x",
+            decided_on=dt.date(2026, 5, 18),
+        )
+
+
+def test_units_see_published_bulletins_only(client, world, data):
+    draft = _draft(world)
+    published = services.bulletin_publish(actor=world.office, bulletin=_draft(world))
+    client.force_login(world.liaison_a)
+    listed = [b.pk for b in client.get(reverse("bulletins:list")).context["bulletins"]]
+    assert listed == [published.pk]
+    assert client.get(reverse("bulletins:detail", args=[draft.uuid])).status_code == 404
+    response = client.get(reverse("bulletins:file", args=[published.uuid, "pdf"]))
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    client.force_login(world.outsider)
+    assert client.get(reverse("bulletins:detail", args=[published.uuid])).status_code == 404
+
+
+def test_the_office_drafts_edits_and_publishes_on_screen(client, world, data):
+    client.force_login(world.office)
+    response = client.post(
+        reverse("bulletins:create"),
+        {"period_start": "2026-05-01", "period_end": "2026-05-31", "criticise_overdue_at": "3"},
+    )
+    bulletin = Bulletin.objects.get()
+    assert response.url == reverse("bulletins:detail", args=[bulletin.uuid])
+    client.post(
+        reverse("bulletins:detail", args=[bulletin.uuid]),
+        {"title": "关于5月份督查情况的通报", "lead": "导语", "closing": "", "criticise_overdue_at": "2"},
+    )
+    response = client.get(reverse("bulletins:file", args=[bulletin.uuid, "docx"]))
+    assert Document(io.BytesIO(response.content)).paragraphs[0].text == "示范区爱国卫生运动委员会办公室通报"
+    client.post(reverse("bulletins:publish", args=[bulletin.uuid]))
+    bulletin.refresh_from_db()
+    assert (bulletin.title, bulletin.status, bulletin.issue_label) == (
+        "关于5月份督查情况的通报",
+        "published",
+        "〔2026〕第1期",
+    )
+
+
+def test_a_bad_period_is_refused(world):
+    with pytest.raises(InvalidInput, match="截止日期不能早于起始日期"):
+        services.bulletin_create(actor=world.office, campaign=world.campaign, period_start=END, period_end=START)
+    assert not Bulletin.objects.exists()

@@ -1,0 +1,158 @@
+"""Bulletin and accountability screens. Thin: bind a form, ask core.access, call a service."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import FileResponse, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_POST
+
+from bulletins import services
+from bulletins.forms import AccountabilityForm, BulletinCreateForm, BulletinEditForm
+from bulletins.models import Bulletin
+from bulletins.render import render_docx
+from campaigns.selectors import current_campaign
+from core import access
+from core.errors import DomainError
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+@login_required
+def bulletin_list(request):
+    bulletins = access.bulletins_visible_to(request.user).select_related("campaign").order_by("-created_at")
+    return render(
+        request,
+        "bulletins/list.html",
+        {"bulletins": bulletins, "can_manage": access.can_manage_campaign(request.user), "form": BulletinCreateForm()},
+    )
+
+
+@login_required
+@require_POST
+def bulletin_create(request):
+    if not access.can_manage_campaign(request.user):
+        raise PermissionDenied
+    form = BulletinCreateForm(request.POST)
+    campaign = current_campaign()
+    if form.is_valid() and campaign is not None:
+        try:
+            bulletin = services.bulletin_create(actor=request.user, campaign=campaign, **form.cleaned_data)
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            return redirect("bulletins:detail", bulletin_uuid=bulletin.uuid)
+    bulletins = access.bulletins_visible_to(request.user).order_by("-created_at")
+    return render(
+        request, "bulletins/list.html", {"bulletins": bulletins, "can_manage": True, "form": form}, status=400
+    )
+
+
+def _get_bulletin(user, bulletin_uuid):
+    return access.get_visible_or_404(access.bulletins_visible_to(user).select_related("campaign"), uuid=bulletin_uuid)
+
+
+@login_required
+def bulletin_detail(request, bulletin_uuid):
+    bulletin = _get_bulletin(request.user, bulletin_uuid)
+    is_draft = bulletin.status == Bulletin.Status.DRAFT
+    can_edit = is_draft and access.can_manage_campaign(request.user)
+    form = None
+    if can_edit:
+        form = BulletinEditForm(
+            request.POST or None,
+            initial={k: getattr(bulletin, k) for k in ("title", "lead", "closing", "criticise_overdue_at")},
+        )
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.bulletin_edit(actor=request.user, bulletin=bulletin, **form.cleaned_data)
+            except DomainError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, "草稿已保存")
+                return redirect("bulletins:detail", bulletin_uuid=bulletin.uuid)
+    elif request.method == "POST":
+        raise PermissionDenied
+    return render(
+        request,
+        "bulletins/detail.html",
+        {"bulletin": bulletin, "content": services.bulletin_content_now(bulletin), "form": form, "can_edit": can_edit},
+        status=400 if form is not None and form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def bulletin_publish(request, bulletin_uuid):
+    bulletin = _get_bulletin(request.user, bulletin_uuid)
+    if not access.can_manage_campaign(request.user):
+        raise PermissionDenied
+    try:
+        bulletin = services.bulletin_publish(actor=request.user, bulletin=bulletin)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"通报{bulletin.issue_label}已印发")
+    return redirect("bulletins:detail", bulletin_uuid=bulletin.uuid)
+
+
+@login_required
+def bulletin_file(request, bulletin_uuid, kind):
+    """The Word or PDF file: the frozen one once published; a draft's Word file is made live."""
+    bulletin = _get_bulletin(request.user, bulletin_uuid)
+    name = f"{bulletin.title}.{kind}"
+    if bulletin.status == Bulletin.Status.PUBLISHED:
+        attachment = bulletin.docx if kind == "docx" else bulletin.pdf
+        return FileResponse(
+            attachment.file.open("rb"), as_attachment=True, filename=name, content_type=attachment.content_type
+        )
+    if kind != "docx":
+        raise PermissionDenied("草稿只能预览 Word 文件，印发后生成 PDF")
+    response = HttpResponse(render_docx(services.bulletin_content_now(bulletin)), content_type=DOCX)
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=name)
+    return response
+
+
+@login_required
+def accountability_list(request):
+    records = (
+        access.accountabilities_visible_to(request.user).select_related("unit", "person").prefetch_related("problems")
+    )
+    can_manage = access.can_manage_campaign(request.user)
+    form = AccountabilityForm(request.POST or None) if can_manage else None
+    if request.method == "POST":
+        if not can_manage:
+            raise PermissionDenied
+        if form.is_valid():
+            numbers = form.cleaned_data["problem_numbers"]
+            query = Q(pk__in=[])
+            for year, sequence in numbers:
+                query |= Q(year=year, sequence=sequence)
+            problems = list(access.problems_visible_to(request.user).filter(query)) if numbers else []
+            if len(problems) != len(numbers):
+                form.add_error("problem_numbers", "有问题编号不存在")
+            else:
+                try:
+                    services.accountability_record(
+                        actor=request.user,
+                        campaign=current_campaign(),
+                        unit=form.cleaned_data["unit"],
+                        person=form.cleaned_data["person"],
+                        measure=form.cleaned_data["measure"],
+                        reason=form.cleaned_data["reason"],
+                        decided_on=form.cleaned_data["decided_on"],
+                        problems=problems,
+                    )
+                except DomainError as error:
+                    form.add_error(None, error.message)
+                else:
+                    messages.success(request, "问责记录已保存")
+                    return redirect("bulletins:accountability")
+    return render(
+        request,
+        "bulletins/accountability.html",
+        {"records": records, "form": form},
+        status=400 if form is not None and form.errors else 200,
+    )
