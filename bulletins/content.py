@@ -8,11 +8,11 @@ from django.conf import settings
 from django.db.models import Count, F, Q
 
 from bulletins.models import Accountability, Bulletin
-from core import clock
+from core import access, clock
 from problems.models import Problem, ProblemEvent
 from problems.states import WITH_UNIT, Action, Status
 
-TYPICAL_PROBLEMS = 6
+TYPICAL_PROBLEMS = 10
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -24,7 +24,9 @@ def build_content(bulletin: Bulletin) -> dict:
     queries, whatever the number of problems."""
     start, end = bulletin.period_start, bulletin.period_end
     begins, ends = clock.start_of_day(start), clock.end_of_day(end)
-    problems = Problem.objects.filter(campaign=bulletin.campaign)
+    # What an unpublished covert inspection found is secret until the office publishes it, and a
+    # bulletin goes to the units: leave those problems out.
+    problems = Problem.objects.filter(campaign=bulletin.campaign).exclude(pk__in=access.secret_problem_ids())
     in_period = problems.filter(recorded_at__gte=begins, recorded_at__lt=ends)
     closed_in_period = problems.filter(status=Status.CLOSED, closed_at__gte=begins, closed_at__lt=ends)
     overdue = problems.filter(status__in=WITH_UNIT, deadline__lt=min(end, clock.today()))
@@ -112,7 +114,7 @@ def build_content(bulletin: Bulletin) -> dict:
             "person": a.person.get_full_name() if a.person else "",
             "measure": a.get_measure_display(),
             "reason": a.reason,
-            "decided_on": clock.cn_date(a.decided_on),
+            "decided_on": clock.zh_date(a.decided_on),
         }
         for a in Accountability.objects.filter(campaign=bulletin.campaign, decided_on__gte=start, decided_on__lte=end)
         .select_related("unit", "person")
@@ -125,8 +127,8 @@ def build_content(bulletin: Bulletin) -> dict:
         "lead": bulletin.lead,
         "closing": bulletin.closing,
         "issue_label": bulletin.issue_label,
-        "date": clock.cn_date(bulletin.published_at or clock.now()),
-        "period": f"{clock.cn_date(start)}至{clock.cn_date(end)}",
+        "date": clock.zh_date(bulletin.published_at or clock.now()),
+        "period": f"{clock.zh_date(start)}至{clock.zh_date(end)}",
         "criticise_overdue_at": bulletin.criticise_overdue_at,
         "summary": summary,
         "units": units,
@@ -163,7 +165,7 @@ def _typical_problems(in_period) -> list[dict]:
             "description": p.description,
             "unit": str(p.assigned_unit) if p.assigned_unit else "未交办",
             "status": p.get_status_display(),
-            "recorded_on": clock.cn_date(p.recorded_at),
+            "recorded_on": clock.zh_date(p.recorded_at),
             "before": [str(a.uuid) for a in p.photos.all()][:2],
             "after": after.get(p.pk, [])[:2],
         }
@@ -172,4 +174,4 @@ def _typical_problems(in_period) -> list[dict]:
 
 
 def default_title(campaign, start: dt.date, end: dt.date) -> str:
-    return f"关于{campaign.name}督查情况的通报（{clock.cn_date(start)}—{clock.cn_date(end)}）"
+    return f"关于{campaign.name}督查情况的通报（{clock.zh_date(start)}—{clock.zh_date(end)}）"

@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from campaigns.models import FiveInPlace, Milestone, Task
 from organisation.models import Unit, User
@@ -9,10 +10,10 @@ DATE = {"type": "date"}
 
 
 class TaskFilterForm(forms.Form):
-    unit = forms.ModelChoiceField(label="责任单位", queryset=Unit.objects.none(), required=False)
-    criterion = forms.ModelChoiceField(label="标准指标", queryset=Criterion.objects.none(), required=False)
-    milestone = forms.ModelChoiceField(label="时间节点", queryset=Milestone.objects.none(), required=False)
-    state = forms.ChoiceField(label="进度", choices=[("", "全部"), *Task.State.choices], required=False)
+    unit = forms.ModelChoiceField(label=_("责任单位"), queryset=Unit.objects.none(), required=False)
+    criterion = forms.ModelChoiceField(label=_("标准指标"), queryset=Criterion.objects.none(), required=False)
+    milestone = forms.ModelChoiceField(label=_("时间节点"), queryset=Milestone.objects.none(), required=False)
+    state = forms.ChoiceField(label=_("进度"), choices=[("", _("全部")), *Task.State.choices], required=False)
 
     def __init__(self, *args, campaign, **kwargs):
         super().__init__(*args, **kwargs)
@@ -24,15 +25,15 @@ class TaskFilterForm(forms.Form):
 
 
 class TaskForm(forms.Form):
-    title = forms.CharField(label="任务内容", max_length=200)
-    criterion = forms.ModelChoiceField(label="标准指标", queryset=Criterion.objects.none())
-    milestone = forms.ModelChoiceField(label="时间节点", queryset=Milestone.objects.none())
-    lead_unit = forms.ModelChoiceField(label="责任单位", queryset=Unit.objects.none())
-    responsible = forms.ModelChoiceField(label="责任人", queryset=User.objects.none())
-    target_quantity = forms.DecimalField(label="目标数量", max_digits=12, decimal_places=2)
-    target_measure = forms.CharField(label="计量单位", max_length=20)
-    deadline = forms.DateField(label="完成期限", widget=forms.DateInput(attrs=DATE))
-    description = forms.CharField(label="说明", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    title = forms.CharField(label=_("任务内容"), max_length=200)
+    criterion = forms.ModelChoiceField(label=_("标准指标"), queryset=Criterion.objects.none())
+    milestone = forms.ModelChoiceField(label=_("时间节点"), queryset=Milestone.objects.none())
+    lead_unit = forms.ModelChoiceField(label=_("责任单位"), queryset=Unit.objects.none())
+    responsible = forms.ModelChoiceField(label=_("责任人"), queryset=User.objects.none())
+    target_quantity = forms.DecimalField(label=_("目标数量"), max_digits=12, decimal_places=2)
+    target_measure = forms.CharField(label=_("计量单位"), max_length=20)
+    deadline = forms.DateField(label=_("完成期限"), widget=forms.DateInput(attrs=DATE))
+    description = forms.CharField(label=_("说明"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, campaign, **kwargs):
         super().__init__(*args, **kwargs)
@@ -49,21 +50,21 @@ class TaskForm(forms.Form):
 
 
 class DeadlineForm(forms.Form):
-    deadline = forms.DateField(label="新的完成期限", widget=forms.DateInput(attrs=DATE))
-    reason = forms.CharField(label="理由", required=False)
+    deadline = forms.DateField(label=_("新的完成期限"), widget=forms.DateInput(attrs=DATE))
+    reason = forms.CharField(label=_("理由"), required=False)
 
 
 class ProgressForm(forms.Form):
-    quantity_done = forms.DecimalField(label="累计完成数量", max_digits=12, decimal_places=2, min_value=0)
-    text = forms.CharField(label="进展情况", widget=forms.Textarea(attrs={"rows": 3}))
+    quantity_done = forms.DecimalField(label=_("累计完成数量"), max_digits=12, decimal_places=2, min_value=0)
+    text = forms.CharField(label=_("进展情况"), widget=forms.Textarea(attrs={"rows": 3}))
     files = MultipleFileField(
-        label="佐证材料", required=False, widget=MultipleFileInput(attrs={"accept": "image/*,.pdf"})
+        label=_("佐证材料"), required=False, widget=MultipleFileInput(attrs={"accept": "image/*,.pdf"})
     )
 
 
 class FiveInPlaceForm(forms.Form):
-    status = forms.ChoiceField(label="状态", choices=FiveInPlace.Status.choices)
-    note = forms.CharField(label="说明", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    status = forms.ChoiceField(label=_("状态"), choices=FiveInPlace.Status.choices)
+    note = forms.CharField(label=_("说明"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     files = MultipleFileField(
-        label="佐证材料", required=False, widget=MultipleFileInput(attrs={"accept": "image/*,.pdf"})
+        label=_("佐证材料"), required=False, widget=MultipleFileInput(attrs={"accept": "image/*,.pdf"})
     )

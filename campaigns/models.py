@@ -5,6 +5,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Case, F, OuterRef, Subquery, Value, When
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from core import clock
 from core.models import AppendOnly, Attachment
@@ -15,15 +17,15 @@ from standard.models import Criterion, Standard
 class Campaign(models.Model):
     """One re-examination campaign: its standard, its milestones and its ledger."""
 
-    name = models.CharField("名称", max_length=100)
-    year = models.PositiveIntegerField("年度")
-    standard = models.ForeignKey(Standard, on_delete=models.PROTECT, verbose_name="标准")
-    starts_on = models.DateField("开始日期")
-    ends_on = models.DateField("结束日期")
+    name = models.CharField(_("名称"), max_length=100)
+    year = models.PositiveIntegerField(_("年度"))
+    standard = models.ForeignKey(Standard, on_delete=models.PROTECT, verbose_name=_("标准"))
+    starts_on = models.DateField(_("开始日期"))
+    ends_on = models.DateField(_("结束日期"))
 
     class Meta:
-        verbose_name = "创卫工作"
-        verbose_name_plural = "创卫工作"
+        verbose_name = _("创卫工作")
+        verbose_name_plural = pgettext_lazy("plural", "创卫工作")
         ordering = ["-year", "id"]
 
     def __str__(self) -> str:
@@ -34,18 +36,18 @@ class Milestone(models.Model):
     """A dated stage. Its date may move earlier, never later (see services.milestone_move)."""
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="milestones")
-    name = models.CharField("名称", max_length=100)
-    description = models.TextField("要求", blank=True)
-    due_on = models.DateField("截止日期")
+    name = models.CharField(_("名称"), max_length=100)
+    description = models.TextField(_("要求"), blank=True)
+    due_on = models.DateField(_("截止日期"))
     position = models.PositiveIntegerField(default=0)
 
     class Meta:
-        verbose_name = "时间节点"
-        verbose_name_plural = "时间节点"
+        verbose_name = _("时间节点")
+        verbose_name_plural = pgettext_lazy("plural", "时间节点")
         ordering = ["campaign", "due_on", "position"]
 
     def __str__(self) -> str:
-        return f"{self.name}（{clock.cn_date(self.due_on)}前）"
+        return gettext("%(name)s（%(date)s前）") % {"name": self.name, "date": clock.cn_date(self.due_on)}
 
 
 class TaskQuerySet(models.QuerySet):
@@ -80,37 +82,42 @@ class Task(models.Model):
     of that unit, due no later than its milestone. The rules live in campaigns.services."""
 
     class State(models.TextChoices):
-        NOT_STARTED = "not_started", "未开始"
-        IN_PROGRESS = "in_progress", "推进中"
-        LATE = "late", "已逾期"
-        DONE = "done", "已完成"
+        NOT_STARTED = "not_started", _("未开始")
+        IN_PROGRESS = "in_progress", _("推进中")
+        LATE = "late", _("已逾期")
+        DONE = "done", _("已完成")
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="tasks")
-    criterion = models.ForeignKey(Criterion, on_delete=models.PROTECT, verbose_name="标准指标")
-    milestone = models.ForeignKey(Milestone, on_delete=models.PROTECT, verbose_name="时间节点")
-    title = models.CharField("任务", max_length=200)
-    description = models.TextField("说明", blank=True)
-    lead_unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="tasks", verbose_name="责任单位")
+    # The office's own number for the task (T-001), the key an Excel re-import updates by.
+    code = models.CharField(_("任务编码"), max_length=32, null=True, blank=True)
+    criterion = models.ForeignKey(Criterion, on_delete=models.PROTECT, verbose_name=_("标准指标"))
+    milestone = models.ForeignKey(Milestone, on_delete=models.PROTECT, verbose_name=_("时间节点"))
+    title = models.CharField(_("任务"), max_length=200)
+    description = models.TextField(_("说明"), blank=True)
+    lead_unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="tasks", verbose_name=_("责任单位"))
     responsible = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         related_name="tasks",
-        verbose_name="责任人",
+        verbose_name=_("责任人"),
     )
-    target_quantity = models.DecimalField("目标数量", max_digits=12, decimal_places=2)
-    target_measure = models.CharField("计量单位", max_length=20, help_text="如：条、个、次、%")
-    deadline = models.DateField("完成期限")
+    target_quantity = models.DecimalField(_("目标数量"), max_digits=12, decimal_places=2)
+    target_measure = models.CharField(_("计量单位"), max_length=20, help_text=_("如：条、个、次、%"))
+    deadline = models.DateField(_("完成期限"))
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField()
 
     objects = TaskQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "台账任务"
-        verbose_name_plural = "台账任务"
+        verbose_name = _("台账任务")
+        verbose_name_plural = pgettext_lazy("plural", "台账任务")
         ordering = ["deadline", "id"]
-        constraints = [models.CheckConstraint(condition=models.Q(target_quantity__gt=0), name="task_target_positive")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(target_quantity__gt=0), name="task_target_positive"),
+            models.UniqueConstraint(fields=["campaign", "code"], name="task_code_unique"),
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -125,17 +132,17 @@ class ProgressReport(models.Model):
     """What a unit reports on a task: the quantity done so far (cumulative), text and evidence."""
 
     task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="progress_reports")
-    quantity_done = models.DecimalField("累计完成", max_digits=12, decimal_places=2)
-    text = models.TextField("进展情况")
+    quantity_done = models.DecimalField(_("累计完成"), max_digits=12, decimal_places=2)
+    text = models.TextField(_("进展情况"))
     attachments = models.ManyToManyField(
-        Attachment, blank=True, related_name="progress_reports", verbose_name="佐证材料"
+        Attachment, blank=True, related_name="progress_reports", verbose_name=_("佐证材料")
     )
     reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     reported_at = models.DateTimeField()
 
     class Meta:
-        verbose_name = "进展报告"
-        verbose_name_plural = "进展报告"
+        verbose_name = _("进展报告")
+        verbose_name_plural = pgettext_lazy("plural", "进展报告")
         ordering = ["task", "reported_at", "id"]
 
 
@@ -143,29 +150,31 @@ class FiveInPlace(models.Model):
     """One of the "five in place" for one unit in one campaign."""
 
     class Item(models.TextChoices):
-        LEADERSHIP = "leadership", "领导到位"
-        PERSONNEL = "personnel", "人员到位"
-        RESPONSIBILITY = "responsibility", "责任到位"
-        FUNDING = "funding", "经费到位"
-        MEASURES = "measures", "措施到位"
+        LEADERSHIP = "leadership", _("领导到位")
+        PERSONNEL = "personnel", _("人员到位")
+        RESPONSIBILITY = "responsibility", _("责任到位")
+        FUNDING = "funding", _("经费到位")
+        MEASURES = "measures", _("措施到位")
 
     class Status(models.TextChoices):
-        MISSING = "missing", "未落实"
-        PARTIAL = "partial", "部分落实"
-        IN_PLACE = "in_place", "已到位"
+        MISSING = "missing", _("未落实")
+        PARTIAL = "partial", _("部分落实")
+        IN_PLACE = "in_place", _("已到位")
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="five_in_place")
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="five_in_place")
-    item = models.CharField("事项", max_length=16, choices=Item.choices)
-    status = models.CharField("状态", max_length=16, choices=Status.choices, default=Status.MISSING)
-    note = models.TextField("说明", blank=True)
-    attachments = models.ManyToManyField(Attachment, blank=True, related_name="five_in_place", verbose_name="佐证材料")
+    item = models.CharField(_("事项"), max_length=16, choices=Item.choices)
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.MISSING)
+    note = models.TextField(_("说明"), blank=True)
+    attachments = models.ManyToManyField(
+        Attachment, blank=True, related_name="five_in_place", verbose_name=_("佐证材料")
+    )
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     updated_at = models.DateTimeField(null=True)
 
     class Meta:
-        verbose_name = "五到位"
-        verbose_name_plural = "五到位"
+        verbose_name = _("五到位")
+        verbose_name_plural = pgettext_lazy("plural", "五到位")
         ordering = ["unit", "item"]
         constraints = [models.UniqueConstraint(fields=["campaign", "unit", "item"], name="five_in_place_unique")]
 
@@ -173,14 +182,15 @@ class FiveInPlace(models.Model):
 class LedgerEvent(AppendOnly):
     """Append-only trail of every change to milestones, tasks and five-in-place."""
 
+    # Past events ("task created"), not the buttons that share some of these words.
     class Action(models.TextChoices):
-        MILESTONE_MOVED = "milestone_moved", "时间节点提前"
-        TASK_CREATED = "task_created", "新建任务"
-        TASK_EDITED = "task_edited", "修改任务"
-        DEADLINE_MOVED = "deadline_moved", "期限提前"
-        OWNER_CHANGED = "owner_changed", "更换责任单位/责任人"
-        PROGRESS_REPORTED = "progress_reported", "报告进展"
-        FIVE_IN_PLACE_UPDATED = "five_in_place_updated", "更新五到位"
+        MILESTONE_MOVED = "milestone_moved", pgettext_lazy("ledger event", "时间节点提前")
+        TASK_CREATED = "task_created", pgettext_lazy("ledger event", "新建任务")
+        TASK_EDITED = "task_edited", pgettext_lazy("ledger event", "修改任务")
+        DEADLINE_MOVED = "deadline_moved", pgettext_lazy("ledger event", "期限提前")
+        OWNER_CHANGED = "owner_changed", pgettext_lazy("ledger event", "更换责任单位/责任人")
+        PROGRESS_REPORTED = "progress_reported", pgettext_lazy("ledger event", "报告进展")
+        FIVE_IN_PLACE_UPDATED = "five_in_place_updated", pgettext_lazy("ledger event", "更新五到位")
 
     campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="ledger_events")
     action = models.CharField(max_length=32, choices=Action.choices)
@@ -194,6 +204,6 @@ class LedgerEvent(AppendOnly):
     after = models.JSONField(default=dict)
 
     class Meta:
-        verbose_name = "台账记录"
-        verbose_name_plural = "台账记录"
+        verbose_name = _("台账记录")
+        verbose_name_plural = pgettext_lazy("plural", "台账记录")
         ordering = ["at", "id"]

@@ -8,6 +8,7 @@ import datetime as dt
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from campaigns.models import Campaign, FiveInPlace, LedgerEvent, Milestone, ProgressReport, Task
 from core import access, clock
@@ -16,13 +17,13 @@ from core.services import attachments_store
 from organisation.models import Membership, Unit
 from standard.models import Criterion
 
-ONLY_EARLIER = "只能提前，不能拖后"
+ONLY_EARLIER = gettext_lazy("只能提前，不能拖后")
 MAX_QUANTITY = Decimal("9999999999.99")  # the largest value of Task.target_quantity and quantity_done
 
 
 def _require_manager(actor) -> None:
     if not access.can_manage_campaign(actor):
-        raise NotAllowed("只有爱卫办可以安排台账任务和时间节点")
+        raise NotAllowed(gettext("只有爱卫办可以安排台账任务和时间节点"))
 
 
 def _log(*, campaign, action, actor, task=None, milestone=None, unit=None, note="", before=None, after=None):
@@ -44,35 +45,40 @@ def _quantity(value, label: str) -> Decimal:
     try:
         quantity = Decimal(str(value))
     except (InvalidOperation, ValueError):
-        raise InvalidInput(f"{label}须为数字") from None
+        raise InvalidInput(gettext("%(field)s须为数字") % {"field": label}) from None
     if not quantity.is_finite():
-        raise InvalidInput(f"{label}须为数字")
+        raise InvalidInput(gettext("%(field)s须为数字") % {"field": label})
     # The columns are DECIMAL(12, 2): PostgreSQL would round 0.001 to 0.00 (and then break the
     # check constraint) or refuse 10^10 outright, SQLite would keep either; refuse both here.
     if abs(quantity) > MAX_QUANTITY:
-        raise InvalidInput(f"{label}不能超过 {MAX_QUANTITY}")
+        raise InvalidInput(gettext("%(field)s不能超过 %(max)s") % {"field": label, "max": MAX_QUANTITY})
     if quantity != quantity.quantize(Decimal("0.01")):
-        raise InvalidInput(f"{label}最多保留两位小数")
+        raise InvalidInput(gettext("%(field)s最多保留两位小数") % {"field": label})
     return quantity
 
 
 def _check_owner(unit: Unit, person) -> None:
     """One unit, one person, and the person must belong to the unit."""
     if unit is None or person is None:
-        raise InvalidInput("每项任务须有一个责任单位和一名责任人")
+        raise InvalidInput(gettext("每项任务须有一个责任单位和一名责任人"))
     if not unit.is_active:
-        raise InvalidInput(f"「{unit}」已停用，不能承担任务")
+        raise InvalidInput(gettext("「%(unit)s」已停用，不能承担任务") % {"unit": unit})
     if not Membership.objects.filter(user=person, unit=unit).exists():
-        raise InvalidInput(f"责任人 {person} 不属于责任单位「{unit}」")
+        raise InvalidInput(gettext("责任人 %(person)s 不属于责任单位「%(unit)s」") % {"person": person, "unit": unit})
 
 
 def _check_deadline_within_milestone(deadline: dt.date, milestone: Milestone) -> None:
     if not isinstance(deadline, dt.date):
-        raise InvalidInput("请填写完成期限")
+        raise InvalidInput(gettext("请填写完成期限"))
     if deadline > milestone.due_on:
         raise InvalidInput(
-            f"完成期限 {clock.cn_date(deadline)} 晚于时间节点「{milestone.name}」的截止日期 "
-            f"{clock.cn_date(milestone.due_on)}：{ONLY_EARLIER}"
+            gettext("完成期限 %(deadline)s 晚于时间节点「%(milestone)s」的截止日期 %(due_on)s：%(rule)s")
+            % {
+                "deadline": clock.cn_date(deadline),
+                "milestone": milestone.name,
+                "due_on": clock.cn_date(milestone.due_on),
+                "rule": ONLY_EARLIER,
+            }
         )
 
 
@@ -89,27 +95,33 @@ def task_create(
     target_measure: str,
     deadline: dt.date,
     description: str = "",
+    code: str | None = None,
 ) -> Task:
-    """Add a quantified task to the ledger with one owner."""
+    """Add a quantified task to the ledger with one owner. `code` is the office's own number for
+    it (the key of the Excel import), unique within the campaign."""
     _require_manager(actor)
     title = (title or "").strip()
+    code = (code or "").strip() or None
     target_measure = (target_measure or "").strip()
     if not title:
-        raise InvalidInput("请填写任务内容")
+        raise InvalidInput(gettext("请填写任务内容"))
     if milestone.campaign_id != campaign.pk:
-        raise InvalidInput("时间节点不属于本次创卫工作")
+        raise InvalidInput(gettext("时间节点不属于本次创卫工作"))
     if criterion.standard_id != campaign.standard_id or criterion.level == Criterion.Level.CATEGORY:
-        raise InvalidInput("任务须对应本次创卫工作标准中的一项指标或检查要点")
-    quantity = _quantity(target_quantity, "目标数量")
+        raise InvalidInput(gettext("任务须对应本次创卫工作标准中的一项指标或检查要点"))
+    quantity = _quantity(target_quantity, gettext("目标数量"))
     if quantity <= 0:
-        raise InvalidInput("任务须量化：目标数量须大于零")
+        raise InvalidInput(gettext("任务须量化：目标数量须大于零"))
     if not target_measure:
-        raise InvalidInput("请填写计量单位（如：条、个、次）")
+        raise InvalidInput(gettext("请填写计量单位（如：条、个、次）"))
     _check_owner(lead_unit, responsible)
     _check_deadline_within_milestone(deadline, milestone)
+    if code and Task.objects.filter(campaign=campaign, code=code).exists():
+        raise InvalidInput(gettext("任务编码「%(code)s」已被使用") % {"code": code})
     with transaction.atomic():
         task = Task.objects.create(
             campaign=campaign,
+            code=code,
             criterion=criterion,
             milestone=milestone,
             title=title,
@@ -134,7 +146,7 @@ def task_create(
 
 
 def _task_snapshot(task: Task) -> dict:
-    return {
+    snapshot = {
         "title": task.title,
         "lead_unit": task.lead_unit_id,
         "responsible": task.responsible_id,
@@ -143,18 +155,85 @@ def _task_snapshot(task: Task) -> dict:
         "deadline": task.deadline.isoformat(),
         "milestone": task.milestone_id,
     }
+    if task.code:
+        snapshot["code"] = task.code
+    return snapshot
+
+
+EDITABLE = ("title", "description", "target_quantity", "target_measure", "criterion", "milestone")
+
+
+def task_edit(
+    *,
+    actor,
+    task: Task,
+    title: str,
+    description: str,
+    target_quantity,
+    target_measure: str,
+    criterion: Criterion,
+    milestone: Milestone,
+    reason: str = "",
+) -> Task:
+    """Change what a task asks for (text, target, criterion, milestone) under the same rules as
+    task_create. Its deadline and owner change only through task_move_deadline and
+    task_change_owner, which keep their own rules."""
+    _require_manager(actor)
+    title = (title or "").strip()
+    target_measure = (target_measure or "").strip()
+    if not title:
+        raise InvalidInput(gettext("请填写任务内容"))
+    quantity = _quantity(target_quantity, gettext("目标数量"))
+    if quantity <= 0:
+        raise InvalidInput(gettext("任务须量化：目标数量须大于零"))
+    if not target_measure:
+        raise InvalidInput(gettext("请填写计量单位（如：条、个、次）"))
+    with transaction.atomic():
+        task = Task.objects.select_for_update().select_related("campaign").get(pk=task.pk)
+        if milestone.campaign_id != task.campaign_id:
+            raise InvalidInput(gettext("时间节点不属于本次创卫工作"))
+        if criterion.standard_id != task.campaign.standard_id or criterion.level == Criterion.Level.CATEGORY:
+            raise InvalidInput(gettext("任务须对应本次创卫工作标准中的一项指标或检查要点"))
+        _check_deadline_within_milestone(task.deadline, milestone)
+        new = {
+            "title": title,
+            "description": (description or "").strip(),
+            "target_quantity": quantity,
+            "target_measure": target_measure,
+            "criterion": criterion,
+            "milestone": milestone,
+        }
+        changed = [field for field in EDITABLE if getattr(task, field) != new[field]]
+        if not changed:
+            return task
+        before = _task_snapshot(task)
+        for field in changed:
+            setattr(task, field, new[field])
+        task.save(update_fields=changed)
+        _log(
+            campaign=task.campaign,
+            action=LedgerEvent.Action.TASK_EDITED,
+            actor=actor,
+            task=task,
+            unit=task.lead_unit,
+            note=reason,
+            before=before,
+            after=_task_snapshot(task),
+        )
+    return task
 
 
 def task_move_deadline(*, actor, task: Task, deadline: dt.date, reason: str = "") -> Task:
     """Bring a task's deadline forward. A later date is refused: 只能提前，不能拖后."""
     _require_manager(actor)
     if not isinstance(deadline, dt.date):
-        raise InvalidInput("请填写新的完成期限")
+        raise InvalidInput(gettext("请填写新的完成期限"))
     with transaction.atomic():
         task = Task.objects.select_for_update().select_related("milestone").get(pk=task.pk)
         if deadline > task.deadline:
             raise InvalidInput(
-                f"新期限 {clock.cn_date(deadline)} 晚于原期限 {clock.cn_date(task.deadline)}：{ONLY_EARLIER}"
+                gettext("新期限 %(new)s 晚于原期限 %(old)s：%(rule)s")
+                % {"new": clock.cn_date(deadline), "old": clock.cn_date(task.deadline), "rule": ONLY_EARLIER}
             )
         if deadline == task.deadline:
             return task
@@ -179,7 +258,7 @@ def task_change_owner(*, actor, task: Task, lead_unit: Unit, responsible, reason
     _require_manager(actor)
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidInput("更换责任单位或责任人须填写理由")
+        raise InvalidInput(gettext("更换责任单位或责任人须填写理由"))
     _check_owner(lead_unit, responsible)
     with transaction.atomic():
         task = Task.objects.select_for_update().get(pk=task.pk)
@@ -204,13 +283,13 @@ def task_change_owner(*, actor, task: Task, lead_unit: Unit, responsible, reason
 def task_report_progress(*, actor, task: Task, quantity_done, text: str, files=()) -> ProgressReport:
     """A unit reports how far a task has come: the cumulative quantity, what was done, evidence."""
     if not access.can_report_progress(actor, task):
-        raise NotAllowed("只有责任单位的一把手、分管领导、联络员或爱卫办可以报告进展")
+        raise NotAllowed(gettext("只有责任单位的一把手、分管领导、联络员或爱卫办可以报告进展"))
     text = (text or "").strip()
     if not text:
-        raise InvalidInput("请填写进展情况")
-    quantity = _quantity(quantity_done, "累计完成数量")
+        raise InvalidInput(gettext("请填写进展情况"))
+    quantity = _quantity(quantity_done, gettext("累计完成数量"))
     if quantity < 0:
-        raise InvalidInput("累计完成数量不能为负数")
+        raise InvalidInput(gettext("累计完成数量不能为负数"))
     with transaction.atomic():
         report = ProgressReport.objects.create(
             task=task, quantity_done=quantity, text=text, reported_by=actor, reported_at=clock.now()
@@ -234,19 +313,31 @@ def milestone_move(*, actor, milestone: Milestone, due_on: dt.date, reason: str 
     (their deadlines must be brought forward first, so no task silently breaks the rule)."""
     _require_manager(actor)
     if not isinstance(due_on, dt.date):
-        raise InvalidInput("请填写新的截止日期")
+        raise InvalidInput(gettext("请填写新的截止日期"))
     with transaction.atomic():
         milestone = Milestone.objects.select_for_update().get(pk=milestone.pk)
         if due_on > milestone.due_on:
             raise InvalidInput(
-                f"时间节点「{milestone.name}」的新日期 {clock.cn_date(due_on)} 晚于原日期 "
-                f"{clock.cn_date(milestone.due_on)}：{ONLY_EARLIER}"
+                gettext("时间节点「%(milestone)s」的新日期 %(new)s 晚于原日期 %(old)s：%(rule)s")
+                % {
+                    "milestone": milestone.name,
+                    "new": clock.cn_date(due_on),
+                    "old": clock.cn_date(milestone.due_on),
+                    "rule": ONLY_EARLIER,
+                }
             )
         if due_on == milestone.due_on:
             return milestone
         late = Task.objects.filter(milestone=milestone, deadline__gt=due_on).count()
         if late:
-            raise InvalidInput(f"有 {late} 项任务的期限晚于 {clock.cn_date(due_on)}，请先将其期限提前")
+            raise InvalidInput(
+                ngettext(
+                    "有 %(count)s 项任务的期限晚于 %(date)s，请先将其期限提前",
+                    "有 %(count)s 项任务的期限晚于 %(date)s，请先将其期限提前",
+                    late,
+                )
+                % {"count": late, "date": clock.cn_date(due_on)}
+            )
         before = {"due_on": milestone.due_on.isoformat()}
         milestone.due_on = due_on
         milestone.save(update_fields=["due_on"])
@@ -268,9 +359,9 @@ def five_in_place_update(
     """Record where one of a unit's "five in place" stands, with evidence."""
     # Rights before arguments: an outsider learns nothing from which of its inputs are valid.
     if not access.can_update_five_in_place(actor, unit.pk):
-        raise NotAllowed("只有本单位的一把手、分管领导、联络员或爱卫办可以更新五到位")
+        raise NotAllowed(gettext("只有本单位的一把手、分管领导、联络员或爱卫办可以更新五到位"))
     if item not in FiveInPlace.Item.values or status not in FiveInPlace.Status.values:
-        raise InvalidInput("五到位事项或状态无效")
+        raise InvalidInput(gettext("五到位事项或状态无效"))
     with transaction.atomic():
         record, _ = FiveInPlace.objects.select_for_update().get_or_create(campaign=campaign, unit=unit, item=item)
         before = {"status": record.status, "note": record.note}

@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from campaigns import selectors, services
@@ -20,7 +21,7 @@ from problems import selectors as problem_selectors
 def _campaign():
     campaign = selectors.current_campaign()
     if campaign is None:
-        raise Http404("尚未建立创卫工作")
+        raise Http404(_("尚未建立创卫工作"))
     return campaign
 
 
@@ -98,7 +99,7 @@ def task_progress(request, task_uuid):
         except DomainError as error:
             form.add_error(None, error.message)
         else:
-            messages.success(request, "进展已报告")
+            messages.success(request, _("进展已报告"))
             return redirect("campaigns:task", task_uuid=task.uuid)
     return _task_page(request, task, progress_form=form, status=400)
 
@@ -121,7 +122,7 @@ def task_deadline(request, task_uuid):
         except DomainError as error:
             form.add_error("deadline", error.message)
         else:
-            messages.success(request, "期限已提前")
+            messages.success(request, _("期限已提前"))
             return redirect("campaigns:task", task_uuid=task.uuid)
     return _task_page(request, task, deadline_form=form, status=400)
 
@@ -138,7 +139,7 @@ def task_create(request):
         except DomainError as error:
             form.add_error(None, error.message)
         else:
-            messages.success(request, f"已新建任务：{task.title}")
+            messages.success(request, _("已新建任务：%(title)s") % {"title": task.title})
             return redirect("campaigns:task", task_uuid=task.uuid)
     status = 400 if request.method == "POST" else 200
     return render(request, "campaigns/task_form.html", {"form": form, "campaign": campaign}, status=status)
@@ -191,7 +192,7 @@ def five_in_place_unit(request, unit_code):
             except DomainError as error:
                 bound_form.add_error(None, error.message)
             else:
-                messages.success(request, f"已更新：{FiveInPlace.Item(bound_item).label}")
+                messages.success(request, _("已更新：%(item)s") % {"item": FiveInPlace.Item(bound_item).label})
                 return redirect("campaigns:five_in_place_unit", unit_code=unit.code)
     items = []
     for item in FiveInPlace.Item:
@@ -223,7 +224,7 @@ def overview(request):
         "status": [{"name": status.label, "value": n} for status, n in breakdowns["by_status"]],
         "types": [{"name": row["site__site_type__name"], "value": row["n"]} for row in breakdowns["by_type"]],
         "areas": [
-            {"name": row["site__area__parent__name"] or "其他", "value": row["n"]} for row in breakdowns["by_area"]
+            {"name": row["site__area__parent__name"] or _("其他"), "value": row["n"]} for row in breakdowns["by_area"]
         ],
     }
     return render(

@@ -100,7 +100,7 @@ def problems_visible_to(user, queryset: QuerySet | None = None) -> QuerySet:
     if actor.sees_all or actor.inspector:
         return qs
     # What an unpublished covert inspection found stays with the office and the team.
-    return qs.filter(assigned_unit_id__in=actor.unit_ids).exclude(pk__in=_secret_problem_ids())
+    return qs.filter(assigned_unit_id__in=actor.unit_ids).exclude(pk__in=secret_problem_ids())
 
 
 def tasks_visible_to(user, queryset: QuerySet | None = None) -> QuerySet:
@@ -253,7 +253,7 @@ def attachments_visible_to(user, queryset: QuerySet | None = None) -> QuerySet:
 # visits one of their sites. Reads of a covert plan are logged (inspections.models.CovertReadLog).
 
 
-def _secret_problem_ids() -> QuerySet:
+def secret_problem_ids() -> QuerySet:
     """Problems raised by covert plans whose results are not yet published."""
     from inspections.models import Finding, InspectionPlan
 

@@ -8,7 +8,7 @@ import contextlib
 import contextvars
 import datetime as dt
 
-from django.utils import timezone
+from django.utils import dateformat, timezone, translation
 
 _frozen: contextvars.ContextVar[dt.datetime | None] = contextvars.ContextVar("frozen", default=None)
 
@@ -40,13 +40,45 @@ def end_of_day(day: dt.date) -> dt.datetime:
     return timezone.make_aware(start_next, timezone.get_default_timezone())
 
 
-def cn_date(day: dt.date | dt.datetime | None) -> str:
-    """2026年3月15日, the way dates are written in official documents."""
+def _in_chinese() -> bool:
+    """Chinese is the default: with no active language (a management command), dates are Chinese."""
+    language = translation.get_language()
+    return language is None or language.lower().startswith("zh")
+
+
+def zh_date(day: dt.date | dt.datetime | None) -> str:
+    """2026年3月15日, the way dates are written in official documents, whatever the language.
+    For text that is stored (an audit note), which must not depend on who was looking."""
     if day is None:
         return ""
     if isinstance(day, dt.datetime):
         day = timezone.localdate(day)
     return f"{day.year}年{day.month}月{day.day}日"
+
+
+def cn_date(day: dt.date | dt.datetime | None) -> str:
+    """A date for the screen in the active language: 2026年3月15日 in Chinese, the way official
+    documents write it; 15 March 2026 in English."""
+    if day is None:
+        return ""
+    if isinstance(day, dt.datetime):
+        day = timezone.localdate(day)
+    if _in_chinese():
+        return zh_date(day)
+    return dateformat.format(day, "j F Y")
+
+
+def cn_datetime(moment: dt.datetime | None, *, with_year: bool = True) -> str:
+    """A moment in the campaign's time zone, in the active language: 2026年3月15日 14:05 or
+    15 March 2026, 14:05 (without the year: 3月15日 14:05, 15 March, 14:05)."""
+    if moment is None:
+        return ""
+    if timezone.is_aware(moment):
+        moment = timezone.localtime(moment)
+    if _in_chinese():
+        day = f"{moment.year}年{moment.month}月{moment.day}日" if with_year else f"{moment.month}月{moment.day}日"
+        return f"{day} {moment:%H:%M}"
+    return dateformat.format(moment, "j F Y, H:i" if with_year else "j F, H:i")
 
 
 def start_of_day(day: dt.date) -> dt.datetime:

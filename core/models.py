@@ -3,6 +3,8 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 def _attachment_path(instance: "Attachment", filename: str) -> str:
@@ -18,7 +20,7 @@ class Attachment(models.Model):
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     file = models.FileField(upload_to=_attachment_path, max_length=200)
-    original_name = models.CharField("原文件名", max_length=255)
+    original_name = models.CharField(_("原文件名"), max_length=255)
     content_type = models.CharField(max_length=100)
     size = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64, db_index=True)
@@ -26,8 +28,8 @@ class Attachment(models.Model):
     uploaded_at = models.DateTimeField()
 
     class Meta:
-        verbose_name = "附件"
-        verbose_name_plural = "附件"
+        verbose_name = _("附件")
+        verbose_name_plural = pgettext_lazy("plural", "附件")
 
     def __str__(self) -> str:
         return self.original_name

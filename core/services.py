@@ -5,6 +5,7 @@ import warnings
 from pathlib import PurePath
 
 from django.core.files.base import ContentFile
+from django.utils.translation import gettext
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from core import clock
@@ -31,7 +32,10 @@ def _check_image(name: str, suffix: str, data: bytes) -> str:
                 fmt = probe.format
                 width, height = probe.size
                 if width * height > MAX_IMAGE_PIXELS:
-                    raise InvalidInput(f"图片「{name}」像素过大（{width}×{height}），请压缩后再上传")
+                    raise InvalidInput(
+                        gettext("图片「%(name)s」像素过大（%(width)s×%(height)s），请压缩后再上传")
+                        % {"name": name, "width": width, "height": height}
+                    )
                 probe.verify()
             with Image.open(io.BytesIO(data)) as full:
                 full.load()  # verify() does not decode; a truncated file fails only here
@@ -39,11 +43,13 @@ def _check_image(name: str, suffix: str, data: bytes) -> str:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         # Pillow's own limits (89 and 179 megapixels) stop the open before we learn the size.
-        raise InvalidInput(f"图片「{name}」像素过大，请压缩后再上传") from None
+        raise InvalidInput(gettext("图片「%(name)s」像素过大，请压缩后再上传") % {"name": name}) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise InvalidInput(f"文件「{name}」不是有效的图片或已损坏") from None
+        raise InvalidInput(gettext("文件「%(name)s」不是有效的图片或已损坏") % {"name": name}) from None
     if fmt != expected:
-        raise InvalidInput(f"文件「{name}」的扩展名与内容不符（实际为 {fmt} 格式）")
+        raise InvalidInput(
+            gettext("文件「%(name)s」的扩展名与内容不符（实际为 %(format)s 格式）") % {"name": name, "format": fmt}
+        )
     return Image.MIME.get(fmt, "application/octet-stream")
 
 
@@ -56,18 +62,23 @@ def attachment_store(*, actor, name: str, data: bytes) -> Attachment:
     name = PurePath(name or "").name or "未命名"
     suffix = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if not data:
-        raise InvalidInput(f"文件「{name}」是空的")
+        raise InvalidInput(gettext("文件「%(name)s」是空的") % {"name": name})
     if len(data) > MAX_FILE_BYTES:
-        raise InvalidInput(f"文件「{name}」超过 {MAX_FILE_BYTES // 1024 // 1024} MB")
+        raise InvalidInput(
+            gettext("文件「%(name)s」超过 %(size)s MB") % {"name": name, "size": MAX_FILE_BYTES // 1024 // 1024}
+        )
     if suffix in IMAGE_FORMATS:
         content_type = _check_image(name, suffix, data)
     elif suffix in DOCUMENT_MAGIC:
         magic, content_type = DOCUMENT_MAGIC[suffix]
         if not data.startswith(magic):
-            raise InvalidInput(f"文件「{name}」的扩展名与内容不符")
+            raise InvalidInput(gettext("文件「%(name)s」的扩展名与内容不符") % {"name": name})
     else:
-        allowed = "、".join(sorted({*IMAGE_FORMATS, *DOCUMENT_MAGIC}))
-        raise InvalidInput(f"不支持的文件类型「{name}」，只接受 {allowed}")
+        # Translators: the separator between the items of a list (Chinese uses the enumeration comma).
+        allowed = gettext("、").join(sorted({*IMAGE_FORMATS, *DOCUMENT_MAGIC}))
+        raise InvalidInput(
+            gettext("不支持的文件类型「%(name)s」，只接受 %(allowed)s") % {"name": name, "allowed": allowed}
+        )
     attachment = Attachment(
         original_name=name,
         content_type=content_type,

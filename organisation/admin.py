@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.translation import gettext_lazy as _
 
 from organisation.models import Area, Membership, Unit, User
 
@@ -14,8 +15,8 @@ class MembershipInline(admin.TabularInline):
 class UserAdmin(BaseUserAdmin):
     fieldsets = [
         (None, {"fields": ["username", "password"]}),
-        ("个人信息", {"fields": ["full_name", "phone", "email"]}),
-        ("系统权限", {"fields": ["is_active", "is_staff", "is_superuser"]}),
+        (_("个人信息"), {"fields": ["full_name", "phone", "email"]}),
+        (_("系统权限"), {"fields": ["is_active", "is_staff", "is_superuser"]}),
     ]
     add_fieldsets = [(None, {"fields": ["username", "full_name", "password1", "password2"]})]
     list_display = ["username", "full_name", "phone", "is_active"]

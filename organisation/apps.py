@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class Config(AppConfig):
     name = "organisation"
     default_auto_field = "django.db.models.BigAutoField"
-    verbose_name = "组织"
+    verbose_name = _("组织")

@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class Config(AppConfig):
     name = "problems"
     default_auto_field = "django.db.models.BigAutoField"
-    verbose_name = "问题"
+    verbose_name = _("问题")

@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from organisation.models import Area, Unit
 from problems.models import Problem
@@ -6,29 +7,29 @@ from problems.states import Status
 from standard.models import Criterion, SiteType
 
 SORTS = {
-    "-recorded": ("-recorded_at", "最新发现"),
-    "recorded": ("recorded_at", "最早发现"),
-    "deadline": ("deadline", "期限最近"),
-    "-deadline": ("-deadline", "期限最远"),
-    "number": ("sequence", "编号"),
+    "-recorded": ("-recorded_at", _("最新发现")),
+    "recorded": ("recorded_at", _("最早发现")),
+    "deadline": ("deadline", _("期限最近")),
+    "-deadline": ("-deadline", _("期限最远")),
+    "number": ("sequence", _("编号")),
 }
 
 
 class ProblemFilterForm(forms.Form):
     """The problem list's filters. They live in the URL (GET), so a filtered list can be shared."""
 
-    q = forms.CharField(label="搜索", required=False, widget=forms.TextInput(attrs={"placeholder": "编号或描述"}))
-    status = forms.MultipleChoiceField(label="状态", choices=Status.choices, required=False)
-    unit = forms.ModelChoiceField(label="责任单位", queryset=Unit.objects.none(), required=False)
-    area = forms.ModelChoiceField(label="区域", queryset=Area.objects.none(), required=False)
-    site_type = forms.ModelChoiceField(label="点位类型", queryset=SiteType.objects.all(), required=False)
-    criterion = forms.ModelChoiceField(label="标准条目", queryset=Criterion.objects.none(), required=False)
-    source = forms.ChoiceField(label="来源", choices=[("", "全部"), *Problem.Source.choices], required=False)
-    overdue = forms.BooleanField(label="只看逾期", required=False)
-    date_from = forms.DateField(label="发现日期从", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label="至", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    q = forms.CharField(label=_("搜索"), required=False, widget=forms.TextInput(attrs={"placeholder": _("编号或描述")}))
+    status = forms.MultipleChoiceField(label=_("状态"), choices=Status.choices, required=False)
+    unit = forms.ModelChoiceField(label=_("责任单位"), queryset=Unit.objects.none(), required=False)
+    area = forms.ModelChoiceField(label=_("区域"), queryset=Area.objects.none(), required=False)
+    site_type = forms.ModelChoiceField(label=_("点位类型"), queryset=SiteType.objects.all(), required=False)
+    criterion = forms.ModelChoiceField(label=_("标准条目"), queryset=Criterion.objects.none(), required=False)
+    source = forms.ChoiceField(label=_("来源"), choices=[("", _("全部")), *Problem.Source.choices], required=False)
+    overdue = forms.BooleanField(label=_("只看逾期"), required=False)
+    date_from = forms.DateField(label=_("发现日期从"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=_("至"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     sort = forms.ChoiceField(
-        label="排序", choices=[(k, v[1]) for k, v in SORTS.items()], required=False, initial="-recorded"
+        label=_("排序"), choices=[(k, v[1]) for k, v in SORTS.items()], required=False, initial="-recorded"
     )
 
     def __init__(self, *args, **kwargs):
@@ -41,9 +42,9 @@ class ProblemFilterForm(forms.Form):
 
 
 class AssignForm(forms.Form):
-    unit = forms.ModelChoiceField(label="责任单位", queryset=Unit.objects.none())
-    deadline = forms.DateField(label="整改期限", widget=forms.DateInput(attrs={"type": "date"}))
-    note = forms.CharField(label="交办意见", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    unit = forms.ModelChoiceField(label=_("责任单位"), queryset=Unit.objects.none())
+    deadline = forms.DateField(label=_("整改期限"), widget=forms.DateInput(attrs={"type": "date"}))
+    note = forms.CharField(label=_("交办意见"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -54,9 +55,9 @@ class AssignForm(forms.Form):
 
 class ReassignForm(AssignForm):
     deadline = forms.DateField(
-        label="新整改期限（可不填）", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("新整改期限（可不填）"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    note = forms.CharField(label="改派理由", widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(label=_("改派理由"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -74,19 +75,21 @@ class MultipleFileField(forms.FileField):
 
 
 class SubmitForm(forms.Form):
-    note = forms.CharField(label="整改情况", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    note = forms.CharField(label=_("整改情况"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     files = MultipleFileField(
-        label="整改照片",
+        label=_("整改照片"),
         required=False,
         widget=MultipleFileInput(attrs={"accept": "image/*", "capture": "environment"}),
     )
 
 
 class VerifyForm(forms.Form):
-    note = forms.CharField(label="复核意见", required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    files = MultipleFileField(label="复核照片", required=False, widget=MultipleFileInput(attrs={"accept": "image/*"}))
+    note = forms.CharField(label=_("复核意见"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    files = MultipleFileField(
+        label=_("复核照片"), required=False, widget=MultipleFileInput(attrs={"accept": "image/*"})
+    )
 
 
 class ReasonForm(forms.Form):
-    note = forms.CharField(label="理由", widget=forms.Textarea(attrs={"rows": 2}))
-    files = MultipleFileField(label="照片", required=False, widget=MultipleFileInput(attrs={"accept": "image/*"}))
+    note = forms.CharField(label=_("理由"), widget=forms.Textarea(attrs={"rows": 2}))
+    files = MultipleFileField(label=_("照片"), required=False, widget=MultipleFileInput(attrs={"accept": "image/*"}))

@@ -3,6 +3,8 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Case, Count, Q, Value, When
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from campaigns.models import Campaign
 from core import clock
@@ -57,38 +59,40 @@ class Problem(models.Model):
     problems.services.problem_transition, which also writes the ProblemEvent that explains them."""
 
     class Severity(models.TextChoices):
-        MINOR = "minor", "一般"
-        MAJOR = "major", "较重"
-        SERIOUS = "serious", "严重"
+        MINOR = "minor", _("一般")
+        MAJOR = "major", _("较重")
+        SERIOUS = "serious", _("严重")
 
     class Source(models.TextChoices):
-        INSPECTION = "inspection", "督导检查"
-        CITIZEN = "citizen", "群众举报"
-        LEADER = "leader", "领导交办"
+        INSPECTION = "inspection", _("督导检查")
+        CITIZEN = "citizen", _("群众举报")
+        LEADER = "leader", _("领导交办")
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     year = models.PositiveIntegerField()
     sequence = models.PositiveIntegerField()
     campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="problems")
-    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="problems", verbose_name="点位")
-    criterion = models.ForeignKey(Criterion, on_delete=models.PROTECT, related_name="problems", verbose_name="标准条目")
-    description = models.TextField("问题描述")
-    severity = models.CharField("严重程度", max_length=10, choices=Severity.choices, default=Severity.MINOR)
-    source = models.CharField("来源", max_length=12, choices=Source.choices, default=Source.INSPECTION)
-    photos = models.ManyToManyField(Attachment, blank=True, related_name="problems", verbose_name="问题照片")
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="problems", verbose_name=_("点位"))
+    criterion = models.ForeignKey(
+        Criterion, on_delete=models.PROTECT, related_name="problems", verbose_name=_("标准条目")
+    )
+    description = models.TextField(_("问题描述"))
+    severity = models.CharField(_("严重程度"), max_length=10, choices=Severity.choices, default=Severity.MINOR)
+    source = models.CharField(_("来源"), max_length=12, choices=Source.choices, default=Source.INSPECTION)
+    photos = models.ManyToManyField(Attachment, blank=True, related_name="problems", verbose_name=_("问题照片"))
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    recorded_at = models.DateTimeField("发现时间")
-    status = models.CharField("状态", max_length=12, choices=Status.choices, default=Status.RECORDED)
+    recorded_at = models.DateTimeField(_("发现时间"))
+    status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.RECORDED)
     assigned_unit = models.ForeignKey(
         Unit,
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="problems",
-        verbose_name="责任单位",
+        verbose_name=_("责任单位"),
     )
-    deadline = models.DateField("整改期限", null=True, blank=True)
-    closed_at = models.DateTimeField("销号时间", null=True, blank=True)
+    deadline = models.DateField(_("整改期限"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("销号时间"), null=True, blank=True)
     # The local date of closed_at. Kept beside it because "closed late" compares dates in the
     # campaign's time zone, which a database cannot do portably from a timestamp.
     closed_on = models.DateField(null=True, blank=True)
@@ -98,7 +102,7 @@ class Problem(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="rebounds",
-        verbose_name="反弹自",
+        verbose_name=_("反弹自"),
     )
     # Bumped by every transition: a second actor holding an older copy is told it changed.
     version = models.PositiveIntegerField(default=0)
@@ -106,8 +110,8 @@ class Problem(models.Model):
     objects = ProblemQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "问题"
-        verbose_name_plural = "问题"
+        verbose_name = _("问题")
+        verbose_name_plural = pgettext_lazy("plural", "问题")
         ordering = ["-year", "-sequence"]
         constraints = [
             models.UniqueConstraint(fields=["year", "sequence"], name="problem_number_unique"),
@@ -184,7 +188,7 @@ class ProblemEvent(AppendOnly):
     attachments = models.ManyToManyField(Attachment, blank=True, related_name="problem_events")
 
     class Meta:
-        verbose_name = "问题记录"
-        verbose_name_plural = "问题记录"
+        verbose_name = _("问题记录")
+        verbose_name_plural = pgettext_lazy("plural", "问题记录")
         ordering = ["problem", "seq"]
         constraints = [models.UniqueConstraint(fields=["problem", "seq"], name="problem_event_seq_unique")]

@@ -7,6 +7,7 @@ import logging
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext
 
 from core import access, clock
 from core.errors import IllegalTransition, InvalidInput, NotAllowed, StaleObject
@@ -17,8 +18,6 @@ from problems.states import NEEDS_REASON, TRANSITIONS, Action, Status
 from standard.models import Criterion
 
 logger = logging.getLogger(__name__)
-
-ACTION_REFUSED = "您无权对该问题执行「{action}」"
 
 
 def _next_number(year: int) -> int:
@@ -57,24 +56,27 @@ def problem_transition(
     5. Queue side effects (notifications) for after commit.
     Any refusal leaves the database as it was."""
     if action == Action.RECORD:
-        raise IllegalTransition("登记问题请使用 problem_record")
+        raise IllegalTransition(gettext("登记问题请使用 problem_record"))
     sources, target = TRANSITIONS[action]
     note = (note or "").strip()
     if action in NEEDS_REASON and not note:
-        raise InvalidInput(f"「{Action(action).label}」必须填写理由")
+        raise InvalidInput(gettext("「%(action)s」必须填写理由") % {"action": Action(action).label})
     with transaction.atomic():
         # of=("self",): PostgreSQL refuses FOR UPDATE on the nullable side of the outer join that
         # select_related("assigned_unit") makes; only the problem's row needs the lock.
         current = Problem.objects.select_for_update(of=("self",)).select_related("assigned_unit").get(pk=problem.pk)
+        # Rights first: someone who may not act learns nothing about the problem's current state.
+        if not access.can_problem_action(actor, action, current):
+            raise NotAllowed(gettext("您无权对该问题执行「%(action)s」") % {"action": Action(action).label})
         if current.version != problem.version:
             raise StaleObject(
-                f"问题 {current.number} 已被他人处理（现为「{current.get_status_display()}」），请刷新后重试"
+                gettext("问题 %(number)s 已被他人处理（现为「%(status)s」），请刷新后重试")
+                % {"number": current.number, "status": current.get_status_display()}
             )
-        if not access.can_problem_action(actor, action, current):
-            raise NotAllowed(ACTION_REFUSED.format(action=Action(action).label))
         if current.status not in sources:
             raise IllegalTransition(
-                f"问题 {current.number} 当前为「{current.get_status_display()}」，不能「{Action(action).label}」"
+                gettext("问题 %(number)s 当前为「%(status)s」，不能「%(action)s」")
+                % {"number": current.number, "status": current.get_status_display(), "action": Action(action).label}
             )
         now = clock.now()
         previous = current.status
@@ -116,9 +118,9 @@ def _after_transition(problem_id: int, event_id: int) -> None:
 
 def _check_deadline(deadline: dt.date) -> None:
     if not isinstance(deadline, dt.date):
-        raise InvalidInput("请填写整改期限")
+        raise InvalidInput(gettext("请填写整改期限"))
     if deadline < clock.today():
-        raise InvalidInput(f"整改期限 {clock.cn_date(deadline)} 已过，不能早于今天")
+        raise InvalidInput(gettext("整改期限 %(date)s 已过，不能早于今天") % {"date": clock.cn_date(deadline)})
 
 
 def problem_record(
@@ -135,16 +137,16 @@ def problem_record(
     """Record a finding. Links it as a rebound when the same site and criterion had a problem
     closed within REBOUND_WINDOW_DAYS."""
     if not access.can_problem_action(actor, Action.RECORD, None):
-        raise NotAllowed("只有爱卫办和督导组可以登记问题")
+        raise NotAllowed(gettext("只有爱卫办和督导组可以登记问题"))
     description = (description or "").strip()
     if not description:
-        raise InvalidInput("请填写问题描述")
+        raise InvalidInput(gettext("请填写问题描述"))
     if criterion.level == Criterion.Level.CATEGORY:
-        raise InvalidInput("问题须对应到具体指标或检查要点，不能只选类别")
+        raise InvalidInput(gettext("问题须对应到具体指标或检查要点，不能只选类别"))
     if criterion.standard_id != campaign.standard_id:
-        raise InvalidInput("所选标准条目不属于本次创卫工作的标准")
+        raise InvalidInput(gettext("所选标准条目不属于本次创卫工作的标准"))
     if severity not in Problem.Severity.values or source not in Problem.Source.values:
-        raise InvalidInput("严重程度或来源无效")
+        raise InvalidInput(gettext("严重程度或来源无效"))
     now = clock.now()
     window_start = now - dt.timedelta(days=settings.REBOUND_WINDOW_DAYS)
     with transaction.atomic():
@@ -156,7 +158,7 @@ def problem_record(
                 closed_at__gte=window_start,
                 closed_at__lte=now,
             )
-            .order_by("-closed_at")
+            .order_by("-closed_at", "-id")
             .first()
         )
         year = clock.today().year
@@ -187,7 +189,8 @@ def problem_record(
             actor=actor,
             actor_unit=_acting_unit(actor, problem),
             at=now,
-            note=f"反弹：同一点位同一指标的问题 {rebound_of.number} 于 {clock.cn_date(rebound_of.closed_at)} 销号"
+            # Stored in the trail, so written in Chinese whatever language the recorder's screen is in.
+            note=f"反弹：同一点位同一指标的问题 {rebound_of.number} 于 {clock.zh_date(rebound_of.closed_at)} 销号"
             if rebound_of
             else "",
         )
@@ -212,7 +215,7 @@ def problem_reassign(*, actor, problem: Problem, unit: Unit, reason: str, deadli
     """改派: pass the problem to another unit, with the reason. Counted, so buck-passing shows."""
     _check_unit(unit)
     if unit.pk == problem.assigned_unit_id:
-        raise InvalidInput("改派的单位与当前责任单位相同")
+        raise InvalidInput(gettext("改派的单位与当前责任单位相同"))
     changes = {"assigned_unit": unit}
     if deadline is not None:
         _check_deadline(deadline)
@@ -223,7 +226,7 @@ def problem_reassign(*, actor, problem: Problem, unit: Unit, reason: str, deadli
 def problem_submit_evidence(*, actor, problem: Problem, note: str, files=()) -> Problem:
     """The responsible unit reports the fix with text and photos."""
     if not (note or "").strip() and not files:
-        raise InvalidInput("请填写整改情况或上传整改照片")
+        raise InvalidInput(gettext("请填写整改情况或上传整改照片"))
     return problem_transition(problem=problem, action=Action.SUBMIT, actor=actor, note=note, files=files)
 
 
@@ -244,6 +247,6 @@ def problem_cancel(*, actor, problem: Problem, reason: str) -> Problem:
 
 def _check_unit(unit: Unit) -> None:
     if unit is None or not unit.is_active:
-        raise InvalidInput("请选择一个在用的责任单位")
+        raise InvalidInput(gettext("请选择一个在用的责任单位"))
     if unit.kind in (Unit.Kind.PHC_OFFICE, Unit.Kind.LEADERSHIP):
-        raise InvalidInput(f"「{unit}」不能作为整改责任单位")
+        raise InvalidInput(gettext("「%(unit)s」不能作为整改责任单位") % {"unit": unit})

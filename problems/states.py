@@ -4,15 +4,18 @@ The service (problems.services.problem_transition) enforces this table, the acce
 which buttons apply, and audit_check replays events through it."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Status(models.TextChoices):
-    RECORDED = "recorded", "待交办"
-    ASSIGNED = "assigned", "整改中"
-    SUBMITTED = "submitted", "待复核"
-    RETURNED = "returned", "退回返工"
-    CLOSED = "closed", "已销号"
-    CANCELLED = "cancelled", "已撤销"
+    RECORDED = "recorded", _("待交办")
+    ASSIGNED = "assigned", _("整改中")
+    SUBMITTED = "submitted", _("待复核")
+    # "退回返工" names both a state and an action; the context keeps their English apart.
+    RETURNED = "returned", pgettext_lazy("problem status", "退回返工")
+    CLOSED = "closed", _("已销号")
+    CANCELLED = "cancelled", _("已撤销")
 
 
 # Named groups of states.
@@ -22,13 +25,13 @@ FINAL = frozenset({Status.CLOSED, Status.CANCELLED})
 
 
 class Action(models.TextChoices):
-    RECORD = "record", "登记"
-    ASSIGN = "assign", "交办"
-    REASSIGN = "reassign", "改派"
-    SUBMIT = "submit", "提交整改材料"
-    CLOSE = "close", "复核通过并销号"
-    RETURN = "return", "退回返工"
-    CANCEL = "cancel", "撤销"
+    RECORD = "record", _("登记")
+    ASSIGN = "assign", _("交办")
+    REASSIGN = "reassign", _("改派")
+    SUBMIT = "submit", _("提交整改材料")
+    CLOSE = "close", _("复核通过并销号")
+    RETURN = "return", pgettext_lazy("problem action", "退回返工")
+    CANCEL = "cancel", _("撤销")
 
 
 # action -> (states it may start from, state it leads to). None is "not yet recorded".

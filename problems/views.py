@@ -8,6 +8,8 @@ from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from campaigns.selectors import current_campaign, unit_tasks
@@ -27,6 +29,17 @@ ACTION_FORMS = {
     Action.CLOSE: VerifyForm,
     Action.RETURN: ReasonForm,
     Action.CANCEL: ReasonForm,
+}
+
+# What the page says once an action went through. One whole sentence per action, so that each
+# language can say it its own way (the Chinese is "已" + the action's name).
+DONE_MESSAGES = {
+    Action.ASSIGN: _("问题 %(number)s：已交办"),
+    Action.REASSIGN: _("问题 %(number)s：已改派"),
+    Action.SUBMIT: _("问题 %(number)s：已提交整改材料"),
+    Action.CLOSE: _("问题 %(number)s：已复核通过并销号"),
+    Action.RETURN: _("问题 %(number)s：已退回返工"),
+    Action.CANCEL: _("问题 %(number)s：已撤销"),
 }
 
 
@@ -126,7 +139,7 @@ def problem_act(request, problem_uuid, action):
         problem = _get_problem(request.user, problem_uuid)
         context = _detail_context(request, problem, bound=(action, form))
         return render(request, "problems/detail.html", context, status=409)
-    messages.success(request, f"问题 {problem.number}：已{Action(action).label}")
+    messages.success(request, DONE_MESSAGES[action] % {"number": problem.number})
     return redirect("problems:detail", problem_uuid=problem.uuid)
 
 
@@ -173,6 +186,14 @@ def problem_map(request):
                 "attribution": settings.MAP_TILE_ATTRIBUTION,
                 "center": settings.MAP_CENTER,
                 "limit": MAP_LIMIT,
+                # The datum of the tiles: the script shifts WGS-84 points onto GCJ-02 tiles.
+                "coordinates": settings.MAP_TILE_COORDINATES,
+                # Sentences the map's script shows, in the page's language.
+                "text": {
+                    "shown": gettext("共显示 %(count)s 个问题"),
+                    "truncated": gettext("（仅显示前 %(limit)s 个，请缩小筛选范围）"),
+                    "popup": gettext("%(number)s %(site)s（%(status)s）"),
+                },
             },
         },
     )

@@ -1,15 +1,17 @@
 from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Standard(models.Model):
     """A hygienic-city standard as a scored tree (category -> criterion -> checkpoint)."""
 
-    code = models.CharField("编码", max_length=32, unique=True)
-    name = models.CharField("名称", max_length=100)
+    code = models.CharField(_("编码"), max_length=32, unique=True)
+    name = models.CharField(_("名称"), max_length=100)
 
     class Meta:
-        verbose_name = "标准"
-        verbose_name_plural = "标准"
+        verbose_name = _("标准")
+        verbose_name_plural = pgettext_lazy("plural", "标准")
 
     def __str__(self) -> str:
         return self.name
@@ -31,9 +33,9 @@ class Criterion(models.Model):
     children's (checked by the loader and by audit_check)."""
 
     class Level(models.TextChoices):
-        CATEGORY = "category", "类别"
-        CRITERION = "criterion", "指标"
-        CHECKPOINT = "checkpoint", "检查要点"
+        CATEGORY = "category", _("类别")
+        CRITERION = "criterion", _("指标")
+        CHECKPOINT = "checkpoint", _("检查要点")
 
     standard = models.ForeignKey(Standard, on_delete=models.CASCADE, related_name="criteria")
     parent = models.ForeignKey(
@@ -42,21 +44,21 @@ class Criterion(models.Model):
         blank=True,
         on_delete=models.CASCADE,
         related_name="children",
-        verbose_name="上级",
+        verbose_name=_("上级"),
     )
-    level = models.CharField("层级", max_length=16, choices=Level.choices)
-    code = models.CharField("编号", max_length=20)
-    name = models.CharField("内容", max_length=300)
-    weight = models.DecimalField("分值", max_digits=6, decimal_places=2, default=0)
-    on_site = models.BooleanField("现场检查", default=False)
-    required_materials = models.JSONField("申报资料", default=list, blank=True)
+    level = models.CharField(_("层级"), max_length=16, choices=Level.choices)
+    code = models.CharField(_("编号"), max_length=20)
+    name = models.CharField(_("内容"), max_length=300)
+    weight = models.DecimalField(_("分值"), max_digits=6, decimal_places=2, default=0)
+    on_site = models.BooleanField(_("现场检查"), default=False)
+    required_materials = models.JSONField(_("申报资料"), default=list, blank=True)
     position = models.PositiveIntegerField(default=0)
 
     objects = CriterionQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "标准条目"
-        verbose_name_plural = "标准条目"
+        verbose_name = _("标准条目")
+        verbose_name_plural = pgettext_lazy("plural", "标准条目")
         ordering = ["standard", "position"]
         constraints = [models.UniqueConstraint(fields=["standard", "code"], name="criterion_code_unique")]
 
@@ -67,19 +69,19 @@ class Criterion(models.Model):
 class SiteType(models.Model):
     """A kind of place (back street, farmers' market...) with the checklist inspectors use there."""
 
-    code = models.CharField("编码", max_length=32, unique=True)
-    name = models.CharField("名称", max_length=50)
+    code = models.CharField(_("编码"), max_length=32, unique=True)
+    name = models.CharField(_("名称"), max_length=50)
     checkpoints = models.ManyToManyField(
         Criterion,
         blank=True,
         related_name="site_types",
-        verbose_name="检查清单",
+        verbose_name=_("检查清单"),
         limit_choices_to={"level": Criterion.Level.CHECKPOINT},
     )
 
     class Meta:
-        verbose_name = "点位类型"
-        verbose_name_plural = "点位类型"
+        verbose_name = _("点位类型")
+        verbose_name_plural = pgettext_lazy("plural", "点位类型")
         ordering = ["id"]
 
     def __str__(self) -> str:

@@ -5,6 +5,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from core.errors import InvalidInput
 from standard.models import Criterion, SiteType, Standard
@@ -54,7 +55,10 @@ def standard_load(path: Path = TEMPLATE) -> Standard:
             obj, _ = SiteType.objects.update_or_create(code=site_type["code"], defaults={"name": site_type["name"]})
             missing = [c for c in site_type["checkpoints"] if c not in by_code]
             if missing:
-                raise InvalidInput(f"点位类型「{site_type['name']}」的检查清单引用了不存在的条目：{'、'.join(missing)}")
+                raise InvalidInput(
+                    gettext("点位类型「%(type)s」的检查清单引用了不存在的条目：%(codes)s")
+                    % {"type": site_type["name"], "codes": gettext("、").join(missing)}
+                )
             obj.checkpoints.set([by_code[c] for c in site_type["checkpoints"]])
     return standard
 
@@ -65,10 +69,12 @@ def _check_weights(data: dict) -> None:
 
     for category in data["categories"]:
         if total(category["criteria"]) != Decimal(str(category["weight"])):
-            raise InvalidInput(f"类别 {category['code']} 的分值不等于其指标分值之和")
+            raise InvalidInput(gettext("类别 %(code)s 的分值不等于其指标分值之和") % {"code": category["code"]})
         for criterion in category["criteria"]:
             if total(criterion["checkpoints"]) != Decimal(str(criterion["weight"])):
-                raise InvalidInput(f"指标 {criterion['code']} 的分值不等于其检查要点分值之和")
+                raise InvalidInput(
+                    gettext("指标 %(code)s 的分值不等于其检查要点分值之和") % {"code": criterion["code"]}
+                )
 
 
 def weight_mismatches(standard: Standard) -> list[str]:

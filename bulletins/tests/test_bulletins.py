@@ -227,3 +227,18 @@ def test_a_bad_period_is_refused(world):
     with pytest.raises(InvalidInput, match="截止日期不能早于起始日期"):
         services.bulletin_create(actor=world.office, campaign=world.campaign, period_start=END, period_end=START)
     assert not Bulletin.objects.exists()
+
+
+def test_unpublished_covert_findings_stay_out_of_the_bulletin(world, frozen_today):
+    from inspections import services as inspection_services
+    from inspections.tests.helpers import drawn_plan, record_finding, submit, with_checklist
+
+    with_checklist(world)
+    plan = drawn_plan(world)
+    finding = record_finding(world, submit(world, plan))
+    assigned_problem(world)  # an ordinary finding of the period
+    found = services.bulletin_content_now(_draft(world))["summary"]["found"]
+    assert found == 1
+    inspection_services.plan_publish(actor=world.office, plan=plan)
+    assert services.bulletin_content_now(_draft(world))["summary"]["found"] == 2
+    assert finding.problem_id

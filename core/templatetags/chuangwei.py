@@ -16,8 +16,20 @@ STATUS_BADGES = {
 
 @register.filter
 def cn_date(value) -> str:
-    """2026年3月15日"""
+    """2026年3月15日 in Chinese, 15 March 2026 in English."""
     return clock.cn_date(value)
+
+
+@register.filter
+def cn_datetime(value, form: str = "") -> str:
+    """2026年3月15日 14:05 in Chinese, 15 March 2026, 14:05 in English; "short" drops the year."""
+    return clock.cn_datetime(value, with_year=form != "short")
+
+
+@register.simple_tag
+def cn_today() -> str:
+    """Today (the campaign's clock) as cn_date writes it."""
+    return clock.cn_date(clock.today())
 
 
 @register.filter

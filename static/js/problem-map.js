@@ -4,7 +4,20 @@
   var el = document.getElementById("problem-map");
   if (!el || !window.L) return;
   var config = JSON.parse(document.getElementById("map-config").textContent);
-  var map = L.map(el, { preferCanvas: true, maxZoom: 19, minZoom: 8 }).setView(config.center, 12);
+  // The sentences come translated from the server, with %(name)s placeholders as in gettext.
+  var text = config.text;
+  function fill(template, values) {
+    return template.replace(/%\((\w+)\)s/g, function (_, name) { return values[name]; });
+  }
+  // Points are stored in WGS-84; on GCJ-02 tiles (config.coordinates) they are shifted to match.
+  function shift(lat, lng) {
+    return window.cwGeo ? cwGeo.forDisplay(lat, lng, config.coordinates) : [lat, lng];
+  }
+  function toLatLng(c) {
+    var p = shift(c[1], c[0]);
+    return L.latLng(p[0], p[1]);
+  }
+  var map = L.map(el, { preferCanvas: true, maxZoom: 19, minZoom: 8 }).setView(shift(config.center[0], config.center[1]), 12);
   if (config.tiles) {
     L.tileLayer(config.tiles, { attribution: config.attribution, maxZoom: 19 }).addTo(map);
   }
@@ -12,6 +25,7 @@
   fetch(el.dataset.areas, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (areas) {
     var layer = L.geoJSON(areas, {
       renderer: L.svg(),
+      coordsToLatLng: toLatLng,
       style: function (f) {
         return f.properties.kind === "subdistrict"
           ? { color: "#b3261e", weight: 2, fill: false }
@@ -25,15 +39,15 @@
     var cluster = L.markerClusterGroup({ chunkedLoading: true });
     data.features.forEach(function (f) {
       var c = f.geometry.coordinates;
-      var marker = L.circleMarker([c[1], c[0]], { radius: 7, color: "#fff", weight: 1, fillColor: colours[f.properties.status], fillOpacity: 0.9 });
+      var marker = L.circleMarker(toLatLng(c), { radius: 7, color: "#fff", weight: 1, fillColor: colours[f.properties.status], fillOpacity: 0.9 });
       var link = document.createElement("a");
       link.href = f.properties.url;
-      link.textContent = f.properties.number + " " + f.properties.site + "（" + f.properties.status_label + "）";
+      link.textContent = fill(text.popup, { number: f.properties.number, site: f.properties.site, status: f.properties.status_label });
       marker.bindPopup(link);
       cluster.addLayer(marker);
     });
     map.addLayer(cluster);
     var note = document.getElementById("map-note");
-    note.textContent = "共显示 " + data.features.length + " 个问题" + (data.truncated ? "（仅显示前 " + config.limit + " 个，请缩小筛选范围）" : "");
+    note.textContent = fill(text.shown, { count: data.features.length }) + (data.truncated ? fill(text.truncated, { limit: config.limit }) : "");
   });
 })();

@@ -1,0 +1,43 @@
+"""The JSON API: one NinjaAPI for the whole site, mounted at /api/ (config/urls.py).
+
+Version 1 lives under /api/v1/ and its OpenAPI 3 schema at /api/schema/. No interactive docs
+page: it would load Swagger UI from a CDN, and the intranet has none. Authentication is either
+the browser's session (with its CSRF token, as the phone's offline layer sends it) or a personal
+token, `Authorization: Bearer <key>` (README, "API"). Domain refusals become JSON errors with the
+service's Chinese message: 400 bad input, 403 not allowed, 409 conflict."""
+
+from django.http import HttpRequest
+from ninja import NinjaAPI
+from ninja.security import HttpBearer, SessionAuth
+
+from core.errors import DomainError, IllegalTransition, NotAllowed, StaleObject
+from inspections.api import router as inspections_router
+from inspections.services import ClientIdConflict, token_user
+
+
+class TokenAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str):
+        user = token_user(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+api = NinjaAPI(
+    title="创卫督查 API",
+    version="1",
+    description="督导检查手机端接口。认证：会话（需 CSRF 令牌）或个人令牌 `Authorization: Bearer <key>`。",
+    urls_namespace="api",
+    openapi_url="/schema/",
+    docs_url=None,
+    auth=[TokenAuth(), SessionAuth()],
+)
+api.add_router("/v1/", inspections_router)
+
+STATUS = {NotAllowed: 403, ClientIdConflict: 409, IllegalTransition: 409, StaleObject: 409}
+
+
+@api.exception_handler(DomainError)
+def domain_error(request: HttpRequest, error: DomainError):
+    status = next((code for kind, code in STATUS.items() if isinstance(error, kind)), 400)
+    return api.create_response(request, {"detail": error.message}, status=status)

@@ -1,0 +1,199 @@
+"""What the Excel exports contain: rows, produced from the same scoped, filtered querysets as the
+screens (problems.selectors.problem_list, campaigns.selectors.task_list), so an export holds
+exactly what its list shows the person asking. exchange.xlsx renders them.
+
+Rows are read with values_list(...).iterator(): plain tuples fetched in chunks, never model
+instances held in memory, so a 100,000-row export costs what one chunk costs."""
+
+from collections.abc import Iterator
+
+from django.utils.translation import gettext as _
+
+from campaigns.models import Campaign, Task
+from campaigns.selectors import task_list
+from core import clock
+from exchange.xlsx import DATE, DATETIME, NUMBER, PERCENT, Col, Table
+from problems.models import Problem
+from problems.selectors import problem_list
+from problems.states import WITH_UNIT, Status
+
+CHUNK_SIZE = 2000
+
+
+def problem_columns() -> list[Col]:
+    return [
+        Col(_("编号")),
+        Col(_("状态")),
+        Col(_("逾期")),
+        Col(_("发现时间"), DATETIME),
+        Col(_("点位编码")),
+        Col(_("点位")),
+        Col(_("点位类型")),
+        Col(_("所在区域")),
+        Col(_("标准条目")),
+        Col(_("问题描述")),
+        Col(_("严重程度")),
+        Col(_("来源")),
+        Col(_("责任单位")),
+        Col(_("整改期限"), DATE),
+        Col(_("销号日期"), DATE),
+    ]
+
+
+def problem_rows(user, filters: dict) -> Iterator[tuple]:
+    """One tuple per problem the person may see, with the problem list's filters and order."""
+    statuses = {status.value: str(status.label) for status in Status}
+    severities = {value: str(label) for value, label in Problem.Severity.choices}
+    sources = {value: str(label) for value, label in Problem.Source.choices}
+    today = clock.today()
+    overdue = _("逾期")
+    rows = (
+        problem_list(user=user, filters=filters)
+        .values_list(
+            "year",
+            "sequence",
+            "status",
+            "recorded_at",
+            "site__code",
+            "site__name",
+            "site__site_type__name",
+            "site__area__name",
+            "criterion__code",
+            "criterion__name",
+            "description",
+            "severity",
+            "source",
+            "assigned_unit__short_name",
+            "assigned_unit__name",
+            "deadline",
+            "closed_on",
+        )
+        .iterator(chunk_size=CHUNK_SIZE)
+    )
+    for (
+        year,
+        sequence,
+        status,
+        recorded_at,
+        site_code,
+        site,
+        site_type,
+        area,
+        criterion_code,
+        criterion,
+        description,
+        severity,
+        source,
+        unit_short,
+        unit,
+        deadline,
+        closed_on,
+    ) in rows:
+        yield (
+            f"{year}-{sequence:06d}",
+            statuses.get(status, status),
+            overdue if status in WITH_UNIT and deadline is not None and deadline < today else None,
+            recorded_at,
+            site_code,
+            site,
+            site_type,
+            area,
+            f"{criterion_code} {criterion}",
+            description,
+            severities.get(severity, severity),
+            sources.get(source, source),
+            unit_short or unit,
+            deadline,
+            closed_on,
+        )
+
+
+def problem_table(*, user, filters: dict) -> Table:
+    return Table(
+        title=_("问题清单"),
+        filename=_("问题清单-%(day)s.xlsx") % {"day": clock.today().strftime("%Y%m%d")},
+        columns=problem_columns(),
+        rows=problem_rows(user, filters),
+    )
+
+
+def ledger_columns() -> list[Col]:
+    return [
+        Col(_("任务编码")),
+        Col(_("任务")),
+        Col(_("标准条目")),
+        Col(_("时间节点")),
+        Col(_("责任单位")),
+        Col(_("责任人")),
+        Col(_("目标数量"), NUMBER),
+        Col(_("计量单位")),
+        Col(_("累计完成"), NUMBER),
+        Col(_("完成率"), PERCENT),
+        Col(_("完成期限"), DATE),
+        Col(_("进度")),
+    ]
+
+
+def ledger_rows(user, campaign: Campaign, filters: dict) -> Iterator[tuple]:
+    """One tuple per ledger task the person may see, with the ledger's filters and order; the
+    progress is the latest report's cumulative quantity, as on the screen."""
+    states = {state.value: str(state.label) for state in Task.State}
+    rows = (
+        task_list(user=user, campaign=campaign, filters=filters)
+        .values_list(
+            "code",
+            "title",
+            "criterion__code",
+            "criterion__name",
+            "milestone__name",
+            "lead_unit__short_name",
+            "lead_unit__name",
+            "responsible__full_name",
+            "responsible__username",
+            "target_quantity",
+            "target_measure",
+            "quantity_done",
+            "deadline",
+            "state",
+        )
+        .iterator(chunk_size=CHUNK_SIZE)
+    )
+    for (
+        code,
+        title,
+        criterion_code,
+        criterion,
+        milestone,
+        unit_short,
+        unit,
+        full_name,
+        username,
+        target,
+        measure,
+        done,
+        deadline,
+        state,
+    ) in rows:
+        yield (
+            code,
+            title,
+            f"{criterion_code} {criterion}",
+            milestone,
+            unit_short or unit,
+            full_name or username,
+            target,
+            measure,
+            done,
+            float(done / target) if target else None,
+            deadline,
+            states.get(state, state),
+        )
+
+
+def ledger_table(*, user, campaign: Campaign, filters: dict) -> Table:
+    return Table(
+        title=_("工作台账"),
+        filename=_("工作台账-%(day)s.xlsx") % {"day": clock.today().strftime("%Y%m%d")},
+        columns=ledger_columns(),
+        rows=ledger_rows(user, campaign, filters),
+    )

@@ -1,0 +1,107 @@
+"""Excel screens: the import page, template downloads, and the two exports. Thin: core.access
+decides, exchange.imports and exchange.exports do the work, exchange.xlsx renders."""
+
+import tempfile
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from campaigns.forms import TaskFilterForm
+from campaigns.selectors import current_campaign
+from core import access
+from exchange import exports, imports, xlsx
+from exchange.forms import ImportForm
+from problems.forms import ProblemFilterForm
+
+
+@login_required
+def import_page(request):
+    if not access.can_import(request.user):
+        raise PermissionDenied
+    form = ImportForm(request.POST or None, request.FILES or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        result = imports.run_import(
+            actor=request.user,
+            kind=form.cleaned_data["kind"],
+            file=form.cleaned_data["file"],
+            campaign=current_campaign(),
+        )
+        if result.ok:
+            messages.success(
+                request,
+                _(
+                    "%(label)s导入完成：共 %(rows)s 行，新增 %(created)s 条，"
+                    "更新 %(updated)s 条，无变化 %(unchanged)s 条"
+                )
+                % {
+                    "label": result.label,
+                    "rows": result.rows,
+                    "created": result.created,
+                    "updated": result.updated,
+                    "unchanged": result.unchanged,
+                },
+            )
+            return redirect("exchange:imports")
+    campaign = current_campaign()
+    kinds = [(kind, cls.label) for kind, cls in imports.KINDS.items() if campaign is not None or not cls.needs_campaign]
+    return render(
+        request,
+        "exchange/imports.html",
+        {
+            "form": form,
+            "result": result,
+            "kinds": kinds,
+            "max_rows": f"{imports.MAX_ROWS:,}",
+            "max_errors": imports.MAX_ERRORS,
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+def template_download(request, kind):
+    if not access.can_import(request.user):
+        raise PermissionDenied
+    if kind not in imports.KINDS:
+        raise Http404
+    campaign = current_campaign()
+    importer = imports.importer_for(kind, actor=request.user, campaign=campaign)
+    if importer.needs_campaign and campaign is None:
+        raise Http404(_("尚未建立创卫工作"))
+    spool = tempfile.TemporaryFile(suffix=".xlsx")
+    xlsx.write_template(spool, importer=importer, lists=importer.template_lists(), max_rows=imports.MAX_ROWS)
+    spool.seek(0)
+    return FileResponse(
+        spool,
+        as_attachment=True,
+        filename=_("%(label)s导入模板.xlsx") % {"label": importer.label},
+        content_type=xlsx.XLSX_TYPE,
+    )
+
+
+@login_required
+def problems_xlsx(request):
+    """The problem list as it is filtered on the screen (the same GET parameters)."""
+    if not access.can_export(request.user):
+        raise Http404
+    form = ProblemFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    return xlsx.xlsx_response(exports.problem_table(user=request.user, filters=filters))
+
+
+@login_required
+def ledger_xlsx(request):
+    """The ledger with progress, as it is filtered on the screen."""
+    if not access.can_export(request.user):
+        raise Http404
+    campaign = current_campaign()
+    if campaign is None:
+        raise Http404(_("尚未建立创卫工作"))
+    form = TaskFilterForm(request.GET or None, campaign=campaign)
+    filters = form.cleaned_data if form.is_valid() else {}
+    return xlsx.xlsx_response(exports.ledger_table(user=request.user, campaign=campaign, filters=filters))

@@ -1,0 +1,99 @@
+from django import forms
+from django.db.models import Prefetch, Q
+from django.utils.translation import gettext_lazy as _
+
+from inspections.models import CheckResult, InspectionPlan
+from organisation.models import Area, Membership, Unit, User
+from problems.forms import MultipleFileField, MultipleFileInput
+from standard.models import SiteType
+
+CHECKBOXES = forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"})
+
+
+class TeamChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, user):
+        units = "、".join(sorted({str(m.unit) for m in user.team_memberships}))
+        return f"{user.get_full_name()}（{units}）"
+
+
+class PlanForm(forms.Form):
+    """A new plan. Besides these fields, one "count_<site type code>" field per site type: how
+    many sites of that type to draw in each chosen sub-district."""
+
+    name = forms.CharField(label=_("计划名称"), max_length=100)
+    kind = forms.ChoiceField(label=_("类型"), choices=InspectionPlan.Kind.choices)
+    mode = forms.ChoiceField(label=_("方式"), choices=InspectionPlan.Mode.choices)
+    starts_on = forms.DateField(label=_("开始日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    ends_on = forms.DateField(label=_("结束日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    areas = forms.ModelMultipleChoiceField(label=_("检查范围（街道）"), queryset=Area.objects.none(), widget=CHECKBOXES)
+    exclude_recent_days = forms.IntegerField(
+        label=_("排除近 N 天内已检查的点位"), min_value=0, max_value=365, initial=0, required=False
+    )
+    members = TeamChoiceField(
+        label=_("检查组成员（来自至少两个单位）"), queryset=User.objects.none(), widget=CHECKBOXES
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["areas"].queryset = Area.objects.filter(kind=Area.Kind.SUBDISTRICT).order_by("code")
+        team = Membership.objects.filter(unit__is_active=True).filter(
+            Q(role=Membership.Role.INSPECTOR) | (Q(unit__kind=Unit.Kind.PHC_OFFICE) & ~Q(role=Membership.Role.VIEWER))
+        )
+        self.fields["members"].queryset = (
+            User.objects.filter(is_active=True, pk__in=team.values("user_id"))
+            .prefetch_related(Prefetch("memberships", queryset=team.select_related("unit"), to_attr="team_memberships"))
+            .order_by("username")
+        )
+        self.site_types = list(SiteType.objects.order_by("id"))
+        for site_type in self.site_types:
+            self.fields[f"count_{site_type.code}"] = forms.IntegerField(
+                label=site_type.name, min_value=0, max_value=500, initial=0, required=False
+            )
+
+    def count_fields(self):
+        return [self[f"count_{site_type.code}"] for site_type in self.site_types]
+
+    def counts(self) -> dict:
+        return {t: self.cleaned_data.get(f"count_{t.code}") or 0 for t in self.site_types}
+
+
+class DrawForm(forms.Form):
+    seed = forms.CharField(
+        label=_("随机种子（可不填）"),
+        max_length=64,
+        required=False,
+        help_text=_("留空则由系统生成；也可当场公开产生一个数字填入，任何人可据此复核抽样结果"),
+    )
+
+
+class ChecklistForm(forms.Form):
+    """The checklist of one site, for phones without JavaScript. The offline layer
+    (static/js/inspect-offline.js) reads the same page and sends the same data through the API."""
+
+    client_id = forms.UUIDField(widget=forms.HiddenInput)
+    started_at = forms.DateTimeField(widget=forms.HiddenInput)
+    latitude = forms.DecimalField(required=False, widget=forms.HiddenInput)
+    longitude = forms.DecimalField(required=False, widget=forms.HiddenInput)
+    note = forms.CharField(label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, checkpoints, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.checkpoints = checkpoints
+        for checkpoint in checkpoints:
+            self.fields[f"result_{checkpoint.pk}"] = forms.ChoiceField(
+                label=f"{checkpoint.code} {checkpoint.name}",
+                choices=CheckResult.Result.choices,
+                widget=forms.RadioSelect(attrs={"class": "btn-check", "autocomplete": "off"}),
+            )
+            self.fields[f"note_{checkpoint.pk}"] = forms.CharField(
+                label=_("问题描述"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+            )
+            self.fields[f"photos_{checkpoint.pk}"] = MultipleFileField(
+                label=_("拍照"),
+                required=False,
+                widget=MultipleFileInput(attrs={"accept": "image/*", "capture": "environment"}),
+            )
+
+    def rows(self):
+        """(checkpoint, result field, note field, photos field) for the template."""
+        return [(c, self[f"result_{c.pk}"], self[f"note_{c.pk}"], self[f"photos_{c.pk}"]) for c in self.checkpoints]

@@ -1,0 +1,256 @@
+"""The inspection screens: the office plans and draws, the inspector's day and checklist (which
+also work without JavaScript), the installable web app's service worker and manifest."""
+
+import datetime as dt
+import uuid
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from conftest import TODAY
+from core.geo import wgs84_to_gcj02
+from core.tests.factories import jpeg_bytes
+from inspections.models import Finding, Inspection, InspectionPhoto, InspectionPlan, PlanSite, SampleDraw
+from inspections.tests.helpers import drawn_plan, make_plan, record_finding, submit, upload, with_checklist
+from problems.models import Problem
+
+
+def signed_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def plan(world):
+    with_checklist(world)
+    return drawn_plan(world)
+
+
+# ---- plans ---------------------------------------------------------------------------------------
+
+
+def plan_form(world, **change):
+    return {
+        "name": "六月明查",
+        "kind": "scheduled",
+        "mode": "open",
+        "starts_on": "2026-06-01",
+        "ends_on": "2026-06-05",
+        "areas": [world.east.pk],
+        "exclude_recent_days": "30",
+        "members": [world.inspector.pk, world.office.pk],
+        f"count_{world.site.site_type.code}": "2",
+        **change,
+    }
+
+
+def test_the_office_makes_a_plan_on_screen(world):
+    with_checklist(world)
+    client = signed_in(world.office)
+    page = client.get("/inspections/new/")
+    assert page.status_code == 200
+    assert "李强（城管局）" in page.content.decode()
+    response = client.post("/inspections/new/", plan_form(world))
+    plan = InspectionPlan.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/inspections/plans/{plan.uuid}/"
+    assert (plan.name, plan.mode, plan.exclude_recent_days, plan.starts_on) == (
+        "六月明查",
+        "open",
+        30,
+        dt.date(2026, 6, 1),
+    )
+    assert list(plan.strata.values_list("site_type__code", "count")) == [("back_street", 2)]
+
+
+def test_a_team_from_one_unit_is_refused_on_screen_with_the_reason(world):
+    response = signed_in(world.office).post("/inspections/new/", plan_form(world, members=[world.inspector.pk, 999]))
+    assert response.status_code == 400
+    assert InspectionPlan.objects.count() == 0
+    colleague_form = plan_form(world, members=[world.inspector.pk], **{f"count_{world.site.site_type.code}": "0"})
+    response = signed_in(world.office).post("/inspections/new/", colleague_form)
+    assert "请至少为一种点位类型填写抽取数量" in response.content.decode()
+
+
+@pytest.mark.parametrize("persona", ["inspector", "leader", "office_viewer", "liaison_a", "outsider"])
+def test_only_the_office_reaches_the_plan_form(world, persona):
+    client = signed_in(getattr(world, persona))
+    assert client.get("/inspections/new/").status_code == 403
+    assert client.post("/inspections/new/", plan_form(world)).status_code == 403
+    assert InspectionPlan.objects.count() == 0
+
+
+def test_the_office_draws_with_a_seed_read_out_at_the_meeting_and_anyone_can_check_it(world):
+    with_checklist(world)
+    plan = make_plan(world)
+    client = signed_in(world.office)
+    page = client.get(f"/inspections/plans/{plan.uuid}/").content.decode()
+    assert "随机抽样" in page and "公布结果" not in page
+    response = client.post(f"/inspections/plans/{plan.uuid}/draw/", {"seed": "31415926"})
+    assert response.status_code == 302
+    draw = SampleDraw.objects.get()
+    assert draw.seed == "31415926"
+    page = client.get(f"/inspections/plans/{plan.uuid}/").content.decode()
+    assert "随机种子 <code>31415926</code>" in page
+    assert 'random.Random("31415926/&lt;街道编码&gt;/&lt;点位类型编码&gt;")' in page
+    assert "公布结果" in page
+    assert PlanSite.objects.filter(plan=plan).count() == 2
+
+
+def test_drawing_twice_shows_the_refusal(world, plan):
+    response = signed_in(world.office).post(f"/inspections/plans/{plan.uuid}/draw/", {"seed": "1"})
+    assert response.status_code == 400
+    assert "不能「随机抽样」" in response.content.decode()
+    assert SampleDraw.objects.count() == 1
+
+
+def test_only_the_office_draws_and_publishes_on_screen(world, plan):
+    client = signed_in(world.inspector)
+    assert client.post(f"/inspections/plans/{plan.uuid}/publish/").status_code == 403
+    assert client.post(f"/inspections/plans/{plan.uuid}/draw/", {"seed": "1"}).status_code == 403
+    assert signed_in(world.liaison_a).post(f"/inspections/plans/{plan.uuid}/publish/").status_code == 404
+    plan.refresh_from_db()
+    assert plan.published_at is None
+
+
+def test_the_office_publishes(world, plan):
+    response = signed_in(world.office).post(f"/inspections/plans/{plan.uuid}/publish/")
+    assert response.status_code == 302
+    plan.refresh_from_db()
+    assert (plan.status, plan.published_at) == ("published", TODAY)
+
+
+def test_the_plan_page_shows_each_site_s_result(world, plan):
+    submit(world, plan)
+    page = signed_in(world.leader).get(f"/inspections/plans/{plan.uuid}/").content.decode()
+    assert "得分率 66.7%" in page
+    assert "已检查 1/2" in page
+
+
+# ---- the inspector's day -------------------------------------------------------------------------
+
+
+def test_the_day_lists_the_sites_with_navigation_links(world, plan):
+    page = signed_in(world.inspector).get("/inspections/today/").content.decode()
+    assert "幸福巷" in page and "建设路农贸市场" in page
+    assert 'href="geo:34.757000,113.665000?q=34.757000,113.665000(%E5%B9%B8%E7%A6%8F%E5%B7%B7)"' in page
+    lat, lng = wgs84_to_gcj02(34.757, 113.665)
+    assert f"position={lng:.6f},{lat:.6f}" in page  # AutoNavi takes GCJ-02
+    assert f'data-cw-checklist href="/inspections/plans/{plan.uuid}/sites/BS-0001/"' in page
+    assert 'rel="manifest" href="/manifest.webmanifest"' in page
+    assert "待检查 2 个，共 2 个点位" in page
+
+
+def test_an_inspected_site_moves_down_the_day(world, plan):
+    submit(world, plan)
+    page = signed_in(world.inspector).get("/inspections/today/").content.decode()
+    assert page.index("建设路农贸市场") < page.index("幸福巷")
+    assert "待检查 1 个，共 2 个点位" in page
+
+
+def test_the_checklist_page_has_large_choices_and_the_camera(world, plan):
+    page = signed_in(world.inspector).get(f"/inspections/plans/{plan.uuid}/sites/BS-0001/").content.decode()
+    assert page.count('class="btn-check"') == 6
+    assert f'name="result_{world.checkpoint.pk}" value="fail"' in page
+    assert 'accept="image/*" capture="environment"' in page
+    assert f'data-plan="{plan.uuid}" data-site="BS-0001"' in page
+
+
+@pytest.mark.parametrize("persona", ["leader", "office_viewer"])
+def test_people_who_may_read_a_plan_but_are_not_on_its_team_get_no_checklist(world, plan, persona):
+    assert signed_in(getattr(world, persona)).get(f"/inspections/plans/{plan.uuid}/sites/BS-0001/").status_code == 403
+
+
+def test_a_site_not_drawn_into_the_plan_has_no_checklist(world, plan):
+    assert signed_in(world.inspector).get(f"/inspections/plans/{plan.uuid}/sites/XX-9999/").status_code == 404
+
+
+def checklist_post(world, client_id, photos=()):
+    return {
+        "client_id": str(client_id),
+        "started_at": "2026-05-12 09:45:00",
+        "latitude": "34.757100",
+        "longitude": "113.665200",
+        f"result_{world.checkpoint.pk}": "fail",
+        f"note_{world.checkpoint.pk}": "巷口垃圾堆积",
+        f"photos_{world.checkpoint.pk}": list(photos),
+        f"result_{world.checkpoint_2.pk}": "pass",
+        "note": "",
+    }
+
+
+def test_without_javascript_the_checklist_records_inspection_problem_and_photo_once(world, plan):
+    client = signed_in(world.inspector)
+    client_id = uuid.uuid4()
+    url = f"/inspections/plans/{plan.uuid}/sites/BS-0001/"
+    photo = jpeg_bytes(640, 480)
+
+    for _attempt in range(2):  # the second is a resubmitted form (back button, double tap)
+        response = client.post(url, checklist_post(world, client_id, [SimpleUploadedFile("现场.jpg", photo)]))
+        assert response.status_code == 302
+        assert response["Location"] == f"/inspections/records/{client_id}/"
+
+    assert (Inspection.objects.count(), Finding.objects.count(), Problem.objects.count()) == (1, 1, 1)
+    assert InspectionPhoto.objects.count() == 1
+    assert Problem.objects.get().description == "巷口垃圾堆积"
+    page = client.get(response["Location"]).content.decode()
+    assert "得分率 66.7%" in page and "问题 2026-000001" in page and "原图" in page
+
+
+def test_without_javascript_a_bad_photo_refuses_the_whole_checklist(world, plan, settings):
+    client = signed_in(world.inspector)
+    url = f"/inspections/plans/{plan.uuid}/sites/BS-0001/"
+    good, bad = SimpleUploadedFile("a.jpg", jpeg_bytes()), SimpleUploadedFile("b.jpg", b"not an image at all")
+    response = client.post(url, checklist_post(world, uuid.uuid4(), [good, bad]))
+    assert response.status_code == 400
+    assert "文件「b.jpg」不是有效的图片或已损坏" in response.content.decode()
+    assert (Inspection.objects.count(), Problem.objects.count(), InspectionPhoto.objects.count()) == (0, 0, 0)
+    assert [p for p in settings.MEDIA_ROOT.rglob("*") if p.is_file()] == []
+
+
+def test_a_unit_sees_its_assigned_problem_s_stamped_photo_but_not_the_original(world, plan):
+    from inspections import services
+    from problems import services as loop
+    from problems.tests.helpers import DEADLINE
+
+    inspection = submit(world, plan)
+    finding = record_finding(world, inspection)
+    upload(world, inspection, finding)
+    services.plan_publish(actor=world.office, plan=plan)
+    url = f"/inspections/records/{inspection.client_id}/"
+    page = signed_in(world.liaison_a).get(url).content.decode()
+    assert "不合格" in page and "问题 2026-000001" not in page  # not theirs until assigned
+    loop.problem_assign(actor=world.office, problem=finding.problem, unit=world.unit_a, deadline=DEADLINE)
+    page = signed_in(world.liaison_a).get(url).content.decode()
+    assert "问题 2026-000001" in page and "问题照片 1" in page and "原图" not in page
+
+
+# ---- the installable app -------------------------------------------------------------------------
+
+
+def test_the_service_worker_is_served_from_the_root_with_its_assets(world):
+    response = Client().get("/sw.js")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/javascript; charset=utf-8"
+    assert response["Service-Worker-Allowed"] == "/"
+    assert "no-cache" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]
+    body = response.content.decode()
+    assert body.startswith("self.CW_CONFIG = {")
+    assert '"/static/js/inspect-offline.js"' in body and '"scope": "/inspections/"' in body
+    assert 'addEventListener("fetch"' in body
+
+
+def test_the_manifest_opens_the_day_full_screen(world):
+    response = Client().get("/manifest.webmanifest")
+    assert response["Content-Type"] == "application/manifest+json"
+    data = response.json()
+    assert (data["start_url"], data["scope"], data["display"], data["name"]) == (
+        "/inspections/today/",
+        "/inspections/",
+        "standalone",
+        "创卫督查 · 现场检查",
+    )
+    assert [icon["sizes"] for icon in data["icons"]] == ["192x192", "512x512"]
+    for icon in data["icons"]:
+        assert Client().get(icon["src"]).status_code == 200

@@ -1,0 +1,386 @@
+"""Inspection screens: plans for the office, the day's sites and checklists for the phone.
+
+Thin: bind a form, ask core.access, call a service, redirect. The checklist page works without
+JavaScript (a plain POST); with it, static/js/inspect-offline.js keeps what is recorded on the
+phone and sends it through the API when there is a network."""
+
+import hashlib
+import json
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.staticfiles import finders
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from campaigns.selectors import current_campaign
+from core import access, clock
+from core.errors import DomainError
+from core.models import Attachment
+from inspections import selectors, services
+from inspections.forms import ChecklistForm, DrawForm, PlanForm
+from inspections.models import CheckResult, InspectionPhoto
+from inspections.states import PlanAction, allowed_from
+
+# Where a covert plan was read, as the plan page lists it.
+READ_SURFACES = {
+    "web:plans": gettext_lazy("计划列表"),
+    "web:plan": gettext_lazy("计划页面"),
+    "web:today": gettext_lazy("今日检查"),
+    "web:checklist": gettext_lazy("检查清单"),
+    "web:inspection": gettext_lazy("检查记录"),
+    "api:plans": gettext_lazy("接口：计划列表"),
+    "api:plan": gettext_lazy("接口：计划"),
+    "api:today": gettext_lazy("接口：今日检查"),
+    "api:inspection": gettext_lazy("接口：检查记录"),
+}
+
+
+def _covert_reads(request, plans, surface: str) -> None:
+    services.covert_reads_record(user=request.user, plans=plans, surface=surface, path=request.path)
+
+
+@login_required
+def plan_list(request):
+    plans = list(selectors.plan_list(user=request.user))
+    _covert_reads(request, plans, "web:plans")
+    return render(
+        request,
+        "inspections/plan_list.html",
+        {"plans": plans, "can_create": access.can_manage_inspections(request.user)},
+    )
+
+
+@login_required
+def plan_create(request):
+    if not access.can_manage_inspections(request.user):
+        raise PermissionDenied
+    campaign = current_campaign()
+    if campaign is None:
+        raise Http404
+    today = clock.today()
+    form = PlanForm(request.POST or None, initial={"starts_on": today, "ends_on": today})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            plan = services.plan_create(
+                actor=request.user,
+                campaign=campaign,
+                name=data["name"],
+                kind=data["kind"],
+                mode=data["mode"],
+                starts_on=data["starts_on"],
+                ends_on=data["ends_on"],
+                areas=data["areas"],
+                counts=form.counts(),
+                members=data["members"],
+                exclude_recent_days=data["exclude_recent_days"] or 0,
+            )
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("检查计划「%(name)s」已制定，请随机抽样") % {"name": plan.name})
+            return redirect("inspections:plan", plan_uuid=plan.uuid)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "inspections/plan_form.html", {"form": form}, status=status)
+
+
+def _plan_context(request, plan, *, draw_form=None):
+    actions = allowed_from(plan.status) if access.can_manage_inspections(request.user) else []
+    draw = plan.draws.select_related("drawn_by").order_by("-drawn_at").first()
+    targets = selectors.plan_targets(user=request.user, plan=plan)
+    return {
+        "plan": plan,
+        "team": plan.team.select_related("user", "unit").order_by("unit__code"),
+        "strata": plan.strata.select_related("area", "site_type"),
+        "draw": draw,
+        "targets": targets,
+        "done": sum(1 for t in targets if t.inspection),
+        "events": plan.events.select_related("actor"),
+        "can_draw": PlanAction.DRAW in actions,
+        "can_publish": PlanAction.PUBLISH in actions,
+        "draw_form": draw_form or DrawForm(),
+        "is_member": access.can_inspect(request.user, plan),
+        "reads": [
+            (read, READ_SURFACES.get(read.surface, read.surface))
+            for read in (plan.read_log.select_related("user")[:20] if access.actor_for(request.user).sees_all else [])
+        ],
+    }
+
+
+@login_required
+def plan_detail(request, plan_uuid):
+    plan = selectors.get_plan(user=request.user, plan_uuid=plan_uuid)
+    _covert_reads(request, [plan], "web:plan")
+    return render(request, "inspections/plan_detail.html", _plan_context(request, plan))
+
+
+@login_required
+@require_POST
+def plan_draw(request, plan_uuid):
+    plan = selectors.get_plan(user=request.user, plan_uuid=plan_uuid)
+    if not access.can_manage_inspections(request.user):
+        raise PermissionDenied
+    form = DrawForm(request.POST)
+    if form.is_valid():
+        try:
+            draw = services.sample_draw(actor=request.user, plan=plan, seed=form.cleaned_data["seed"])
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("已随机抽样，随机种子 %(seed)s") % {"seed": draw.seed})
+            return redirect("inspections:plan", plan_uuid=plan.uuid)
+    return render(request, "inspections/plan_detail.html", _plan_context(request, plan, draw_form=form), status=400)
+
+
+@login_required
+@require_POST
+def plan_publish(request, plan_uuid):
+    plan = selectors.get_plan(user=request.user, plan_uuid=plan_uuid)
+    if not access.can_manage_inspections(request.user):
+        raise PermissionDenied
+    try:
+        services.plan_publish(actor=request.user, plan=plan)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("检查结果已公布"))
+    return redirect("inspections:plan", plan_uuid=plan.uuid)
+
+
+@login_required
+def today(request):
+    rows = selectors.today_sites(user=request.user)
+    _covert_reads(request, {row.plan.pk: row.plan for row in rows}.values(), "web:today")
+    for row in rows:
+        row.links = selectors.navigation_links(row.site)
+    return render(
+        request,
+        "inspections/today.html",
+        {
+            "rows": rows,
+            "day": clock.today(),
+            "left": sum(1 for row in rows if not row.done),
+            "offline_config": _offline_config(),
+        },
+    )
+
+
+def _offline_config() -> dict:
+    """What static/js/inspect-offline.js needs: where things are, and its sentences in the page's
+    language (gettext placeholders, filled in by the script)."""
+    return {
+        "api": "/api/v1/",
+        "today": reverse("inspections:today"),
+        "sw": reverse("service_worker"),
+        "scope": reverse("inspections:plans"),
+        "text": {
+            "pending": _("手机上有 %(count)s 条记录待同步"),
+            "synced": _("全部已同步"),
+            "offline": _("当前离线"),
+            "offline_empty": _("当前离线，手机上没有待同步的记录"),
+            "refused": _("；%(count)s 条被退回：%(reason)s"),
+            "no_network": _("没有网络，记录已保存在手机上，联网后自动同步"),
+            "expired": _("登录已过期，请重新登录后同步（记录仍保存在手机上）"),
+            "server": _("服务器暂时无法处理，稍后自动重试"),
+            "error": _("错误 %(status)s"),
+            "located": _("已取得手机位置（±%(metres)s 米）"),
+            "not_located": _("未能取得手机位置，请检查定位权限；记录仍可提交"),
+            "photo": _("照片 %(n)s"),
+            "need_photo": _("不合格的检查要点请至少拍一张照片"),
+            "unanswered": _("还有 %(count)s 项检查要点未判定"),
+            "submitted": _("「%(site)s」检查记录已提交"),
+            "saved": _("「%(site)s」检查记录已保存在手机上，联网后自动同步"),
+            "save_failed": _("保存失败：%(error)s"),
+        },
+    }
+
+
+def _problem_client_id(inspection_client_id: uuid.UUID, checkpoint_id: int) -> uuid.UUID:
+    """Ids for the page without JavaScript, derived from the inspection's so that sending the same
+    form twice stores nothing twice."""
+    return uuid.uuid5(inspection_client_id, f"problem/{checkpoint_id}")
+
+
+def _store_checklist(request, *, plan, site, form) -> None:
+    """The page without JavaScript: the inspection, a problem per failed checkpoint and its photos,
+    all or nothing."""
+    data = form.cleaned_data
+    client_id = data["client_id"]
+    results = []
+    for checkpoint in form.checkpoints:
+        results.append((checkpoint.pk, data[f"result_{checkpoint.pk}"], data[f"note_{checkpoint.pk}"]))
+    stored_photos: list[InspectionPhoto] = []
+    try:
+        with transaction.atomic():
+            inspection, _created = services.inspection_submit(
+                actor=request.user,
+                client_id=client_id,
+                plan=plan,
+                site=site,
+                started_at=data["started_at"],
+                submitted_at=clock.now(),
+                results=results,
+                latitude=data.get("latitude"),
+                longitude=data.get("longitude"),
+                note=data.get("note", ""),
+            )
+            for checkpoint_id, result, note in results:
+                if result != CheckResult.Result.FAIL:
+                    continue
+                problem_id = _problem_client_id(client_id, checkpoint_id)
+                services.finding_record(
+                    actor=request.user,
+                    client_id=problem_id,
+                    inspection_client_id=client_id,
+                    checkpoint_id=checkpoint_id,
+                    description=note,
+                    latitude=data.get("latitude"),
+                    longitude=data.get("longitude"),
+                )
+                for upload in data.get(f"photos_{checkpoint_id}") or []:
+                    content = upload.read()
+                    digest = Attachment.hash_of(content)
+                    photo, created = services.photo_store(
+                        actor=request.user,
+                        client_id=uuid.uuid5(problem_id, digest),
+                        inspection_client_id=client_id,
+                        problem_client_id=problem_id,
+                        sha256=digest,
+                        name=upload.name,
+                        data=content,
+                        latitude=data.get("latitude"),
+                        longitude=data.get("longitude"),
+                    )
+                    if created:
+                        stored_photos.append(photo)
+    except Exception:
+        for photo in stored_photos:  # rows rolled back; their files must go as well
+            photo.original.file.delete(save=False)
+            photo.display.file.delete(save=False)
+        raise
+
+
+@login_required
+def checklist(request, plan_uuid, site_code):
+    plan = selectors.get_plan(user=request.user, plan_uuid=plan_uuid)
+    if not access.can_inspect(request.user, plan):
+        raise PermissionDenied
+    target = access.get_visible_or_404(
+        plan.targets.select_related("site", "site__site_type", "site__area"), site__code=site_code
+    )
+    site = target.site
+    _covert_reads(request, [plan], "web:checklist")
+    checkpoints = services.checklist(site)
+    status = 200
+    if request.method == "POST":
+        form = ChecklistForm(request.POST, request.FILES, checkpoints=checkpoints)
+        if form.is_valid():
+            try:
+                _store_checklist(request, plan=plan, site=site, form=form)
+            except DomainError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, _("「%(site)s」检查记录已提交") % {"site": site.name})
+                return redirect("inspections:inspection", client_id=form.cleaned_data["client_id"])
+        status = 400
+    else:
+        form = ChecklistForm(initial={"client_id": uuid.uuid4(), "started_at": clock.now()}, checkpoints=checkpoints)
+    return render(
+        request,
+        "inspections/checklist.html",
+        {
+            "plan": plan,
+            "site": site,
+            "form": form,
+            "links": selectors.navigation_links(site),
+            "offline_config": _offline_config(),
+        },
+        status=status,
+    )
+
+
+@login_required
+def inspection_detail(request, client_id):
+    inspection = selectors.inspection_detail(user=request.user, client_id=client_id)
+    _covert_reads(request, [inspection.plan], "web:inspection")
+    actor = access.actor_for(request.user)
+    return render(
+        request,
+        "inspections/inspection_detail.html",
+        {
+            "inspection": inspection,
+            "results": selectors.inspection_results(user=request.user, inspection=inspection),
+            "show_originals": actor.sees_all or actor.inspector,
+        },
+    )
+
+
+# ---- the installable web app -----------------------------------------------------------------
+
+
+# Pages and assets the service worker keeps for offline use, besides the day's checklists.
+OFFLINE_ASSETS = [
+    "vendor/bootstrap/css/bootstrap.min.css",
+    "vendor/bootstrap/js/bootstrap.bundle.min.js",
+    "css/app.css",
+    "js/inspect-offline.js",
+    "css/inspections.css",
+    "img/icon-192.png",
+    "img/icon-512.png",
+]
+
+
+@never_cache
+@require_GET
+def service_worker(request):
+    """static/sw.js, served from the site's root so that it may control /inspections/, with the
+    list of assets to keep and a version that changes whenever they do (so phones update)."""
+    path = finders.find("sw.js")
+    if path is None:
+        raise Http404
+    with open(path, encoding="utf-8") as handle:
+        source = handle.read()
+    assets = [static(name) for name in OFFLINE_ASSETS]
+    config = {
+        "assets": assets,
+        "pages": [reverse("inspections:today")],
+        "scope": reverse("inspections:plans"),
+        "offline_page": _("当前离线，此页面尚未保存在手机上。"),
+        "login": reverse("login"),
+    }
+    version = hashlib.sha256((source + json.dumps(config)).encode()).hexdigest()[:12]
+    config["version"] = version
+    body = f"self.CW_CONFIG = {json.dumps(config)};\n{source}"
+    response = HttpResponse(body, content_type="application/javascript; charset=utf-8")
+    response["Service-Worker-Allowed"] = "/"
+    return response
+
+
+@require_GET
+def manifest(request):
+    """The web app manifest: "add to home screen" opens the day's sites, full screen."""
+    data = {
+        "name": _("创卫督查 · 现场检查"),
+        "short_name": _("现场检查"),
+        "lang": "zh-CN",
+        "start_url": reverse("inspections:today"),
+        "scope": reverse("inspections:plans"),
+        "display": "standalone",
+        "background_color": "#ffffff",
+        "theme_color": "#b3261e",
+        "icons": [
+            {"src": static("img/icon-192.png"), "sizes": "192x192", "type": "image/png"},
+            {"src": static("img/icon-512.png"), "sizes": "512x512", "type": "image/png"},
+        ],
+    }
+    return JsonResponse(data, content_type="application/manifest+json", json_dumps_params={"ensure_ascii": False})
