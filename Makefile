@@ -24,6 +24,25 @@ system-packages:
 	  else echo "please install: $$missing (sudo apt-get install $$missing)"; fi; \
 	fi
 
+install: $(VENV)/.installed node_modules/.installed
+install-dev: install $(VENV)/.installed-dev
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt $(VENV)/bin/python
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt requirements.txt $(VENV)/bin/python
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 static: install
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 
