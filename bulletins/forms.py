@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from bulletins.models import Accountability
 from organisation.models import Unit, User
@@ -7,27 +8,27 @@ DATE = {"type": "date"}
 
 
 class BulletinCreateForm(forms.Form):
-    period_start = forms.DateField(label="统计起始日期", widget=forms.DateInput(attrs=DATE))
-    period_end = forms.DateField(label="统计截止日期", widget=forms.DateInput(attrs=DATE))
-    title = forms.CharField(label="标题（可不填，自动生成）", required=False, max_length=200)
-    criticise_overdue_at = forms.IntegerField(label="逾期问题达到几个即通报批评", min_value=1, initial=3)
+    period_start = forms.DateField(label=_("统计起始日期"), widget=forms.DateInput(attrs=DATE))
+    period_end = forms.DateField(label=_("统计截止日期"), widget=forms.DateInput(attrs=DATE))
+    title = forms.CharField(label=_("标题（可不填，自动生成）"), required=False, max_length=200)
+    criticise_overdue_at = forms.IntegerField(label=_("逾期问题达到几个即通报批评"), min_value=1, initial=3)
 
 
 class BulletinEditForm(forms.Form):
-    title = forms.CharField(label="标题", max_length=200)
-    lead = forms.CharField(label="导语", required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    closing = forms.CharField(label="下步要求", required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    criticise_overdue_at = forms.IntegerField(label="逾期问题达到几个即通报批评", min_value=1)
+    title = forms.CharField(label=_("标题"), max_length=200)
+    lead = forms.CharField(label=_("导语"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    closing = forms.CharField(label=_("下步要求"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    criticise_overdue_at = forms.IntegerField(label=_("逾期问题达到几个即通报批评"), min_value=1)
 
 
 class AccountabilityForm(forms.Form):
-    unit = forms.ModelChoiceField(label="单位", queryset=Unit.objects.filter(is_active=True))
-    person = forms.ModelChoiceField(label="责任人（可不填）", queryset=User.objects.none(), required=False)
-    measure = forms.ChoiceField(label="处理措施", choices=Accountability.Measure.choices)
-    reason = forms.CharField(label="事由", widget=forms.Textarea(attrs={"rows": 3}))
-    decided_on = forms.DateField(label="决定日期", widget=forms.DateInput(attrs=DATE))
+    unit = forms.ModelChoiceField(label=_("单位"), queryset=Unit.objects.filter(is_active=True))
+    person = forms.ModelChoiceField(label=_("责任人（可不填）"), queryset=User.objects.none(), required=False)
+    measure = forms.ChoiceField(label=_("处理措施"), choices=Accountability.Measure.choices)
+    reason = forms.CharField(label=_("事由"), widget=forms.Textarea(attrs={"rows": 3}))
+    decided_on = forms.DateField(label=_("决定日期"), widget=forms.DateInput(attrs=DATE))
     problem_numbers = forms.CharField(
-        label="相关问题编号（可不填，逗号分隔）",
+        label=_("相关问题编号（可不填，逗号分隔）"),
         required=False,
         widget=forms.TextInput(attrs={"placeholder": "2026-000123, 2026-000124"}),
     )
@@ -43,8 +44,10 @@ class AccountabilityForm(forms.Form):
             part = part.strip()
             if not part:
                 continue
-            year, _, sequence = part.partition("-")
+            year, _dash, sequence = part.partition("-")
             if not (year.isdigit() and sequence.isdigit()):
-                raise forms.ValidationError(f"问题编号「{part}」格式不对，应如 2026-000123")
+                raise forms.ValidationError(
+                    _("问题编号「%(number)s」格式不对，应如 2026-000123"), code="invalid", params={"number": part}
+                )
             numbers.append((int(year), int(sequence)))
         return numbers

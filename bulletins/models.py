@@ -2,6 +2,8 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from campaigns.models import Campaign
 from core.models import AppendOnly, Attachment
@@ -14,22 +16,22 @@ class Bulletin(models.Model):
     figures, the text, the Word and PDF files and the number in the year's series never change."""
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "草稿"
-        PUBLISHED = "published", "已印发"
+        DRAFT = "draft", _("草稿")
+        PUBLISHED = "published", _("已印发")
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="bulletins")
-    period_start = models.DateField("统计起始日期")
-    period_end = models.DateField("统计截止日期")
-    title = models.CharField("标题", max_length=200)
-    lead = models.TextField("导语", blank=True)
-    closing = models.TextField("结束语", blank=True)
+    period_start = models.DateField(_("统计起始日期"))
+    period_end = models.DateField(_("统计截止日期"))
+    title = models.CharField(_("标题"), max_length=200)
+    lead = models.TextField(_("导语"), blank=True)
+    closing = models.TextField(_("结束语"), blank=True)
     # Units criticised when their overdue problems reach this number (configurable per bulletin).
-    criticise_overdue_at = models.PositiveIntegerField("逾期问题达到几个即通报批评", default=3)
-    status = models.CharField("状态", max_length=12, choices=Status.choices, default=Status.DRAFT)
+    criticise_overdue_at = models.PositiveIntegerField(_("逾期问题达到几个即通报批评"), default=3)
+    status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.DRAFT)
     year = models.PositiveIntegerField(null=True, blank=True)
-    number = models.PositiveIntegerField("期号", null=True, blank=True)
-    snapshot = models.JSONField("印发时的数据", null=True, blank=True)
+    number = models.PositiveIntegerField(_("期号"), null=True, blank=True)
+    snapshot = models.JSONField(_("印发时的数据"), null=True, blank=True)
     docx = models.ForeignKey(Attachment, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     pdf = models.ForeignKey(Attachment, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -40,8 +42,8 @@ class Bulletin(models.Model):
     published_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        verbose_name = "通报"
-        verbose_name_plural = "通报"
+        verbose_name = _("通报")
+        verbose_name_plural = pgettext_lazy("plural", "通报")
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(fields=["year", "number"], name="bulletin_number_unique"),
@@ -65,33 +67,33 @@ class Accountability(models.Model):
     """A recorded sanction (问责) on a unit or a person, shown on the unit's page and in bulletins."""
 
     class Measure(models.TextChoices):
-        CRITICISM = "criticism", "通报批评"
-        INTERVIEW = "interview", "约谈"
-        WARNING = "warning", "诫勉谈话"
-        ORDER = "order", "责令书面检查"
-        DISCIPLINE = "discipline", "移交纪检监察机关"
+        CRITICISM = "criticism", _("通报批评")
+        INTERVIEW = "interview", _("约谈")
+        WARNING = "warning", _("诫勉谈话")
+        ORDER = "order", _("责令书面检查")
+        DISCIPLINE = "discipline", _("移交纪检监察机关")
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="accountabilities")
-    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="accountabilities", verbose_name="单位")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="accountabilities", verbose_name=_("单位"))
     person = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
-        verbose_name="责任人",
+        verbose_name=_("责任人"),
     )
-    reason = models.TextField("事由")
-    measure = models.CharField("处理措施", max_length=16, choices=Measure.choices)
-    problems = models.ManyToManyField(Problem, blank=True, related_name="accountabilities", verbose_name="相关问题")
-    decided_on = models.DateField("决定日期")
+    reason = models.TextField(_("事由"))
+    measure = models.CharField(_("处理措施"), max_length=16, choices=Measure.choices)
+    problems = models.ManyToManyField(Problem, blank=True, related_name="accountabilities", verbose_name=_("相关问题"))
+    decided_on = models.DateField(_("决定日期"))
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField()
 
     class Meta:
-        verbose_name = "问责记录"
-        verbose_name_plural = "问责记录"
+        verbose_name = _("问责记录")
+        verbose_name_plural = pgettext_lazy("plural", "问责记录")
         ordering = ["-decided_on", "-id"]
 
     def __str__(self) -> str:

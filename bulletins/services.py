@@ -3,8 +3,11 @@ freezes a bulletin: the snapshot, the text and the Word and PDF files never chan
 
 import datetime as dt
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
+from django.utils import translation
+from django.utils.translation import gettext
 
 from bulletins import content as bulletin_content
 from bulletins.models import Accountability, Bulletin, BulletinEvent
@@ -16,11 +19,19 @@ from core.services import attachment_store
 
 def _require_office(actor) -> None:
     if not access.can_manage_campaign(actor):
-        raise NotAllowed("只有爱卫办可以编辑和印发通报")
+        raise NotAllowed(gettext("只有爱卫办可以编辑和印发通报"))
 
 
 def _log(bulletin, action, actor, note=""):
     BulletinEvent.objects.create(bulletin=bulletin, action=action, actor=actor, at=clock.now(), note=note)
+
+
+def _build_content(bulletin: Bulletin) -> dict:
+    """The document model, in Chinese whatever the reader's language: a bulletin is an official
+    document, and its labels (an accountability measure, a problem's status) must not follow the
+    screen of whoever previews or publishes it."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return bulletin_content.build_content(bulletin)
 
 
 def bulletin_create(
@@ -36,11 +47,11 @@ def bulletin_create(
 ) -> Bulletin:
     _require_office(actor)
     if not isinstance(period_start, dt.date) or not isinstance(period_end, dt.date):
-        raise InvalidInput("请填写统计期间")
+        raise InvalidInput(gettext("请填写统计期间"))
     if period_end < period_start:
-        raise InvalidInput("统计截止日期不能早于起始日期")
+        raise InvalidInput(gettext("统计截止日期不能早于起始日期"))
     if criticise_overdue_at < 1:
-        raise InvalidInput("通报批评的逾期问题数至少为 1")
+        raise InvalidInput(gettext("通报批评的逾期问题数至少为 1"))
     with transaction.atomic():
         bulletin = Bulletin.objects.create(
             campaign=campaign,
@@ -64,11 +75,11 @@ def bulletin_edit(
     _require_office(actor)
     title = (title or "").strip()
     if not title:
-        raise InvalidInput("请填写通报标题")
+        raise InvalidInput(gettext("请填写通报标题"))
     with transaction.atomic():
         bulletin = Bulletin.objects.select_for_update().get(pk=bulletin.pk)
         if bulletin.status != Bulletin.Status.DRAFT:
-            raise IllegalTransition(f"通报{bulletin.issue_label}已印发，不能修改")
+            raise IllegalTransition(gettext("通报%(issue)s已印发，不能修改") % {"issue": bulletin.issue_label})
         bulletin.title, bulletin.lead, bulletin.closing = title, lead, closing
         bulletin.criticise_overdue_at = criticise_overdue_at
         bulletin.save(update_fields=["title", "lead", "closing", "criticise_overdue_at"])
@@ -88,14 +99,14 @@ def bulletin_publish(*, actor, bulletin: Bulletin) -> Bulletin:
     with transaction.atomic():
         bulletin = Bulletin.objects.select_for_update().get(pk=bulletin.pk)
         if bulletin.status != Bulletin.Status.DRAFT:
-            raise IllegalTransition(f"通报{bulletin.issue_label}已印发")
+            raise IllegalTransition(gettext("通报%(issue)s已印发") % {"issue": bulletin.issue_label})
         now = clock.now()
         year = clock.today().year
         last = Bulletin.objects.select_for_update().filter(year=year).aggregate(n=Max("number"))["n"] or 0
         bulletin.year, bulletin.number = year, last + 1
         bulletin.published_at, bulletin.published_by = now, actor
         bulletin.status = Bulletin.Status.PUBLISHED
-        snapshot = bulletin_content.build_content(bulletin)
+        snapshot = _build_content(bulletin)
         bulletin.snapshot = snapshot
         docx_bytes = render_docx(snapshot)
         name = f"通报{year}年第{bulletin.number}期"
@@ -108,9 +119,7 @@ def bulletin_publish(*, actor, bulletin: Bulletin) -> Bulletin:
 
 def bulletin_content_now(bulletin: Bulletin) -> dict:
     """What the bulletin says: its frozen snapshot once published, the live data while a draft."""
-    return (
-        bulletin.snapshot if bulletin.status == Bulletin.Status.PUBLISHED else bulletin_content.build_content(bulletin)
-    )
+    return bulletin.snapshot if bulletin.status == Bulletin.Status.PUBLISHED else _build_content(bulletin)
 
 
 def accountability_record(
@@ -120,14 +129,14 @@ def accountability_record(
     _require_office(actor)
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidInput("请填写问责事由")
+        raise InvalidInput(gettext("请填写问责事由"))
     if measure not in Accountability.Measure.values:
-        raise InvalidInput("问责措施无效")
+        raise InvalidInput(gettext("问责措施无效"))
     if person is not None and not person.memberships.filter(unit=unit).exists():
-        raise InvalidInput(f"{person} 不属于「{unit}」")
+        raise InvalidInput(gettext("%(person)s 不属于「%(unit)s」") % {"person": person, "unit": unit})
     problems = list(problems)
     if any(p.campaign_id != campaign.pk for p in problems):
-        raise InvalidInput("相关问题须属于本次创卫工作")
+        raise InvalidInput(gettext("相关问题须属于本次创卫工作"))
     with transaction.atomic():
         record = Accountability.objects.create(
             campaign=campaign,

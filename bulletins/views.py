@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext, pgettext
 from django.views.decorators.http import require_POST
 
 from bulletins import services
@@ -71,7 +72,7 @@ def bulletin_detail(request, bulletin_uuid):
             except DomainError as error:
                 form.add_error(None, error.message)
             else:
-                messages.success(request, "草稿已保存")
+                messages.success(request, gettext("草稿已保存"))
                 return redirect("bulletins:detail", bulletin_uuid=bulletin.uuid)
     elif request.method == "POST":
         raise PermissionDenied
@@ -94,7 +95,7 @@ def bulletin_publish(request, bulletin_uuid):
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, f"通报{bulletin.issue_label}已印发")
+        messages.success(request, pgettext("done", "通报%(issue)s已印发") % {"issue": bulletin.issue_label})
     return redirect("bulletins:detail", bulletin_uuid=bulletin.uuid)
 
 
@@ -109,7 +110,7 @@ def bulletin_file(request, bulletin_uuid, kind):
             attachment.file.open("rb"), as_attachment=True, filename=name, content_type=attachment.content_type
         )
     if kind != "docx":
-        raise PermissionDenied("草稿只能预览 Word 文件，印发后生成 PDF")
+        raise PermissionDenied(gettext("草稿只能预览 Word 文件，印发后生成 PDF"))
     response = HttpResponse(render_docx(services.bulletin_content_now(bulletin)), content_type=DOCX)
     response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=name)
     return response
@@ -132,7 +133,7 @@ def accountability_list(request):
                 query |= Q(year=year, sequence=sequence)
             problems = list(access.problems_visible_to(request.user).filter(query)) if numbers else []
             if len(problems) != len(numbers):
-                form.add_error("problem_numbers", "有问题编号不存在")
+                form.add_error("problem_numbers", gettext("有问题编号不存在"))
             else:
                 try:
                     services.accountability_record(
@@ -148,7 +149,7 @@ def accountability_list(request):
                 except DomainError as error:
                     form.add_error(None, error.message)
                 else:
-                    messages.success(request, "问责记录已保存")
+                    messages.success(request, gettext("问责记录已保存"))
                     return redirect("bulletins:accountability")
     return render(
         request,

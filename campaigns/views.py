@@ -14,6 +14,7 @@ from campaigns.forms import DeadlineForm, FiveInPlaceForm, ProgressForm, TaskFil
 from campaigns.models import FiveInPlace
 from core import access
 from core.errors import DomainError
+from inspections import readiness as readiness_selectors
 from organisation.models import Unit
 from problems import selectors as problem_selectors
 
@@ -237,5 +238,8 @@ def overview(request):
             "breakdowns": breakdowns,
             "units": problem_selectors.unit_performance(user=request.user, campaign=campaign),
             "chart": chart,
+            "readiness": readiness_selectors.readiness(
+                user=request.user, campaign=campaign, since=readiness_selectors.default_since()
+            )["overall"],
         },
     )

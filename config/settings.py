@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "inspections",
     "exchange",
     "bulletins",
+    "dossier",
 ]
 
 MIDDLEWARE = [

@@ -22,6 +22,7 @@ urlpatterns = [
     path("manifest.webmanifest", manifest, name="manifest"),
     path("exchange/", include("exchange.urls")),
     path("bulletins/", include("bulletins.urls")),
+    path("dossier/", include("dossier.urls")),
     path("", include("campaigns.urls")),
     path("files/<uuid:attachment_uuid>", attachment_file, name="attachment"),
     path("admin/", admin.site.urls),

@@ -347,3 +347,47 @@ def accountabilities_visible_to(user, queryset: QuerySet | None = None) -> Query
     if actor.sees_all:
         return qs
     return qs.filter(unit_id__in=actor.unit_ids)
+
+
+# ---- declaration dossier (资料申报) ------------------------------------------------------------
+
+
+def dossier_materials_visible_to(user, queryset: QuerySet | None = None) -> QuerySet:
+    """The office and the leaders see every material; a unit's people see the materials assigned
+    to their unit; everyone else sees none."""
+    from dossier.models import Material
+
+    qs = Material.objects.all() if queryset is None else queryset
+    actor = actor_for(user)
+    if not actor.is_authenticated:
+        return qs.none()
+    if actor.sees_all:
+        return qs
+    return qs.filter(responsible_unit_id__in=actor.unit_ids)
+
+
+def dossier_submissions_visible_to(user, queryset: QuerySet | None = None) -> QuerySet:
+    from dossier.models import Submission
+
+    qs = Submission.objects.all() if queryset is None else queryset
+    return qs.filter(material__in=dossier_materials_visible_to(user))
+
+
+def can_see_dossier(user) -> bool:
+    actor = actor_for(user)
+    return actor.is_authenticated and bool(actor.sees_all or actor.unit_ids)
+
+
+def can_manage_dossier(user) -> bool:
+    """Prepare the dossier, assign materials to units, review submissions, export: PHC office staff."""
+    return actor_for(user).office
+
+
+def can_submit_material(user, material) -> bool:
+    """Upload a file for a material: the head, deputy or liaison of its responsible unit, or the office."""
+    actor = actor_for(user)
+    if not actor.is_authenticated:
+        return False
+    return actor.office or (
+        material.responsible_unit_id is not None and material.responsible_unit_id in actor.acting_unit_ids
+    )

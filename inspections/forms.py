@@ -66,6 +66,12 @@ class DrawForm(forms.Form):
     )
 
 
+class ReadinessForm(forms.Form):
+    since = forms.DateField(
+        label=_("统计起始日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+
+
 class ChecklistForm(forms.Form):
     """The checklist of one site, for phones without JavaScript. The offline layer
     (static/js/inspect-offline.js) reads the same page and sends the same data through the API."""

@@ -6,6 +6,7 @@ app_name = "inspections"
 urlpatterns = [
     path("", views.plan_list, name="plans"),
     path("new/", views.plan_create, name="plan_create"),
+    path("readiness/", views.readiness, name="readiness"),
     path("today/", views.today, name="today"),
     path("plans/<uuid:plan_uuid>/", views.plan_detail, name="plan"),
     path("plans/<uuid:plan_uuid>/draw/", views.plan_draw, name="plan_draw"),

@@ -26,8 +26,9 @@ from campaigns.selectors import current_campaign
 from core import access, clock
 from core.errors import DomainError
 from core.models import Attachment
+from inspections import readiness as readiness_selectors
 from inspections import selectors, services
-from inspections.forms import ChecklistForm, DrawForm, PlanForm
+from inspections.forms import ChecklistForm, DrawForm, PlanForm, ReadinessForm
 from inspections.models import CheckResult, InspectionPhoto
 from inspections.states import PlanAction, allowed_from
 
@@ -155,6 +156,28 @@ def plan_publish(request, plan_uuid):
     else:
         messages.success(request, _("检查结果已公布"))
     return redirect("inspections:plan", plan_uuid=plan.uuid)
+
+
+@login_required
+def readiness(request):
+    """迎检准备度: the office's and leaders' view of where the covert visit would cost most points."""
+    if not access.actor_for(request.user).sees_all:
+        raise PermissionDenied
+    campaign = current_campaign()
+    if campaign is None:
+        raise Http404
+    default = readiness_selectors.default_since()
+    form = ReadinessForm(request.GET or None, initial={"since": default})
+    since = (form.cleaned_data.get("since") or default) if form.is_valid() else default
+    return render(
+        request,
+        "inspections/readiness.html",
+        {
+            "campaign": campaign,
+            "form": form,
+            "report": readiness_selectors.readiness(user=request.user, campaign=campaign, since=since),
+        },
+    )
 
 
 @login_required

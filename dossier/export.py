@@ -1,0 +1,135 @@
+"""The dossier as one ZIP for the examiners: the accepted files in folders following the
+standard's tree ("3 市容环境卫生/3.2 背街小巷保洁/<material>/<file>"), with an index as
+目录.xlsx and 目录.pdf. Built in a temporary file and streamed from there."""
+
+import io
+import re
+import tempfile
+import zipfile
+
+from bulletins.render import render_pdf
+from campaigns.models import Campaign
+from dossier import selectors
+from dossier.models import Material, Submission
+from exchange.xlsx import Col, Table, write_table
+
+TITLE = "资料申报目录"
+
+
+def _safe(text: str) -> str:
+    """A path component: no separators or control characters, not empty."""
+    text = re.sub(r'[\\/:*?"<>|\x00-\x1f]', "_", str(text)).strip().strip(".")
+    return text[:120] or "_"
+
+
+def _node(criterion) -> str:
+    return _safe(f"{criterion.code} {criterion.name}") if criterion is not None else "_"
+
+
+def index_rows(campaign: Campaign) -> list[tuple]:
+    """One row per accepted file, and one per material still without one, in the standard's order:
+    (criterion code, criterion, material, unit, file name in the zip, status, sha256)."""
+    materials = selectors.materials_with_state(Material.objects.filter(campaign=campaign)).select_related(
+        "criterion", "criterion__parent", "responsible_unit"
+    )
+    materials = materials.order_by("criterion__parent__position", "criterion__position", "position", "id")
+    accepted: dict[int, list[Submission]] = {}
+    for submission in (
+        Submission.objects.filter(material__campaign=campaign, status=Submission.Status.ACCEPTED)
+        .select_related("attachment", "unit")
+        .order_by("submitted_at", "id")
+    ):
+        accepted.setdefault(submission.material_id, []).append(submission)
+    labels = {
+        selectors.MISSING: "未报送",
+        selectors.PENDING: "待审核",
+        selectors.RETURNED: "已退回",
+        selectors.ACCEPTED: "已通过",
+    }
+    rows = []
+    for material in materials:
+        criterion = material.criterion
+        folder = f"{_node(criterion.parent)}/{_node(criterion)}/{_safe(material.name)}"
+        unit = str(material.responsible_unit or "")
+        used: set[str] = set()
+        for submission in accepted.get(material.pk, []):
+            name = _safe(submission.attachment.original_name)
+            if name in used:  # two accepted files of the same name: keep both
+                name = f"{submission.attachment.sha256[:8]}_{name}"
+            used.add(name)
+            rows.append(
+                (
+                    criterion.code,
+                    criterion.name,
+                    material.name,
+                    str(submission.unit) or unit,
+                    f"{folder}/{name}",
+                    labels[selectors.ACCEPTED],
+                    submission.attachment.sha256,
+                    submission,
+                )
+            )
+        if material.pk not in accepted:
+            rows.append((criterion.code, criterion.name, material.name, unit, "", labels[material.state], "", None))
+    return rows
+
+
+COLUMNS = [Col("指标编号"), Col("指标"), Col("资料名称"), Col("责任单位"), Col("文件"), Col("状态"), Col("SHA-256")]
+
+
+def index_docx(rows) -> bytes:
+    from docx import Document
+    from docx.enum.section import WD_ORIENT
+    from docx.shared import Mm, Pt
+
+    document = Document()
+    section = document.sections[0]
+    section.orientation = WD_ORIENT.LANDSCAPE
+    section.page_width, section.page_height = Mm(297), Mm(210)
+    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
+        setattr(section, side, Mm(15))
+    document.add_heading(TITLE, level=1)
+    table = document.add_table(rows=1, cols=len(COLUMNS) - 1)
+    table.style = "Table Grid"
+    for cell, column in zip(table.rows[0].cells, COLUMNS[:-1], strict=True):
+        cell.text = column.header
+    for row in rows:
+        cells = table.add_row().cells
+        for cell, value in zip(cells, row[:6], strict=True):
+            cell.text = str(value)
+    for row in table.rows:
+        for cell in row.cells:
+            for paragraph in cell.paragraphs:
+                for run in paragraph.runs:
+                    run.font.size = Pt(9)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def build_zip(campaign: Campaign, fileobj) -> None:
+    """Write the dossier ZIP into an open binary file."""
+    rows = index_rows(campaign)
+    with zipfile.ZipFile(fileobj, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for row in rows:
+            submission = row[-1]
+            if submission is None:
+                continue
+            with submission.attachment.file.open("rb") as source, archive.open(row[4], "w") as target:
+                while chunk := source.read(1024 * 1024):
+                    target.write(chunk)
+        xlsx = io.BytesIO()
+        write_table(Table(title=TITLE, filename="目录.xlsx", columns=COLUMNS, rows=[r[:7] for r in rows]), xlsx)
+        archive.writestr("目录.xlsx", xlsx.getvalue())
+        archive.writestr("目录.pdf", render_pdf(index_docx(rows)))
+
+
+def zip_tempfile(campaign: Campaign):
+    spool = tempfile.TemporaryFile(suffix=".zip")
+    try:
+        build_zip(campaign, spool)
+    except BaseException:
+        spool.close()
+        raise
+    spool.seek(0)
+    return spool

@@ -1,0 +1,119 @@
+"""Writes of the declaration dossier. Each checks core.access first and runs in a transaction."""
+
+from django.db import transaction
+from django.utils.translation import gettext
+
+from campaigns.models import Campaign
+from core import access, clock
+from core.errors import IllegalTransition, InvalidInput, NotAllowed
+from core.services import attachment_store
+from dossier.models import Material, Submission, SubmissionEvent
+from organisation.models import Unit
+from standard.models import Criterion
+
+Status = Submission.Status
+Action = SubmissionEvent.Action
+
+# action -> (states it may be taken from, the state it leads to)
+TRANSITIONS = {
+    Action.ACCEPT: ({Status.SUBMITTED}, Status.ACCEPTED),
+    Action.RETURN: ({Status.SUBMITTED}, Status.RETURNED),
+}
+
+
+def dossier_prepare(*, actor, campaign: Campaign) -> int:
+    """Create the campaign's materials from its standard: one per name in each criterion's
+    required_materials. Idempotent: materials already there are left as they are (with their
+    unit). Returns how many were created."""
+    if not access.can_manage_dossier(actor):
+        raise NotAllowed(gettext("只有爱卫办可以生成申报资料清单"))
+    criteria = Criterion.objects.criteria().filter(standard=campaign.standard).order_by("position", "id")
+    with transaction.atomic():
+        existing = set(Material.objects.filter(campaign=campaign).values_list("criterion_id", "name"))
+        new = []
+        for criterion in criteria:
+            for position, name in enumerate(criterion.required_materials or []):
+                name = str(name).strip()
+                if name and (criterion.id, name) not in existing:
+                    existing.add((criterion.id, name))
+                    new.append(Material(campaign=campaign, criterion=criterion, name=name, position=position))
+        Material.objects.bulk_create(new)
+    return len(new)
+
+
+def material_assign(*, actor, material: Material, unit: Unit | None) -> Material:
+    if not access.can_manage_dossier(actor):
+        raise NotAllowed(gettext("只有爱卫办可以指定责任单位"))
+    if unit is not None and not unit.is_active:
+        raise InvalidInput(gettext("单位「%(unit)s」已停用") % {"unit": unit})
+    with transaction.atomic():
+        material.responsible_unit = unit
+        material.save(update_fields=["responsible_unit"])
+    return material
+
+
+def _event(submission, action, from_status, actor, at, note=""):
+    SubmissionEvent.objects.create(
+        submission=submission,
+        action=action,
+        from_status=from_status,
+        to_status=submission.status,
+        actor=actor,
+        at=at,
+        note=note,
+    )
+
+
+def submission_upload(*, actor, material: Material, name: str, data: bytes, note: str = "") -> Submission:
+    """A file for a material, from its responsible unit (head, deputy, liaison) or the office."""
+    if not access.can_submit_material(actor, material):
+        raise NotAllowed(gettext("只有责任单位或爱卫办可以报送「%(material)s」") % {"material": material.name})
+    unit_id = material.responsible_unit_id
+    if unit_id is None:
+        # Only the office gets here: it files the material itself, under its own unit.
+        office_units = Unit.objects.filter(pk__in=access.actor_for(actor).unit_ids, kind=Unit.Kind.PHC_OFFICE)
+        unit_id = office_units.values_list("pk", flat=True).first()
+    with transaction.atomic():
+        attachment = attachment_store(actor=actor, name=name, data=data)
+        now = clock.now()
+        submission = Submission.objects.create(
+            material=material,
+            unit_id=unit_id,
+            attachment=attachment,
+            note=note.strip(),
+            submitted_by=actor,
+            submitted_at=now,
+        )
+        _event(submission, Action.SUBMIT, "", actor, now, submission.note)
+    return submission
+
+
+def submission_transition(*, actor, submission: Submission, action: str, reason: str = "") -> Submission:
+    """Accept or return a submission: the office only, from the state the action allows; a return
+    needs a reason. The row is locked, so two reviewers cannot both decide."""
+    if action not in TRANSITIONS:
+        raise InvalidInput(gettext("无效的操作"))
+    if not access.can_manage_dossier(actor):
+        raise NotAllowed(gettext("只有爱卫办可以审核申报资料"))
+    reason = (reason or "").strip()
+    if action == Action.RETURN and not reason:
+        raise InvalidInput(gettext("退回须填写理由"))
+    sources, target = TRANSITIONS[action]
+    with transaction.atomic():
+        locked = Submission.objects.select_for_update().get(pk=submission.pk)
+        if locked.status not in sources:
+            raise IllegalTransition(
+                gettext("该材料当前为「%(status)s」，不能「%(action)s」")
+                % {"status": locked.get_status_display(), "action": Action(action).label}
+            )
+        from_status = locked.status
+        now = clock.now()
+        locked.status = target
+        locked.reviewer = actor
+        locked.reviewed_at = now
+        locked.review_reason = reason
+        locked.save(update_fields=["status", "reviewer", "reviewed_at", "review_reason"])
+        _event(locked, action, from_status, actor, now, reason)
+    for field in ("status", "reviewer", "reviewed_at", "review_reason"):
+        setattr(submission, field, getattr(locked, field))
+    return submission
