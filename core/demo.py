@@ -138,7 +138,51 @@ def demo_load(*, inspection_day: dt.date | None = None) -> DemoResult | None:
         campaign = Campaign.objects.get()
         load_inspection_demo(campaign, today=inspection_day)
         _draft_bulletin(campaign)
+        _dossier(campaign)
     return DemoResult(accounts=demo_accounts(), counts=builder.counts())
+
+
+def _dossier(campaign) -> None:
+    """The declaration dossier: every material of the standard given to a department, most of
+    them filed and accepted before the February deadline, a few returned or still missing."""
+    from dossier import services as dossier
+    from dossier.models import Material, SubmissionEvent
+
+    office = User.objects.get(username="office")
+    rng = random.Random(SEED + 7)
+    departments = list(Unit.objects.filter(kind=Unit.Kind.DEPARTMENT).order_by("code"))
+    document = _demo_pdf()
+    with clock.frozen_at(at(dt.date(2026, 2, 10), 9)):
+        dossier.dossier_prepare(actor=office, campaign=campaign)
+    for index, material in enumerate(Material.objects.filter(campaign=campaign).order_by("position", "pk")):
+        day = dt.date(2026, 2, 11) + dt.timedelta(days=index % 15)
+        with clock.frozen_at(at(day, 10)):
+            material = dossier.material_assign(
+                actor=office, material=material, unit=departments[index % len(departments)]
+            )
+            roll = rng.random()
+            if roll < 0.1:
+                continue  # still missing
+            submission = dossier.submission_upload(
+                actor=office, material=material, name=f"{material.criterion.code} {material.name}.pdf", data=document
+            )
+        with clock.frozen_at(at(day + dt.timedelta(days=2), 15)):
+            if roll < 0.2:
+                dossier.submission_transition(
+                    actor=office,
+                    submission=submission,
+                    action=SubmissionEvent.Action.RETURN,
+                    reason="材料缺少盖章页，请补充后重新报送",
+                )
+            elif roll < 0.9:
+                dossier.submission_transition(actor=office, submission=submission, action=SubmissionEvent.Action.ACCEPT)
+
+
+def _demo_pdf() -> bytes:
+    """A one-page PDF standing in for a scanned document."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (595, 842), (250, 250, 245)).save(buffer, format="PDF")
+    return buffer.getvalue()
 
 
 def _draft_bulletin(campaign) -> None:

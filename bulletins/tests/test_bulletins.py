@@ -242,3 +242,21 @@ def test_unpublished_covert_findings_stay_out_of_the_bulletin(world, frozen_toda
     inspection_services.plan_publish(actor=world.office, plan=plan)
     assert services.bulletin_content_now(_draft(world))["summary"]["found"] == 2
     assert finding.problem_id
+
+
+def test_a_bulletin_published_from_the_english_screens_is_still_in_chinese(world, data):
+    from django.utils import translation
+
+    services.accountability_record(
+        actor=world.office,
+        campaign=world.campaign,
+        unit=world.unit_a,
+        measure=Accountability.Measure.INTERVIEW,
+        reason="整改逾期",
+        decided_on=dt.date(2026, 5, 18),
+    )
+    with translation.override("en"):
+        bulletin = services.bulletin_publish(actor=world.office, bulletin=_draft(world))
+    assert bulletin.snapshot["accountability"][0]["measure"] == "约谈"
+    assert bulletin.snapshot["accountability"][0]["decided_on"] == "2026年5月18日"
+    assert bulletin.snapshot["typical"][0]["status"] == "待交办"
