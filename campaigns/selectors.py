@@ -4,7 +4,8 @@ from django.db.models import Count, Q, QuerySet
 
 from campaigns.models import Campaign, FiveInPlace, Task
 from core import access, clock
-from organisation.models import Unit
+from organisation.models import Membership, Unit
+from problems.states import WITH_UNIT, Status
 
 
 def current_campaign() -> Campaign | None:
@@ -118,3 +119,37 @@ def unit_tasks(*, user, campaign: Campaign) -> QuerySet:
         .select_related("lead_unit", "milestone")
         .order_by("deadline", "id")
     )
+
+
+def unit_summary(*, user, campaign: Campaign, unit) -> dict:
+    """What the unit page shows, each part scoped by core.access: a handful of grouped queries."""
+    today = clock.today()
+    problems = access.problems_visible_to(user).filter(campaign=campaign, assigned_unit=unit)
+    counts = problems.aggregate(
+        open=Count("id", filter=Q(status__in=WITH_UNIT)),
+        overdue=Count("id", filter=Q(status__in=WITH_UNIT, deadline__lt=today)),
+        returned=Count("id", filter=Q(status=Status.RETURNED)),
+        closed=Count("id", filter=Q(status=Status.CLOSED)),
+    )
+    tasks = dict(
+        access.tasks_visible_to(user)
+        .filter(campaign=campaign, lead_unit=unit)
+        .with_state()
+        .values_list("state")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    five = {r.item: r for r in access.five_in_place_visible_to(user).filter(campaign=campaign, unit=unit)}
+    return {
+        "problem_counts": counts,
+        "task_counts": [(state, tasks.get(state.value, 0)) for state in Task.State],
+        "five_in_place": [(item, five.get(item)) for item in FiveInPlace.Item],
+        "people": Membership.objects.filter(unit=unit, user__is_active=True)
+        .exclude(role=Membership.Role.VIEWER)
+        .select_related("user")
+        .order_by("role", "user__full_name"),
+        "accountabilities": access.accountabilities_visible_to(user)
+        .filter(unit=unit)
+        .select_related("person")
+        .prefetch_related("problems"),
+    }

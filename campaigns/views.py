@@ -15,7 +15,6 @@ from campaigns.models import FiveInPlace
 from core import access
 from core.errors import DomainError
 from inspections import readiness as readiness_selectors
-from organisation.models import Unit
 from problems import selectors as problem_selectors
 
 
@@ -160,10 +159,7 @@ def five_in_place(request):
 @login_required
 def five_in_place_unit(request, unit_code):
     campaign = _campaign()
-    actor = access.actor_for(request.user)
-    unit = access.get_visible_or_404(
-        Unit.objects.all() if actor.sees_all else Unit.objects.filter(pk__in=actor.unit_ids), code=unit_code
-    )
+    unit = access.get_visible_or_404(access.units_visible_to(request.user), code=unit_code)
     can_update = access.can_update_five_in_place(request.user, unit.pk)
     records = {
         r.item: r
@@ -241,5 +237,22 @@ def overview(request):
             "readiness": readiness_selectors.readiness(
                 user=request.user, campaign=campaign, since=readiness_selectors.default_since()
             )["overall"],
+        },
+    )
+
+
+@login_required
+def unit_page(request, unit_code):
+    """A unit at a glance: its problems, its ledger, its five-in-place, its people and the
+    accountability decisions about it."""
+    campaign = _campaign()
+    unit = access.get_visible_or_404(access.units_visible_to(request.user).select_related("area"), code=unit_code)
+    return render(
+        request,
+        "campaigns/unit.html",
+        {
+            "campaign": campaign,
+            "unit": unit,
+            **selectors.unit_summary(user=request.user, campaign=campaign, unit=unit),
         },
     )

@@ -139,6 +139,17 @@ def five_in_place_visible_to(user, queryset: QuerySet | None = None) -> QuerySet
     return qs.filter(unit_id__in=actor.unit_ids)
 
 
+def units_visible_to(user, queryset: QuerySet | None = None) -> QuerySet:
+    """The units whose pages a person may open: all for those who see all, else their own."""
+    qs = Unit.objects.all() if queryset is None else queryset
+    actor = actor_for(user)
+    if not actor.is_authenticated:
+        return qs.none()
+    if actor.sees_all:
+        return qs
+    return qs.filter(pk__in=actor.unit_ids)
+
+
 def get_visible_or_404(scoped: QuerySet, **lookup):
     """Fetch one object from an already scoped queryset; outsiders get 404, never 403. A malformed
     id ("abc" for a number: ValueError, "not-a-uuid" for a UUID: ValidationError) is 404 too."""

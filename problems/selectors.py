@@ -86,7 +86,7 @@ def unit_performance(*, user, campaign) -> list[dict]:
     today = clock.today()
     problems = access.problems_visible_to(user).filter(campaign=campaign, assigned_unit__isnull=False)
     rows = (
-        problems.values("assigned_unit", "assigned_unit__name", "assigned_unit__short_name")
+        problems.values("assigned_unit", "assigned_unit__code", "assigned_unit__name", "assigned_unit__short_name")
         .annotate(
             total=Count("id"),
             open=Count("id", filter=Q(status__in=WITH_UNIT)),
@@ -113,6 +113,7 @@ def unit_performance(*, user, campaign) -> list[dict]:
         result.append(
             {
                 "unit_id": row["assigned_unit"],
+                "unit_code": row["assigned_unit__code"],
                 "unit": row["assigned_unit__short_name"] or row["assigned_unit__name"],
                 **{k: row[k] for k in ("total", "open", "overdue", "closed_on_time", "closed_late")},
                 "returns": step["returns"],

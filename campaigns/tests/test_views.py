@@ -137,3 +137,30 @@ def test_the_overview_is_for_the_office_and_leaders(client, world, task):
     assert milestones["全面达标"] == (0, 0)
     client.force_login(world.liaison_a)
     assert client.get(reverse("campaigns:overview")).status_code == 403
+
+
+def test_the_unit_page_shows_the_units_work_and_accountability(client, world, task):
+    from bulletins.models import Accountability
+    from bulletins.services import accountability_record
+    from problems.tests.helpers import assigned_problem, returned_problem
+
+    assigned_problem(world, deadline=dt.date(2026, 5, 13))
+    returned_problem(world)
+    accountability_record(
+        actor=world.office,
+        campaign=world.campaign,
+        unit=world.unit_a,
+        person=world.deputy_a,
+        measure=Accountability.Measure.INTERVIEW,
+        reason="整改拖拉",
+        decided_on=dt.date(2026, 5, 11),
+    )
+    client.force_login(world.office)
+    response = client.get(reverse("campaigns:unit", args=[world.unit_a.code]))
+    assert response.context["problem_counts"] == {"open": 2, "overdue": 0, "returned": 1, "closed": 0}
+    assert dict((s.value, n) for s, n in response.context["task_counts"])["not_started"] == 1
+    assert [a.reason for a in response.context["accountabilities"]] == ["整改拖拉"]
+    assert "约谈" in response.content.decode()
+    client.force_login(world.liaison_a)
+    assert client.get(reverse("campaigns:unit", args=[world.unit_a.code])).status_code == 200
+    assert client.get(reverse("campaigns:unit", args=[world.unit_b.code])).status_code == 404
