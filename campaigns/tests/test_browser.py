@@ -52,7 +52,8 @@ def test_overview_list_filters_and_map(chromium, live_world, screenshot):
     expect(page.get_by_role("heading", name="时间节点")).to_be_visible()
     screenshot(page, "overview")
 
-    page.get_by_role("link", name="城管局").first.click()
+    row = page.get_by_role("row").filter(has=page.get_by_role("link", name="城管局", exact=True))
+    row.get_by_role("link").nth(1).click()  # the unit's name opens its page; its numbers open the lists
     expect(page.get_by_role("heading", name="问题清单 共 2 条")).to_be_visible()
     page.get_by_label("状态").select_option(["assigned"])
     page.get_by_role("button", name="筛选").click()
