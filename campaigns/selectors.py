@@ -69,10 +69,7 @@ def milestone_progress(*, user, campaign: Campaign) -> list[dict]:
 
 def five_in_place_grid(*, user, campaign: Campaign) -> list[dict]:
     """One row per unit with its five items' statuses, in Item order: two queries."""
-    units = Unit.objects.filter(is_active=True, kind__in=[Unit.Kind.SUBDISTRICT, Unit.Kind.DEPARTMENT])
-    actor = access.actor_for(user)
-    if not actor.sees_all:
-        units = units.filter(pk__in=actor.unit_ids)
+    units = access.units_visible_to(user).filter(is_active=True, kind__in=[Unit.Kind.SUBDISTRICT, Unit.Kind.DEPARTMENT])
     records = {
         (r.unit_id, r.item): r for r in access.five_in_place_visible_to(user).filter(campaign=campaign, unit__in=units)
     }

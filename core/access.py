@@ -90,6 +90,17 @@ def forget_actor(user) -> None:
 # ---- seeing ------------------------------------------------------------------------------
 
 
+def _all_or_own_units(user, qs: QuerySet, unit_field: str) -> QuerySet:
+    """The common rule: those who see all see everything; others the rows of their own units
+    (`unit_field` names the row's unit); the signed-out nothing."""
+    actor = actor_for(user)
+    if not actor.is_authenticated:
+        return qs.none()
+    if actor.sees_all:
+        return qs
+    return qs.filter(**{f"{unit_field}__in": actor.unit_ids})
+
+
 def problems_visible_to(user, queryset: QuerySet | None = None) -> QuerySet:
     from problems.models import Problem
 
@@ -107,12 +118,7 @@ def tasks_visible_to(user, queryset: QuerySet | None = None) -> QuerySet:
     from campaigns.models import Task
 
     qs = Task.objects.all() if queryset is None else queryset
-    actor = actor_for(user)
-    if not actor.is_authenticated:
-        return qs.none()
-    if actor.sees_all:
-        return qs
-    return qs.filter(lead_unit_id__in=actor.unit_ids)
+    return _all_or_own_units(user, qs, "lead_unit_id")
 
 
 def sites_visible_to(user, queryset: QuerySet | None = None) -> QuerySet:
@@ -131,23 +137,13 @@ def five_in_place_visible_to(user, queryset: QuerySet | None = None) -> QuerySet
     from campaigns.models import FiveInPlace
 
     qs = FiveInPlace.objects.all() if queryset is None else queryset
-    actor = actor_for(user)
-    if not actor.is_authenticated:
-        return qs.none()
-    if actor.sees_all:
-        return qs
-    return qs.filter(unit_id__in=actor.unit_ids)
+    return _all_or_own_units(user, qs, "unit_id")
 
 
 def units_visible_to(user, queryset: QuerySet | None = None) -> QuerySet:
     """The units whose pages a person may open: all for those who see all, else their own."""
     qs = Unit.objects.all() if queryset is None else queryset
-    actor = actor_for(user)
-    if not actor.is_authenticated:
-        return qs.none()
-    if actor.sees_all:
-        return qs
-    return qs.filter(pk__in=actor.unit_ids)
+    return _all_or_own_units(user, qs, "pk")
 
 
 def get_visible_or_404(scoped: QuerySet, **lookup):
@@ -352,12 +348,7 @@ def accountabilities_visible_to(user, queryset: QuerySet | None = None) -> Query
     from bulletins.models import Accountability
 
     qs = Accountability.objects.all() if queryset is None else queryset
-    actor = actor_for(user)
-    if not actor.is_authenticated:
-        return qs.none()
-    if actor.sees_all:
-        return qs
-    return qs.filter(unit_id__in=actor.unit_ids)
+    return _all_or_own_units(user, qs, "unit_id")
 
 
 # ---- declaration dossier (资料申报) ------------------------------------------------------------
@@ -369,12 +360,7 @@ def dossier_materials_visible_to(user, queryset: QuerySet | None = None) -> Quer
     from dossier.models import Material
 
     qs = Material.objects.all() if queryset is None else queryset
-    actor = actor_for(user)
-    if not actor.is_authenticated:
-        return qs.none()
-    if actor.sees_all:
-        return qs
-    return qs.filter(responsible_unit_id__in=actor.unit_ids)
+    return _all_or_own_units(user, qs, "responsible_unit_id")
 
 
 def dossier_submissions_visible_to(user, queryset: QuerySet | None = None) -> QuerySet:
