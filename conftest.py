@@ -18,7 +18,9 @@ from types import SimpleNamespace
 import pytest
 import time_machine
 
-from core.tests.factories import (
+from organisation.models import Area, Membership, Unit
+from standard.models import Criterion
+from tests.factories import (
     AreaFactory,
     CampaignFactory,
     CriterionFactory,
@@ -28,8 +30,6 @@ from core.tests.factories import (
     UnitFactory,
     UserFactory,
 )
-from organisation.models import Area, Membership, Unit
-from standard.models import Criterion
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 Role = Membership.Role

@@ -7,8 +7,9 @@ import datetime as dt
 from django.conf import settings
 from django.db.models import Count, F, Q
 
+import access
 from bulletins.models import Accountability, Bulletin
-from core import access, clock
+from core import clock
 from problems.models import Problem, ProblemEvent
 from problems.states import WITH_UNIT, Action, Status
 

@@ -9,10 +9,11 @@ from django.db.models import Max
 from django.utils import translation
 from django.utils.translation import gettext
 
+import access
 from bulletins import content as bulletin_content
 from bulletins.models import Accountability, Bulletin, BulletinEvent
 from bulletins.render import render_docx, render_pdf
-from core import access, clock
+from core import clock
 from core.errors import IllegalTransition, InvalidInput, NotAllowed
 from core.services import attachment_store
 

@@ -1,4 +1,4 @@
-"""Bulletin and accountability screens. Thin: bind a form, ask core.access, call a service."""
+"""Bulletin and accountability screens. Thin: bind a form, ask access, call a service."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -10,12 +10,12 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext, pgettext
 from django.views.decorators.http import require_POST
 
+import access
 from bulletins import services
 from bulletins.forms import AccountabilityForm, BulletinCreateForm, BulletinEditForm
 from bulletins.models import Bulletin
 from bulletins.render import render_docx
 from campaigns.selectors import current_campaign
-from core import access
 from core.errors import DomainError
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"

@@ -1,9 +1,10 @@
-"""Reads of the campaign for screens: scoped by core.access, aggregated in the database."""
+"""Reads of the campaign for screens: scoped by access, aggregated in the database."""
 
 from django.db.models import Count, Q, QuerySet
 
+import access
 from campaigns.models import Campaign, FiveInPlace, Task
-from core import access, clock
+from core import clock
 from organisation.models import Membership, Unit
 from problems.states import WITH_UNIT, Status
 
@@ -119,7 +120,7 @@ def unit_tasks(*, user, campaign: Campaign) -> QuerySet:
 
 
 def unit_summary(*, user, campaign: Campaign, unit) -> dict:
-    """What the unit page shows, each part scoped by core.access: a handful of grouped queries."""
+    """What the unit page shows, each part scoped by access: a handful of grouped queries."""
     today = clock.today()
     problems = access.problems_visible_to(user).filter(campaign=campaign, assigned_unit=unit)
     counts = problems.aggregate(

@@ -10,8 +10,9 @@ from decimal import Decimal, InvalidOperation
 from django.db import transaction
 from django.utils.translation import gettext, gettext_lazy, ngettext
 
+import access
 from campaigns.models import Campaign, FiveInPlace, LedgerEvent, Milestone, ProgressReport, Task
-from core import access, clock
+from core import clock
 from core.errors import InvalidInput, NotAllowed
 from core.services import attachments_store
 from organisation.models import Membership, Unit

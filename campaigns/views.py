@@ -1,4 +1,4 @@
-"""Ledger and five-in-place screens. Thin: bind a form, ask core.access, call a service."""
+"""Ledger and five-in-place screens. Thin: bind a form, ask access, call a service."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -9,10 +9,10 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+import access
 from campaigns import selectors, services
 from campaigns.forms import DeadlineForm, FiveInPlaceForm, ProgressForm, TaskFilterForm, TaskForm
 from campaigns.models import FiveInPlace
-from core import access
 from core.errors import DomainError
 from inspections import readiness as readiness_selectors
 from problems import selectors as problem_selectors

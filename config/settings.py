@@ -36,6 +36,9 @@ INSTALLED_APPS = [
     "exchange",
     "bulletins",
     "dossier",
+    # Above the domain apps: the demo district and the cross-app audit read and write them all.
+    "demo",
+    "audit",
 ]
 
 MIDDLEWARE = [
@@ -63,7 +66,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "core.context_processors.actor",
+                "access.context_processors.actor",
             ],
         },
     },

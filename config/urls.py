@@ -2,8 +2,9 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from access.views import attachment_file, home
 from config.api import api
-from core.views import attachment_file, healthz, home
+from core.views import healthz
 from inspections.views import manifest, service_worker
 
 admin.site.site_header = _("创卫督查 · 系统管理")

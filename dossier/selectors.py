@@ -1,12 +1,13 @@
-"""Reads of the dossier for screens and the export: scoped by core.access, counted in the database."""
+"""Reads of the dossier for screens and the export: scoped by access, counted in the database."""
 
 from dataclasses import dataclass
 
 from django.db.models import Case, Count, Exists, OuterRef, Q, QuerySet, Value, When
 from django.db.models import CharField as CharFieldType
 
+import access
 from campaigns.models import Campaign, Milestone
-from core import access, clock
+from core import clock
 from dossier.models import Submission
 
 # A material's state, derived from its submissions.

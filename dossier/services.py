@@ -1,10 +1,11 @@
-"""Writes of the declaration dossier. Each checks core.access first and runs in a transaction."""
+"""Writes of the declaration dossier. Each checks access first and runs in a transaction."""
 
 from django.db import transaction
 from django.utils.translation import gettext
 
+import access
 from campaigns.models import Campaign
-from core import access, clock
+from core import clock
 from core.errors import IllegalTransition, InvalidInput, NotAllowed
 from core.services import attachment_store
 from dossier.models import Material, Submission, SubmissionEvent

@@ -1,4 +1,4 @@
-"""Dossier screens. Thin: bind a form, ask core.access, call a service."""
+"""Dossier screens. Thin: bind a form, ask access, call a service."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -8,8 +8,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
+import access
 from campaigns.selectors import current_campaign
-from core import access
 from core.errors import DomainError
 from dossier import export, selectors, services
 from dossier.forms import AssignForm, FilterForm, ReviewForm, UploadForm

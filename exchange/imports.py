@@ -28,9 +28,10 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+import access
 from campaigns import services as campaign_services
 from campaigns.models import Campaign, Milestone, Task
-from core import access, clock
+from core import clock
 from core.errors import DomainError, NotAllowed
 from exchange.reader import FileRefused, open_sheet
 from exchange.xlsx import BOOL, DATE, NUMBER, TEXT

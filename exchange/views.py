@@ -1,4 +1,4 @@
-"""Excel screens: the import page, template downloads, and the two exports. Thin: core.access
+"""Excel screens: the import page, template downloads, and the two exports. Thin: access
 decides, exchange.imports and exchange.exports do the work, exchange.xlsx renders."""
 
 import tempfile
@@ -10,9 +10,9 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+import access
 from campaigns.forms import TaskFilterForm
 from campaigns.selectors import current_campaign
-from core import access
 from exchange import exports, imports, xlsx
 from exchange.forms import ImportForm
 from problems.forms import ProblemFilterForm

@@ -1,6 +1,6 @@
 """The xlsx renderer: tables of rows to a workbook, and blank import templates.
 
-Rows come from elsewhere (exchange.exports produces them, scoped by core.access); this module only
+Rows come from elsewhere (exchange.exports produces them, scoped by access); this module only
 knows how a sheet should look: a styled header, the first row frozen, column widths that fit
 Chinese text (a CJK character is twice as wide as a Latin one), real Excel dates.
 

@@ -1,6 +1,6 @@
 """The JSON API the phone uses, under /api/v1/ (schema: /api/schema/).
 
-Thin like the views: every endpoint scopes its reads through core.access and writes through
+Thin like the views: every endpoint scopes its reads through access and writes through
 inspections.services, so the web screens and the API can never disagree. Writes are idempotent on
 the phone's ids: the first call answers 201, every repeat 200 with the same record."""
 
@@ -17,7 +17,8 @@ from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from core import access, geo
+import access
+from core import geo
 from core.errors import InvalidInput
 from core.services import MAX_FILE_BYTES
 from inspections import selectors, services

@@ -1,6 +1,6 @@
 """Inspections in the field: plans, the random draw of their sites, what an inspector found.
 
-Writes go through inspections.services; who sees what is decided in core.access. Every record a
+Writes go through inspections.services; who sees what is decided in access. Every record a
 phone makes (inspection, problem, photo) carries the id the phone gave it (`client_id`) under a
 unique constraint, so a retried or doubled sync never stores it twice."""
 

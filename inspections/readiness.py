@@ -3,7 +3,7 @@ provincial covert visit came today, judged from recent inspections.
 
 The rules:
 - Only the check results of inspections submitted on or after `since` (local midnight), of the
-  campaign's plans, that the person may see (`core.access.inspections_visible_to`), count.
+  campaign's plans, that the person may see (`access.inspections_visible_to`), count.
   不适用 (n/a) results count for nothing: a checkpoint's pass rate = passes / (passes + fails).
 - The checkpoints that matter are the checklist checkpoints of the campaign's standard (those on
   some site type's checklist), plus any checkpoint that was inspected in the period.
@@ -31,7 +31,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from core import access, clock
+import access
+from core import clock
 from inspections.models import CheckResult
 from standard.models import Criterion
 

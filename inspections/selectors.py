@@ -1,4 +1,4 @@
-"""Reads of inspections for screens and the API. Every one starts from core.access."""
+"""Reads of inspections for screens and the API. Every one starts from access."""
 
 import datetime as dt
 from dataclasses import dataclass
@@ -6,7 +6,8 @@ from urllib.parse import quote
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet, Subquery
 
-from core import access, clock, geo
+import access
+from core import clock, geo
 from inspections.models import Inspection, InspectionPlan, PlanSite
 from inspections.states import PlanStatus
 from sites.models import Site

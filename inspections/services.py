@@ -19,7 +19,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core import access, clock
+import access
+from core import clock
 from core.errors import DomainError, IllegalTransition, InvalidInput, NotAllowed
 from core.models import Attachment
 from core.services import IMAGE_FORMATS, attachment_store

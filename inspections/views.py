@@ -1,6 +1,6 @@
 """Inspection screens: plans for the office, the day's sites and checklists for the phone.
 
-Thin: bind a form, ask core.access, call a service, redirect. The checklist page works without
+Thin: bind a form, ask access, call a service, redirect. The checklist page works without
 JavaScript (a plain POST); with it, static/js/inspect-offline.js keeps what is recorded on the
 phone and sends it through the API when there is a network."""
 
@@ -22,8 +22,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+import access
 from campaigns.selectors import current_campaign
-from core import access, clock
+from core import clock
 from core.errors import DomainError
 from core.models import Attachment
 from inspections import readiness as readiness_selectors

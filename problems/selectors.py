@@ -1,9 +1,10 @@
-"""Reads of problems for screens and exports. Every one starts from core.access, so nothing
+"""Reads of problems for screens and exports. Every one starts from access, so nothing
 leaves the scope of the person asking."""
 
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 
-from core import access, clock
+import access
+from core import clock
 from problems.forms import SORTS
 from problems.models import ProblemEvent
 from problems.states import WITH_UNIT, Action, Status

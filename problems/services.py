@@ -9,7 +9,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext
 
-from core import access, clock
+import access
+from core import clock
 from core.errors import IllegalTransition, InvalidInput, NotAllowed, StaleObject
 from core.services import attachments_store
 from organisation.models import Unit

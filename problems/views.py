@@ -1,4 +1,4 @@
-"""Problem screens. Thin: bind a form, ask core.access, call a service, redirect."""
+"""Problem screens. Thin: bind a form, ask access, call a service, redirect."""
 
 from django.conf import settings
 from django.contrib import messages
@@ -12,8 +12,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+import access
 from campaigns.selectors import current_campaign, unit_tasks
-from core import access
 from core.errors import DomainError
 from organisation.models import Area
 from problems import selectors, services

@@ -13,10 +13,10 @@ from docx import Document
 from bulletins import services
 from bulletins.models import Accountability, Bulletin
 from core.errors import IllegalTransition, InvalidInput, NotAllowed
-from core.tests.factories import jpeg_bytes
 from problems import services as problem_services
 from problems.models import Problem
 from problems.tests.helpers import assigned_problem, closed_problem, returned_problem
+from tests.factories import jpeg_bytes
 
 START, END = dt.date(2026, 5, 1), dt.date(2026, 5, 31)
 

@@ -14,8 +14,8 @@ from campaigns.models import FiveInPlace, LedgerEvent, Milestone, ProgressReport
 from conftest import TODAY
 from core.errors import InvalidInput, NotAllowed
 from core.models import Attachment
-from core.tests.factories import CampaignFactory, CriterionFactory, MilestoneFactory, StandardFactory, jpeg_bytes
 from organisation.models import Unit
+from tests.factories import CampaignFactory, CriterionFactory, MilestoneFactory, StandardFactory, jpeg_bytes
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 

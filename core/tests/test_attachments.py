@@ -16,7 +16,7 @@ from core import services
 from core.errors import InvalidInput
 from core.models import Attachment
 from core.services import attachment_store, attachments_store
-from core.tests.factories import jpeg_bytes
+from tests.factories import jpeg_bytes
 
 
 @pytest.fixture

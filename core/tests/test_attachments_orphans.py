@@ -5,7 +5,7 @@ from django.core.files.storage import default_storage
 from django.core.management import call_command
 
 from core.services import attachment_store, attachment_thumbnail
-from core.tests.factories import jpeg_bytes
+from tests.factories import jpeg_bytes
 
 
 def test_files_without_a_row_are_found_and_deleted_and_recorded_ones_stay(world, settings):

@@ -88,8 +88,8 @@ def test_accept_and_return_with_rights_and_states(dossier):
 
 
 def test_completeness_figures(dossier):
-    from core.tests.factories import CriterionFactory
     from standard.models import Criterion
+    from tests.factories import CriterionFactory
 
     other = CriterionFactory(
         standard=dossier.campaign.standard,
@@ -127,7 +127,7 @@ def test_completeness_figures(dossier):
 
 
 def test_deadline_is_the_dossier_milestone_else_the_first(dossier):
-    from core.tests.factories import MilestoneFactory
+    from tests.factories import MilestoneFactory
 
     assert selectors.dossier_deadline(dossier.campaign) == dossier.mobilisation
     import datetime as dt

@@ -12,11 +12,11 @@ import pytest
 from campaigns import services as ledger
 from campaigns.models import LedgerEvent, Task
 from core.errors import NotAllowed
-from core.tests.factories import SiteTypeFactory, UserFactory
 from exchange.imports import MAX_ERRORS, MAX_ROWS, run_import
 from exchange.tests.helpers import counts, headers, kind_file, upload, workbook_bytes
 from organisation.models import Membership, Unit, User
 from sites.models import Site
+from tests.factories import SiteTypeFactory, UserFactory
 
 
 @pytest.fixture

@@ -7,10 +7,10 @@ import openpyxl
 import pytest
 from django.urls import reverse
 
-from core.tests.factories import SiteTypeFactory
 from exchange.imports import KINDS, MAX_ROWS
 from exchange.tests.helpers import counts, headers, kind_file, open_response, upload, values
 from sites.models import Site
+from tests.factories import SiteTypeFactory
 
 
 def site_rows():

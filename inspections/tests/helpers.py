@@ -12,9 +12,9 @@ import uuid
 from PIL import Image
 
 from conftest import TODAY
-from core.tests.factories import CriterionFactory, jpeg_bytes
 from inspections import services
 from inspections.models import InspectionPlan
+from tests.factories import CriterionFactory, jpeg_bytes
 
 DAY = TODAY.date()
 SEED = "20260512"

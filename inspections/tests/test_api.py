@@ -1,4 +1,4 @@
-"""/api/v1/: what the phone calls. Token or session authentication, core.access on every
+"""/api/v1/: what the phone calls. Token or session authentication, access on every
 endpoint, idempotent writes (201 the first time, 200 for every repeat), Chinese refusals as JSON,
 and an OpenAPI 3 schema at /api/schema/."""
 
@@ -11,11 +11,11 @@ from django.test import Client
 from conftest import TODAY
 from core.geo import wgs84_to_gcj02
 from core.models import Attachment
-from core.tests.factories import jpeg_bytes
 from inspections import services
 from inspections.models import ApiToken, Finding, Inspection, InspectionPhoto
 from inspections.tests.helpers import drawn_plan, record_finding, submit, with_checklist
 from problems.models import Problem
+from tests.factories import jpeg_bytes
 
 
 @pytest.fixture

@@ -12,11 +12,11 @@ import pytest
 from django.db import connection
 
 from core.models import Attachment
-from core.tests.factories import jpeg_bytes
 from inspections import services
 from inspections.models import CheckResult, Finding, Inspection, InspectionPhoto
 from inspections.tests.helpers import TODAY, drawn_plan, record_finding, results, submit, with_checklist
 from problems.models import Problem, ProblemEvent
+from tests.factories import jpeg_bytes
 
 COPIES = 5
 

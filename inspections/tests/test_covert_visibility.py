@@ -158,7 +158,7 @@ def test_an_open_plan_is_known_to_the_units_it_visits_once_drawn(scene):
 
 
 def test_the_access_module_hides_secret_problems_from_unit_counts(scene):
-    from core import access
+    import access
     from problems import selectors
 
     assert access.problems_visible_to(scene.liaison_a).count() == 0

@@ -24,13 +24,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from conftest import TODAY
-from core.tests.factories import AreaFactory, CriterionFactory, SiteFactory, SiteTypeFactory
 from inspections import services
 from inspections.models import InspectionPlan
 from inspections.readiness import readiness
 from inspections.tests.helpers import DAY, SEED, submit, with_checklist
 from organisation.models import Area
 from standard.models import Criterion
+from tests.factories import AreaFactory, CriterionFactory, SiteFactory, SiteTypeFactory
 
 SINCE = DAY - dt.timedelta(days=30)
 

@@ -14,11 +14,11 @@ import pytest
 
 from conftest import TODAY
 from core.errors import IllegalTransition, InvalidInput, NotAllowed
-from core.tests.factories import AreaFactory, SiteFactory, SiteTypeFactory
 from inspections import sampling, services
 from inspections.models import Inspection, InspectionPlan, PlanEvent, PlanSite, SampleDraw
 from inspections.tests.helpers import drawn_plan, make_plan, submit, with_checklist
 from organisation.models import Area
+from tests.factories import AreaFactory, SiteFactory, SiteTypeFactory
 
 CODES = [f"BS-{n:04d}" for n in range(1, 13)]
 

@@ -14,7 +14,6 @@ from PIL import Image
 from conftest import TODAY
 from core.errors import IllegalTransition, InvalidInput, NotAllowed
 from core.models import Attachment
-from core.tests.factories import MembershipFactory, UnitFactory, UserFactory, jpeg_bytes
 from core.tests.test_attachments import blank_png, image_bytes, pdf_bytes
 from inspections import photos as stamping
 from inspections import services
@@ -32,6 +31,7 @@ from inspections.tests.helpers import (
 )
 from organisation.models import Membership
 from problems.models import Problem, ProblemEvent
+from tests.factories import MembershipFactory, UnitFactory, UserFactory, jpeg_bytes
 
 
 @pytest.fixture

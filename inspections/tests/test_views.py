@@ -10,10 +10,10 @@ from django.test import Client
 
 from conftest import TODAY
 from core.geo import wgs84_to_gcj02
-from core.tests.factories import jpeg_bytes
 from inspections.models import Finding, Inspection, InspectionPhoto, InspectionPlan, PlanSite, SampleDraw
 from inspections.tests.helpers import drawn_plan, make_plan, record_finding, submit, upload, with_checklist
 from problems.models import Problem
+from tests.factories import jpeg_bytes
 
 
 def signed_in(user) -> Client:

@@ -4,9 +4,9 @@ here has the same trail as one built by people on screens."""
 import datetime as dt
 
 from core.models import Attachment
-from core.tests.factories import jpeg_bytes
 from problems import services
 from problems.models import Problem
+from tests.factories import jpeg_bytes
 
 DEADLINE = dt.date(2026, 5, 20)  # eight days after the tests' "today"
 

@@ -5,11 +5,11 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from core.tests.factories import jpeg_bytes
 from problems import services
 from problems.models import Problem
 from problems.states import Status
 from problems.tests.helpers import DEADLINE, recorded_problem
+from tests.factories import jpeg_bytes
 
 pytestmark = pytest.mark.browser
 

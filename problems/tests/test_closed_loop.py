@@ -10,11 +10,10 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+import access
 from conftest import SHANGHAI, TODAY
-from core import access
 from core.errors import IllegalTransition, InvalidInput, NotAllowed, StaleObject
 from core.models import Attachment
-from core.tests.factories import MembershipFactory, UserFactory, jpeg_bytes
 from organisation.models import Membership
 from problems import services
 from problems.models import Problem, ProblemCounter
@@ -31,6 +30,7 @@ from problems.tests.helpers import (
     submitted_problem,
     trail,
 )
+from tests.factories import MembershipFactory, UserFactory, jpeg_bytes
 
 RECORD, ASSIGN, REASSIGN, SUBMIT, CLOSE, RETURN, CANCEL = (
     "record",

@@ -7,11 +7,11 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from core.tests.factories import jpeg_bytes
 from problems import services
 from problems.models import Problem
 from problems.states import Status
 from problems.tests.helpers import DEADLINE, assigned_problem, recorded_problem, submitted_problem
+from tests.factories import jpeg_bytes
 
 
 def _client(client, user):

@@ -31,8 +31,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
 
+import access
 from campaigns.models import Campaign
-from core import access
 from exchange import exports, imports, xlsx
 from organisation.models import Area, Unit, User
 from problems.models import Problem

@@ -1,4 +1,4 @@
-"""The demo's inspections (inspections.demo.load_inspection_demo), on top of the demo district."""
+"""The demo's inspections (demo.inspections.load_inspection_demo), on top of the demo district."""
 
 import datetime as dt
 
@@ -6,9 +6,9 @@ import pytest
 from django.core.management import call_command
 from django.test import Client, override_settings
 
-from core.demo import DEMO_TODAY, demo_load
+from demo.district import DEMO_TODAY, demo_load
+from demo.inspections import COVERT_PLAN, OPEN_PLAN, TODAY_PLAN, load_inspection_demo
 from inspections import sampling
-from inspections.demo import COVERT_PLAN, OPEN_PLAN, TODAY_PLAN, load_inspection_demo
 from inspections.models import CovertReadLog, Finding, Inspection, InspectionPhoto, InspectionPlan, SampleDraw
 from organisation.models import User
 

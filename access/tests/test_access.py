@@ -1,6 +1,6 @@
 """The access matrix: who sees what and who may do what, persona by persona.
 
-The tables below are the specification. Read them against the rules in core/access.py's
+The tables below are the specification. Read them against the rules in access/__init__.py's
 docstring; every test in this file checks the code against one of them, and the service tests
 check that the services refuse exactly where the predicates say no (and write nothing then).
 
@@ -15,17 +15,17 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.http import Http404
 
+import access
 from campaigns import services as ledger
 from campaigns.models import FiveInPlace, LedgerEvent, Milestone, ProgressReport, Task
-from core import access
 from core.errors import NotAllowed
 from core.models import Attachment
-from core.tests.factories import MembershipFactory, jpeg_bytes
 from organisation.models import Membership, Unit, User
 from problems import services
 from problems.models import Problem, ProblemEvent
 from problems.states import TRANSITIONS, Action, Status
 from sites.models import Site
+from tests.factories import MembershipFactory, jpeg_bytes
 
 PERSONAS = [
     "office",

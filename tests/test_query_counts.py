@@ -9,10 +9,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from campaigns import services as campaign_services
-from core.tests.factories import MembershipFactory, SiteFactory, UnitFactory, UserFactory
 from organisation.models import Membership
 from problems import services
 from problems.tests.helpers import DEADLINE
+from tests.factories import MembershipFactory, SiteFactory, UnitFactory, UserFactory
 
 PAGES = [
     ("problems:list", {}),

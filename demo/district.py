@@ -30,9 +30,9 @@ from PIL import Image
 from campaigns import services as ledger
 from campaigns.models import Campaign, FiveInPlace, Milestone, Task
 from core import clock
-from core import demo_data as words
 from core.errors import DomainError
-from inspections.demo import load_inspection_demo
+from demo import data as words
+from demo.inspections import load_inspection_demo
 from organisation.models import Area, Membership, Unit, User
 from problems import services as loop
 from problems.models import Problem

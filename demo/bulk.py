@@ -16,7 +16,7 @@ It keeps every invariant the services keep, by construction:
   is not a member of the unit assigned at that time; evidence is submitted by the unit's people;
 - year/sequence numbers come from problems.models.ProblemCounter, advanced once for the batch
   under its row lock, so numbers never collide with the services'.
-`python manage.py audit_check` (core.audit) verifies all of this after a run; the tests run it.
+`python manage.py audit_check` (audit.checks) verifies all of this after a run; the tests run it.
 """
 
 import bisect
@@ -31,8 +31,8 @@ from django.core.management.color import no_style
 from django.db import connection, transaction
 
 from campaigns.models import Campaign
-from core import demo_data as words
-from core.demo import (
+from demo import data as words
+from demo.district import (
     CAMPAIGN_NAME,
     DEMO_NOW,
     PROBLEMS_FROM,
@@ -293,7 +293,7 @@ class _Generator:
         self._load_sites()
 
     def _load_people(self) -> None:
-        """Who may do what, mirroring core.access: office staff assign, reassign and cancel; a
+        """Who may do what, mirroring access: office staff assign, reassign and cancel; a
         unit's head, deputy and liaison submit; inspectors outside the unit verify."""
         member_units: dict[int, list[tuple[str, str, int]]] = {}
         self.members: set[tuple[int, int]] = set()

@@ -1,4 +1,4 @@
-from core import access
+import access
 
 
 def actor(request):

@@ -1,4 +1,4 @@
-"""Inspections for the demo district, after `core.demo.demo_load()` has built it.
+"""Inspections for the demo district, after `demo.district.demo_load()` has built it.
 
 `load_inspection_demo(campaign)` adds three plans, through the same services the screens and the
 phone use, each step at a realistic moment (`core.clock.frozen_at`):

@@ -13,9 +13,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import override_settings
 
+import access
 from campaigns.models import Task
-from core import access
-from core.demo import DEMO_ACCOUNTS, DEMO_TODAY, PASSWORD, SITE_TYPES, demo_load
+from demo.district import DEMO_ACCOUNTS, DEMO_TODAY, PASSWORD, SITE_TYPES, demo_load
 from organisation.models import Area, Membership, Unit, User
 from problems.models import Problem, ProblemEvent
 from problems.states import Action, Status

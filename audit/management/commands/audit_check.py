@@ -1,4 +1,4 @@
-"""Verify that the data keeps the closed loop's and the ledger's rules (see core.audit).
+"""Verify that the data keeps the closed loop's and the ledger's rules (see audit.checks).
 
     python manage.py audit_check
 
@@ -8,7 +8,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from core.audit import audit
+from audit.checks import audit
 
 CHECKS = [
     "问题状态与处理记录回放一致",

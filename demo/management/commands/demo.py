@@ -9,9 +9,9 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from core.demo import demo_accounts, demo_is_loaded, demo_load
-from core.demo_bulk import demo_add_problems
 from core.errors import DomainError
+from demo.bulk import demo_add_problems
+from demo.district import demo_accounts, demo_is_loaded, demo_load
 
 
 class Command(BaseCommand):

@@ -1,7 +1,7 @@
-"""Word lists for the demo district (core.demo): names, places, and what inspectors write.
+"""Word lists for the demo district (demo.district): names, places, and what inspectors write.
 
 All invented. The district, its sub-districts and communities are generic names that many Chinese
-cities share; the boundaries drawn for them in core.demo are a grid, not any real district's."""
+cities share; the boundaries drawn for them in demo.district are a grid, not any real district's."""
 
 # (surname, pinyin); common surnames of the Central Plains first.
 SURNAMES = [
