@@ -15,7 +15,7 @@ def home(request):
     """Each role starts where its daily work is."""
     actor = access.actor_for(request.user)
     if actor.sees_all:
-        return redirect("campaigns:overview")
+        return redirect("oversight:overview")
     if actor.inspector:
         return redirect("problems:verify")
     if actor.acting_unit_ids or actor.unit_ids:

@@ -2,8 +2,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.models import FiveInPlace, Milestone, Task
+from core.forms import MultipleFileField, MultipleFileInput
 from organisation.models import Unit, User
-from problems.forms import MultipleFileField, MultipleFileInput
 from standard.models import Criterion
 
 DATE = {"type": "date"}

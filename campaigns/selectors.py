@@ -1,12 +1,21 @@
 """Reads of the campaign for screens: scoped by access, aggregated in the database."""
 
 from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+from django.utils.translation import gettext
 
 import access
 from campaigns.models import Campaign, FiveInPlace, Task
 from core import clock
-from organisation.models import Membership, Unit
-from problems.states import WITH_UNIT, Status
+from organisation.models import Unit
+
+
+def current_campaign_or_404() -> Campaign:
+    """For pages that make no sense before the office has set up a campaign."""
+    campaign = current_campaign()
+    if campaign is None:
+        raise Http404(gettext("尚未建立创卫工作"))
+    return campaign
 
 
 def current_campaign() -> Campaign | None:
@@ -117,37 +126,3 @@ def unit_tasks(*, user, campaign: Campaign) -> QuerySet:
         .select_related("lead_unit", "milestone")
         .order_by("deadline", "id")
     )
-
-
-def unit_summary(*, user, campaign: Campaign, unit) -> dict:
-    """What the unit page shows, each part scoped by access: a handful of grouped queries."""
-    today = clock.today()
-    problems = access.problems_visible_to(user).filter(campaign=campaign, assigned_unit=unit)
-    counts = problems.aggregate(
-        open=Count("id", filter=Q(status__in=WITH_UNIT)),
-        overdue=Count("id", filter=Q(status__in=WITH_UNIT, deadline__lt=today)),
-        returned=Count("id", filter=Q(status=Status.RETURNED)),
-        closed=Count("id", filter=Q(status=Status.CLOSED)),
-    )
-    tasks = dict(
-        access.tasks_visible_to(user)
-        .filter(campaign=campaign, lead_unit=unit)
-        .with_state()
-        .values_list("state")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    five = {r.item: r for r in access.five_in_place_visible_to(user).filter(campaign=campaign, unit=unit)}
-    return {
-        "problem_counts": counts,
-        "task_counts": [(state, tasks.get(state.value, 0)) for state in Task.State],
-        "five_in_place": [(item, five.get(item)) for item in FiveInPlace.Item],
-        "people": Membership.objects.filter(unit=unit, user__is_active=True)
-        .exclude(role=Membership.Role.VIEWER)
-        .select_related("user")
-        .order_by("role", "user__full_name"),
-        "accountabilities": access.accountabilities_visible_to(user)
-        .filter(unit=unit)
-        .select_related("person")
-        .prefetch_related("problems"),
-    }

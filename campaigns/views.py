@@ -14,24 +14,12 @@ from campaigns import selectors, services
 from campaigns.forms import DeadlineForm, FiveInPlaceForm, ProgressForm, TaskFilterForm, TaskForm
 from campaigns.models import FiveInPlace
 from core.errors import DomainError
-from inspections import readiness as readiness_selectors
-from problems import selectors as problem_selectors
-
-
-def _campaign():
-    campaign = selectors.current_campaign()
-    if campaign is None:
-        raise Http404(_("尚未建立创卫工作"))
-    return campaign
-
-
-def _files(form):
-    return [(f.name, f.read()) for f in form.cleaned_data.get("files") or []]
+from core.forms import uploaded_files
 
 
 @login_required
 def ledger(request):
-    campaign = _campaign()
+    campaign = selectors.current_campaign_or_404()
     form = TaskFilterForm(request.GET or None, campaign=campaign)
     filters = form.cleaned_data if form.is_valid() else {}
     tasks = selectors.task_list(user=request.user, campaign=campaign, filters=filters)
@@ -94,7 +82,7 @@ def task_progress(request, task_uuid):
                 task=task,
                 quantity_done=form.cleaned_data["quantity_done"],
                 text=form.cleaned_data["text"],
-                files=_files(form),
+                files=uploaded_files(form),
             )
         except DomainError as error:
             form.add_error(None, error.message)
@@ -129,7 +117,7 @@ def task_deadline(request, task_uuid):
 
 @login_required
 def task_create(request):
-    campaign = _campaign()
+    campaign = selectors.current_campaign_or_404()
     if not access.can_manage_campaign(request.user):
         raise PermissionDenied
     form = TaskForm(request.POST or None, campaign=campaign)
@@ -147,7 +135,7 @@ def task_create(request):
 
 @login_required
 def five_in_place(request):
-    campaign = _campaign()
+    campaign = selectors.current_campaign_or_404()
     rows = selectors.five_in_place_grid(user=request.user, campaign=campaign)
     return render(
         request,
@@ -158,7 +146,7 @@ def five_in_place(request):
 
 @login_required
 def five_in_place_unit(request, unit_code):
-    campaign = _campaign()
+    campaign = selectors.current_campaign_or_404()
     unit = access.get_visible_or_404(access.units_visible_to(request.user), code=unit_code)
     can_update = access.can_update_five_in_place(request.user, unit.pk)
     records = {
@@ -184,7 +172,7 @@ def five_in_place_unit(request, unit_code):
                     item=bound_item,
                     status=bound_form.cleaned_data["status"],
                     note=bound_form.cleaned_data["note"],
-                    files=_files(bound_form),
+                    files=uploaded_files(bound_form),
                 )
             except DomainError as error:
                 bound_form.add_error(None, error.message)
@@ -207,52 +195,4 @@ def five_in_place_unit(request, unit_code):
         "campaigns/five_in_place_unit.html",
         {"campaign": campaign, "unit": unit, "items": items},
         status=400 if bound_form is not None else 200,
-    )
-
-
-@login_required
-def overview(request):
-    """The PHC office's and leaders' one-page picture: milestones, ledger, problems, who is late."""
-    if not access.actor_for(request.user).sees_all:
-        raise PermissionDenied
-    campaign = _campaign()
-    breakdowns = problem_selectors.problem_breakdowns(user=request.user, campaign=campaign)
-    chart = {
-        "status": [{"name": status.label, "value": n} for status, n in breakdowns["by_status"]],
-        "types": [{"name": row["site__site_type__name"], "value": row["n"]} for row in breakdowns["by_type"]],
-        "areas": [
-            {"name": row["site__area__parent__name"] or _("其他"), "value": row["n"]} for row in breakdowns["by_area"]
-        ],
-    }
-    return render(
-        request,
-        "campaigns/overview.html",
-        {
-            "campaign": campaign,
-            "milestones": selectors.milestone_progress(user=request.user, campaign=campaign),
-            "ledger": selectors.ledger_totals(user=request.user, campaign=campaign),
-            "breakdowns": breakdowns,
-            "units": problem_selectors.unit_performance(user=request.user, campaign=campaign),
-            "chart": chart,
-            "readiness": readiness_selectors.readiness(
-                user=request.user, campaign=campaign, since=readiness_selectors.default_since()
-            )["overall"],
-        },
-    )
-
-
-@login_required
-def unit_page(request, unit_code):
-    """A unit at a glance: its problems, its ledger, its five-in-place, its people and the
-    accountability decisions about it."""
-    campaign = _campaign()
-    unit = access.get_visible_or_404(access.units_visible_to(request.user).select_related("area"), code=unit_code)
-    return render(
-        request,
-        "campaigns/unit.html",
-        {
-            "campaign": campaign,
-            "unit": unit,
-            **selectors.unit_summary(user=request.user, campaign=campaign, unit=unit),
-        },
     )

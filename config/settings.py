@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "exchange",
     "bulletins",
     "dossier",
+    "oversight",
     # Above the domain apps: the demo district and the cross-app audit read and write them all.
     "demo",
     "audit",

@@ -2,9 +2,9 @@ from django import forms
 from django.db.models import Prefetch, Q
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import MultipleFileField, MultipleFileInput
 from inspections.models import CheckResult, InspectionPlan
 from organisation.models import Area, Membership, Unit, User
-from problems.forms import MultipleFileField, MultipleFileInput
 from standard.models import SiteType
 
 CHECKBOXES = forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"})

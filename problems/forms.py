@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import MultipleFileField, MultipleFileInput
 from organisation.models import Area, Unit
 from problems.models import Problem
 from problems.states import Status
@@ -58,20 +59,6 @@ class ReassignForm(AssignForm):
         label=_("新整改期限（可不填）"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     note = forms.CharField(label=_("改派理由"), widget=forms.Textarea(attrs={"rows": 2}))
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    widget = MultipleFileInput
-
-    def clean(self, data, initial=None):
-        single = super().clean
-        if isinstance(data, list | tuple):
-            return [single(item, initial) for item in data if item]
-        return [single(data, initial)] if data else []
 
 
 class SubmitForm(forms.Form):

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 import access
 from campaigns.selectors import current_campaign, unit_tasks
 from core.errors import DomainError
+from core.forms import uploaded_files
 from organisation.models import Area
 from problems import selectors, services
 from problems.forms import AssignForm, ProblemFilterForm, ReasonForm, ReassignForm, SubmitForm, VerifyForm
@@ -41,10 +42,6 @@ DONE_MESSAGES = {
     Action.RETURN: _("问题 %(number)s：已退回返工"),
     Action.CANCEL: _("问题 %(number)s：已撤销"),
 }
-
-
-def _files(form) -> list[tuple[str, bytes]]:
-    return [(f.name, f.read()) for f in form.cleaned_data.get("files") or []]
 
 
 def _run_action(action: str, *, actor, problem, data: dict, files):
@@ -133,7 +130,7 @@ def problem_act(request, problem_uuid, action):
     except ValueError:
         problem.version = -1
     try:
-        _run_action(action, actor=request.user, problem=problem, data=form.cleaned_data, files=_files(form))
+        _run_action(action, actor=request.user, problem=problem, data=form.cleaned_data, files=uploaded_files(form))
     except DomainError as error:
         form.add_error(None, error.message)
         problem = _get_problem(request.user, problem_uuid)

@@ -94,7 +94,7 @@ def test_the_problem_list_is_in_chinese_by_default(client, world):
 
 def test_the_browser_language_chooses_english_without_a_cookie(client, world):
     client.force_login(world.office)
-    html = client.get(reverse("campaigns:overview"), HTTP_ACCEPT_LANGUAGE="en-GB,en;q=0.8").content.decode()
+    html = client.get(reverse("oversight:overview"), HTTP_ACCEPT_LANGUAGE="en-GB,en;q=0.8").content.decode()
     assert '<html lang="en">' in html
     assert not HAN.search(_navigation(html, world.office))
     assert [h for h in _tagged(html, "h2")] == [
@@ -113,7 +113,7 @@ def test_the_browser_language_chooses_english_without_a_cookie(client, world):
 
 def test_a_chinese_browser_gets_chinese(client, world):
     client.force_login(world.office)
-    html = client.get(reverse("campaigns:overview"), HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9").content.decode()
+    html = client.get(reverse("oversight:overview"), HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9").content.decode()
     assert '<html lang="zh-Hans">' in html
     assert "2026年5月12日" in html
     assert "2026年3月15日前" in html

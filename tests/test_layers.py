@@ -7,7 +7,8 @@ aside). A module may import from its own layer and the ones below it, never from
     domain models             campaigns, problems, inspections, bulletins, dossier: models and states
     access                    who sees what and who may do what, over every model
     domain services and views each domain app's services, selectors, forms, views, API; exchange
-    demo, audit               the demo district and the cross-app integrity check: above everything
+    oversight, demo, audit    pages across apps (overview, a unit's page), the demo district and the
+                              cross-app integrity check: above everything
 """
 
 import ast
@@ -17,7 +18,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 DOMAIN = {"campaigns", "problems", "inspections", "bulletins", "dossier", "exchange", "documents"}
-TOP = {"demo", "audit"}
+TOP = {"demo", "audit", "oversight"}
 FIRST_PARTY = {"core", "organisation", "accounts", "standard", "sites", "access", *DOMAIN, *TOP}
 
 
@@ -100,3 +101,19 @@ def test_access_imports_models_and_states_only():
 def test_nothing_below_the_top_imports_the_demo_or_the_audit():
     below = ["core", "organisation", "standard", "sites", "access", *sorted(DOMAIN)]
     assert violations([p for p in below if (ROOT / p).is_dir()], TOP) == []
+
+
+def test_the_domain_apps_import_each_other_in_one_direction_only():
+    """A problem belongs to a campaign, so problems may read campaigns and not the other way;
+    pages that read across apps (the overview, a unit's page) live in oversight, above them."""
+    apps = sorted(DOMAIN | {"oversight"})
+    graph = {app: imported_apps(app, apps) for app in apps if (ROOT / app).is_dir()}
+    cycles = sorted(f"{a} <-> {b}" for a in graph for b in graph[a] if a < b and a in graph.get(b, set()))
+    assert cycles == []
+
+
+def imported_apps(package: str, apps) -> set[str]:
+    found = set()
+    for path in modules(package):
+        found |= {name.split(".")[0] for name in full_names(path)}
+    return (found & set(apps)) - {package}

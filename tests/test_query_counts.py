@@ -19,7 +19,7 @@ PAGES = [
     ("problems:list", {"overdue": "on", "sort": "deadline"}),
     ("problems:map_data", {}),
     ("problems:verify", {}),
-    ("campaigns:overview", {}),
+    ("oversight:overview", {}),
     ("campaigns:ledger", {}),
     ("campaigns:five_in_place", {}),
 ]

@@ -206,7 +206,7 @@ def test_the_page_lists_the_weakest_first_and_links_to_the_problems(client, read
 
 def test_the_overview_shows_readiness(client, ready):
     client.force_login(ready.leader)
-    response = client.get(reverse("campaigns:overview"))
+    response = client.get(reverse("oversight:overview"))
     assert response.context["readiness"]["percent"] == Decimal("47.2")
     html = response.content.decode()
     assert "迎检准备度" in html and reverse("inspections:readiness") in html

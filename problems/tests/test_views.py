@@ -145,8 +145,8 @@ def test_files_of_another_units_problem_are_404(client, world):
 @pytest.mark.parametrize("persona", ["office", "leader", "inspector", "liaison_a"])
 def test_home_sends_each_role_to_its_work(client, world, persona):
     expected = {
-        "office": "campaigns:overview",
-        "leader": "campaigns:overview",
+        "office": "oversight:overview",
+        "leader": "oversight:overview",
         "inspector": "problems:verify",
         "liaison_a": "problems:mine",
     }[persona]

@@ -1,0 +1,60 @@
+"""The oversight pages: the overview for the office and leaders, and a unit's page."""
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+
+from bulletins.models import Accountability
+from bulletins.services import accountability_record
+from campaigns import services
+from problems.tests.helpers import assigned_problem, returned_problem
+
+
+@pytest.fixture
+def task(world):
+    return services.task_create(
+        actor=world.office,
+        campaign=world.campaign,
+        criterion=world.criterion,
+        milestone=world.covert,
+        title="清理背街小巷卫生死角",
+        lead_unit=world.unit_a,
+        responsible=world.liaison_a,
+        target_quantity=37,
+        target_measure="条",
+        deadline=dt.date(2026, 6, 20),
+    )
+
+
+def test_the_overview_is_for_the_office_and_leaders(client, world, task):
+    client.force_login(world.leader)
+    response = client.get(reverse("oversight:overview"))
+    milestones = {m["milestone"].name: (m["total"], m["done"]) for m in response.context["milestones"]}
+    assert milestones["通过省级暗访"] == (1, 0)
+    assert milestones["全面达标"] == (0, 0)
+    client.force_login(world.liaison_a)
+    assert client.get(reverse("oversight:overview")).status_code == 403
+
+
+def test_the_unit_page_shows_the_units_work_and_accountability(client, world, task):
+    assigned_problem(world, deadline=dt.date(2026, 5, 13))
+    returned_problem(world)
+    accountability_record(
+        actor=world.office,
+        campaign=world.campaign,
+        unit=world.unit_a,
+        person=world.deputy_a,
+        measure=Accountability.Measure.INTERVIEW,
+        reason="整改拖拉",
+        decided_on=dt.date(2026, 5, 11),
+    )
+    client.force_login(world.office)
+    response = client.get(reverse("oversight:unit", args=[world.unit_a.code]))
+    assert response.context["problem_counts"] == {"open": 2, "overdue": 0, "returned": 1, "closed": 0}
+    assert dict((s.value, n) for s, n in response.context["task_counts"])["not_started"] == 1
+    assert [a.reason for a in response.context["accountabilities"]] == ["整改拖拉"]
+    assert "约谈" in response.content.decode()
+    client.force_login(world.liaison_a)
+    assert client.get(reverse("oversight:unit", args=[world.unit_a.code])).status_code == 200
+    assert client.get(reverse("oversight:unit", args=[world.unit_b.code])).status_code == 404

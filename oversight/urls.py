@@ -1,0 +1,9 @@
+from django.urls import path
+
+from oversight import views
+
+app_name = "oversight"
+urlpatterns = [
+    path("overview/", views.overview, name="overview"),
+    path("units/<str:unit_code>/", views.unit_page, name="unit"),
+]

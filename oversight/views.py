@@ -1,0 +1,59 @@
+"""Oversight pages: the overview of the whole campaign and a unit's page."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+import access
+from campaigns import selectors as ledger
+from inspections import readiness as readiness_selectors
+from oversight import selectors
+
+
+@login_required
+def overview(request):
+    """The PHC office's and leaders' one-page picture: milestones, ledger, problems, who is late."""
+    if not access.actor_for(request.user).sees_all:
+        raise PermissionDenied
+    campaign = ledger.current_campaign_or_404()
+    breakdowns = selectors.problem_breakdowns(user=request.user, campaign=campaign)
+    chart = {
+        "status": [{"name": status.label, "value": n} for status, n in breakdowns["by_status"]],
+        "types": [{"name": row["site__site_type__name"], "value": row["n"]} for row in breakdowns["by_type"]],
+        "areas": [
+            {"name": row["site__area__parent__name"] or _("其他"), "value": row["n"]} for row in breakdowns["by_area"]
+        ],
+    }
+    return render(
+        request,
+        "oversight/overview.html",
+        {
+            "campaign": campaign,
+            "milestones": ledger.milestone_progress(user=request.user, campaign=campaign),
+            "ledger": ledger.ledger_totals(user=request.user, campaign=campaign),
+            "breakdowns": breakdowns,
+            "units": selectors.unit_performance(user=request.user, campaign=campaign),
+            "chart": chart,
+            "readiness": readiness_selectors.readiness(
+                user=request.user, campaign=campaign, since=readiness_selectors.default_since()
+            )["overall"],
+        },
+    )
+
+
+@login_required
+def unit_page(request, unit_code):
+    """A unit at a glance: its problems, its ledger, its five-in-place, its people and the
+    accountability decisions about it."""
+    campaign = ledger.current_campaign_or_404()
+    unit = access.get_visible_or_404(access.units_visible_to(request.user).select_related("area"), code=unit_code)
+    return render(
+        request,
+        "oversight/unit.html",
+        {
+            "campaign": campaign,
+            "unit": unit,
+            **selectors.unit_summary(user=request.user, campaign=campaign, unit=unit),
+        },
+    )
