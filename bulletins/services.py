@@ -12,10 +12,11 @@ from django.utils.translation import gettext
 import access
 from bulletins import content as bulletin_content
 from bulletins.models import Accountability, Bulletin, BulletinEvent
-from bulletins.render import render_docx, render_pdf
+from bulletins.render import render_docx
 from core import clock
 from core.errors import IllegalTransition, InvalidInput, NotAllowed
 from core.services import attachment_store
+from documents.pdf import docx_to_pdf
 
 
 def _require_office(actor) -> None:
@@ -112,7 +113,7 @@ def bulletin_publish(*, actor, bulletin: Bulletin) -> Bulletin:
         docx_bytes = render_docx(snapshot)
         name = f"通报{year}年第{bulletin.number}期"
         bulletin.docx = attachment_store(actor=actor, name=f"{name}.docx", data=docx_bytes)
-        bulletin.pdf = attachment_store(actor=actor, name=f"{name}.pdf", data=render_pdf(docx_bytes))
+        bulletin.pdf = attachment_store(actor=actor, name=f"{name}.pdf", data=docx_to_pdf(docx_bytes))
         bulletin.save()
         _log(bulletin, "published", actor, note=bulletin.issue_label)
     return bulletin

@@ -7,11 +7,11 @@ import re
 import tempfile
 import zipfile
 
-from bulletins.render import render_pdf
 from campaigns.models import Campaign
+from documents.pdf import docx_to_pdf
+from documents.xlsx import Col, Table, write_table
 from dossier import selectors
 from dossier.models import Material, Submission
-from exchange.xlsx import Col, Table, write_table
 
 TITLE = "资料申报目录"
 
@@ -121,7 +121,7 @@ def build_zip(campaign: Campaign, fileobj) -> None:
         xlsx = io.BytesIO()
         write_table(Table(title=TITLE, filename="目录.xlsx", columns=COLUMNS, rows=[r[:7] for r in rows]), xlsx)
         archive.writestr("目录.xlsx", xlsx.getvalue())
-        archive.writestr("目录.pdf", render_pdf(index_docx(rows)))
+        archive.writestr("目录.pdf", docx_to_pdf(index_docx(rows)))
 
 
 def zip_tempfile(campaign: Campaign):

@@ -1,6 +1,6 @@
 """What the Excel exports contain: rows, produced from the same scoped, filtered querysets as the
 screens (problems.selectors.problem_list, campaigns.selectors.task_list), so an export holds
-exactly what its list shows the person asking. exchange.xlsx renders them.
+exactly what its list shows the person asking. documents.xlsx renders them.
 
 Rows are read with values_list(...).iterator(): plain tuples fetched in chunks, never model
 instances held in memory, so a 100,000-row export costs what one chunk costs."""
@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from campaigns.models import Campaign, Task
 from campaigns.selectors import task_list
 from core import clock
-from exchange.xlsx import DATE, DATETIME, NUMBER, PERCENT, Col, Table
+from documents.xlsx import DATE, DATETIME, NUMBER, PERCENT, Col, Table
 from problems.models import Problem
 from problems.selectors import problem_list
 from problems.states import WITH_UNIT, Status

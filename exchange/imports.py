@@ -33,8 +33,8 @@ from campaigns import services as campaign_services
 from campaigns.models import Campaign, Milestone, Task
 from core import clock
 from core.errors import DomainError, NotAllowed
+from documents.xlsx import BOOL, DATE, NUMBER, TEXT
 from exchange.reader import FileRefused, open_sheet
-from exchange.xlsx import BOOL, DATE, NUMBER, TEXT
 from organisation.models import Area, Membership, Unit, User
 from sites.models import Site
 from standard.models import Criterion, SiteType

@@ -1,5 +1,5 @@
 """Excel screens: the import page, template downloads, and the two exports. Thin: access
-decides, exchange.imports and exchange.exports do the work, exchange.xlsx renders."""
+decides, exchange.imports and exchange.exports do the work, documents.xlsx renders."""
 
 import tempfile
 
@@ -13,7 +13,8 @@ from django.utils.translation import gettext as _
 import access
 from campaigns.forms import TaskFilterForm
 from campaigns.selectors import current_campaign
-from exchange import exports, imports, xlsx
+from documents import xlsx
+from exchange import exports, imports
 from exchange.forms import ImportForm
 from problems.forms import ProblemFilterForm
 

@@ -117,3 +117,8 @@ def imported_apps(package: str, apps) -> set[str]:
     for path in modules(package):
         found |= {name.split(".")[0] for name in full_names(path)}
     return (found & set(apps)) - {package}
+
+
+def test_documents_know_how_a_document_looks_never_what_it_says():
+    """Renderers take rows or a document model; they read no domain app."""
+    assert violations(["documents"], FIRST_PARTY - {"core"}) == []

@@ -7,9 +7,9 @@ import pytest
 from django.urls import reverse
 
 from campaigns import services as ledger
+from documents.xlsx import DATE, NUMBER, Col, column_widths, display_width
 from exchange.exports import problem_columns
 from exchange.tests.helpers import open_response, values
-from exchange.xlsx import DATE, NUMBER, Col, column_widths, display_width
 from problems import services
 from problems.tests.helpers import DEADLINE, assigned_problem, photo, recorded_problem
 

@@ -33,7 +33,8 @@ from django.utils import timezone
 
 import access
 from campaigns.models import Campaign
-from exchange import exports, imports, xlsx
+from documents import xlsx
+from exchange import exports, imports
 from organisation.models import Area, Unit, User
 from problems.models import Problem
 from standard.models import SiteType
@@ -262,8 +263,9 @@ def bench_bulletin(ctx: Context) -> None:
     document model, the Word file and the PDF conversion. Rolled back afterwards."""
     from bulletins import services as bulletin_services
     from bulletins.content import build_content
-    from bulletins.render import render_docx, render_pdf
+    from bulletins.render import render_docx
     from core.services import attachment_store
+    from documents.pdf import docx_to_pdf
 
     latest = list(Problem.objects.order_by("-recorded_at").values_list("pk", "recorded_at", "campaign")[:2000])
     if not latest:
@@ -283,7 +285,7 @@ def bench_bulletin(ctx: Context) -> None:
         with timed() as docx_time:
             docx = render_docx(content)
         with timed() as pdf_time:
-            pdf = render_pdf(docx)
+            pdf = docx_to_pdf(docx)
         ctx.out(f"  统计期间内问题 {content['summary']['found']:,} 个，典型问题 {len(content['typical'])} 个（附照片）")
         ctx.out(f"  数据汇总：{content_time.describe()}")
         ctx.out(f"  Word（{len(docx) / 1024:.0f} KB）：{docx_time.describe()}")
