@@ -10,9 +10,10 @@ from django.http import HttpRequest
 from ninja import NinjaAPI
 from ninja.security import HttpBearer, SessionAuth
 
+from accounts.services import token_user
 from core.errors import DomainError, IllegalTransition, NotAllowed, StaleObject
 from inspections.api import router as inspections_router
-from inspections.services import ClientIdConflict, token_user
+from inspections.services import ClientIdConflict
 
 
 class TokenAuth(HttpBearer):

@@ -4,7 +4,6 @@ Writes go through inspections.services; who sees what is decided in access. Ever
 phone makes (inspection, problem, photo) carries the id the phone gave it (`client_id`) under a
 unique constraint, so a retried or doubled sync never stores it twice."""
 
-import hashlib
 import uuid
 
 from django.conf import settings
@@ -282,27 +281,3 @@ class CovertReadLog(AppendOnly):
         verbose_name = _("暗访计划查阅记录")
         verbose_name_plural = _("暗访计划查阅记录")
         ordering = ["-at", "-id"]
-
-
-class ApiToken(models.Model):
-    """A key for the phone app or another system to call /api/v1/ as a person. Only the key's
-    SHA-256 is stored; the key itself is shown once, when it is made."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
-    name = models.CharField(_("用途"), max_length=100)
-    prefix = models.CharField(max_length=8, help_text="the key's first characters, to tell keys apart")
-    key_hash = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField()
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    is_active = models.BooleanField(_("有效"), default=True)
-
-    class Meta:
-        verbose_name = _("接口令牌")
-        verbose_name_plural = _("接口令牌")
-
-    def __str__(self) -> str:
-        return f"{self.user} · {self.name} ({self.prefix}…)"
-
-    @staticmethod
-    def hash_of(key: str) -> str:
-        return hashlib.sha256(key.encode()).hexdigest()

@@ -9,7 +9,6 @@ later ones find the first; the unique constraint is the backstop if anything sli
 
 import datetime as dt
 import logging
-import secrets
 import uuid
 from decimal import Decimal
 from pathlib import PurePath
@@ -27,7 +26,6 @@ from core.services import IMAGE_FORMATS, attachment_store
 from inspections import photos as stamping
 from inspections import sampling
 from inspections.models import (
-    ApiToken,
     CheckResult,
     CovertReadLog,
     Finding,
@@ -632,32 +630,3 @@ def sync_status(*, actor, inspections=(), problems=(), photos=()) -> dict[str, l
         "problems": known(Finding, problems, "inspection__inspector"),
         "photos": known(InspectionPhoto, photos, "uploaded_by"),
     }
-
-
-# ---- API tokens ---------------------------------------------------------------------------------
-
-
-def token_create(*, user, name: str) -> tuple[ApiToken, str]:
-    """Make a key for the API. The key is returned once and only its hash is stored."""
-    key = secrets.token_urlsafe(32)
-    token = ApiToken.objects.create(
-        user=user,
-        name=(name or "").strip() or "phone",
-        prefix=key[:8],
-        key_hash=ApiToken.hash_of(key),
-        created_at=clock.now(),
-    )
-    return token, key
-
-
-def token_user(key: str):
-    """The active user a key belongs to, or None."""
-    if not key:
-        return None
-    token = ApiToken.objects.select_related("user").filter(key_hash=ApiToken.hash_of(key), is_active=True).first()
-    if token is None or not token.user.is_active:
-        return None
-    now = clock.now()
-    if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=5):
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user

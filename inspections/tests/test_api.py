@@ -8,11 +8,12 @@ import uuid
 import pytest
 from django.test import Client
 
+from accounts.models import ApiToken
+from accounts.services import token_create
 from conftest import TODAY
 from core.geo import wgs84_to_gcj02
 from core.models import Attachment
-from inspections import services
-from inspections.models import ApiToken, Finding, Inspection, InspectionPhoto
+from inspections.models import Finding, Inspection, InspectionPhoto
 from inspections.tests.helpers import drawn_plan, record_finding, submit, with_checklist
 from problems.models import Problem
 from tests.factories import jpeg_bytes
@@ -25,7 +26,7 @@ def plan(world):
 
 
 def token_client(user) -> Client:
-    _token, key = services.token_create(user=user, name="测试手机")
+    _token, key = token_create(user=user, name="测试手机")
     return Client(HTTP_AUTHORIZATION=f"Bearer {key}")
 
 
@@ -79,7 +80,7 @@ def test_a_token_authenticates_as_its_person(world):
 
 
 def test_only_the_hash_of_a_token_is_stored_and_a_revoked_token_stops_working(world):
-    token, key = services.token_create(user=world.inspector, name="手机")
+    token, key = token_create(user=world.inspector, name="手机")
     assert token.key_hash == ApiToken.hash_of(key) and key not in (token.key_hash, token.prefix * 5)
     client = Client(HTTP_AUTHORIZATION=f"Bearer {key}")
     assert client.get("/api/v1/me").status_code == 200

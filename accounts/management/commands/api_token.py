@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from inspections.services import token_create
+from accounts.services import token_create
 from organisation.models import User
 
 
