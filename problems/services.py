@@ -11,11 +11,12 @@ from django.utils.translation import gettext
 
 import access
 from core import clock
-from core.errors import IllegalTransition, InvalidInput, NotAllowed, StaleObject
+from core.errors import IllegalTransition, InvalidInput, NotAllowed
 from core.services import attachments_store
+from core.states import transition
 from organisation.models import Unit
 from problems.models import Problem, ProblemCounter, ProblemEvent
-from problems.states import NEEDS_REASON, TRANSITIONS, Action, Status
+from problems.states import MACHINE, NEEDS_REASON, Action, Status
 from standard.models import Criterion
 
 logger = logging.getLogger(__name__)
@@ -47,67 +48,52 @@ def problem_transition(
     changes: dict | None = None,
     files=(),
 ) -> Problem:
-    """Move a problem one step around the closed loop.
-
-    1. Lock the problem's row and compare its version with the caller's copy: if someone acted
-       meanwhile, refuse (StaleObject) rather than act on what the caller did not see.
-    2. Check the transition table and the actor's right; refuse with a domain error otherwise.
-    3. Save the status and the changed fields, bump the version.
-    4. Append the audit event with the evidence.
-    5. Queue side effects (notifications) for after commit.
-    Any refusal leaves the database as it was."""
+    """Move a problem one step around the closed loop, through core.states.transition (lock,
+    rights, version, table, save, event, side effects after commit). Checks first what only a
+    problem has: a reason where the action needs one; a closure records its moment. Any refusal
+    leaves the database as it was."""
     if action == Action.RECORD:
         raise IllegalTransition(gettext("登记问题请使用 problem_record"))
-    sources, target = TRANSITIONS[action]
     note = (note or "").strip()
     if action in NEEDS_REASON and not note:
         raise InvalidInput(gettext("「%(action)s」必须填写理由") % {"action": Action(action).label})
-    with transaction.atomic():
-        # of=("self",): PostgreSQL refuses FOR UPDATE on the nullable side of the outer join that
-        # select_related("assigned_unit") makes; only the problem's row needs the lock.
-        current = Problem.objects.select_for_update(of=("self",)).select_related("assigned_unit").get(pk=problem.pk)
-        # Rights first: someone who may not act learns nothing about the problem's current state.
-        if not access.can_problem_action(actor, action, current):
-            raise NotAllowed(gettext("您无权对该问题执行「%(action)s」") % {"action": Action(action).label})
-        if current.version != problem.version:
-            raise StaleObject(
-                gettext("问题 %(number)s 已被他人处理（现为「%(status)s」），请刷新后重试")
-                % {"number": current.number, "status": current.get_status_display()}
-            )
-        if current.status not in sources:
-            raise IllegalTransition(
-                gettext("问题 %(number)s 当前为「%(status)s」，不能「%(action)s」")
-                % {"number": current.number, "status": current.get_status_display(), "action": Action(action).label}
-            )
-        now = clock.now()
-        previous = current.status
-        fields = ["status", "version"]
-        for name, value in (changes or {}).items():
-            setattr(current, name, value)
-            fields.append(name)
-        if target == Status.CLOSED:
-            current.closed_at = now
-            current.closed_on = clock.today()
-            fields += ["closed_at", "closed_on"]
-        current.status = target
-        current.version += 1
-        current.save(update_fields=fields)
+    now = clock.now()
+    changes = dict(changes or {})
+    if MACHINE.target(action) == Status.CLOSED:
+        changes.update(closed_at=now, closed_on=clock.today())
+
+    def record(current: Problem, *, previous: str, at) -> ProblemEvent:
         event = ProblemEvent.objects.create(
             problem=current,
             seq=current.events.count() + 1,
             action=action,
             from_status=previous,
-            to_status=target,
+            to_status=current.status,
             actor=actor,
             actor_unit=_acting_unit(actor, current),
-            at=now,
+            at=at,
             note=note,
             unit=current.assigned_unit,
             deadline=current.deadline,
         )
         if files:
             event.attachments.set(attachments_store(actor=actor, files=files))
-        transaction.on_commit(lambda: _after_transition(current.pk, event.pk))
+        return event
+
+    current = transition(
+        problem,
+        machine=MACHINE,
+        action=action,
+        actor=actor,
+        # Nothing closes on the word of the unit that fixed it: access decides, on the locked row.
+        may=lambda current: access.can_problem_action(actor, action, current),
+        record=record,
+        changes=changes,
+        at=now,
+        after_commit=lambda current, event: _after_transition(current.pk, event.pk),
+        # select_related("assigned_unit") for the event's unit; of=("self",) locks only the problem.
+        queryset=Problem.objects.select_related("assigned_unit"),
+    )
     # The fresh copy: the caller's old one is stale now and would be refused next time.
     return current
 

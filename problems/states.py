@@ -7,6 +7,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from core.states import StateMachine
+
 
 class Status(models.TextChoices):
     RECORDED = "recorded", _("待交办")
@@ -49,17 +51,16 @@ TRANSITIONS: dict[str, tuple[frozenset, str]] = {
 NEEDS_REASON = frozenset({Action.REASSIGN, Action.RETURN, Action.CANCEL})
 
 
-def allowed_from(status: str | None) -> list[str]:
-    """The actions the state machine allows from a state, in table order."""
-    return [action for action, (sources, _) in TRANSITIONS.items() if status in sources]
+# The one machine: the service enforces it, screens and audit_check read it.
+MACHINE = StateMachine(
+    statuses=Status,
+    actions=Action,
+    transitions=TRANSITIONS,
+    not_allowed=_("您无权对该问题执行「%(action)s」"),
+    stale=_("问题 %(number)s 已被他人处理（现为「%(status)s」），请刷新后重试"),
+    illegal=_("问题 %(number)s 当前为「%(status)s」，不能「%(action)s」"),
+    describe=lambda problem: {"number": problem.number},
+)
 
-
-def replay(actions: list[str]) -> str | None:
-    """The state a sequence of actions leads to; raises ValueError at the first illegal step."""
-    status = None
-    for index, action in enumerate(actions):
-        sources, target = TRANSITIONS[action]
-        if status not in sources:
-            raise ValueError(f"step {index + 1}: {action} is not allowed from {status}")
-        status = target
-    return status
+allowed_from = MACHINE.allowed_from
+replay = MACHINE.replay
