@@ -179,6 +179,7 @@ class _Loader:
             day = dt.date(2026, 10, 12) + dt.timedelta(days=index % 5)
             found += self.inspect(october, target, _at(day, 9 + index % 6, 10))
         with clock.frozen_at(_at(dt.date(2026, 10, 19), 10)):
+            october.refresh_from_db()  # the team's first inspection started it
             services.plan_publish(actor=self.office, plan=october)
             for problem in found:
                 loop.problem_assign(

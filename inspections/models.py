@@ -50,6 +50,7 @@ class InspectionPlan(models.Model):
         settings.AUTH_USER_MODEL, through="PlanMember", related_name="inspection_plans", verbose_name=_("检查组成员")
     )
     status = models.CharField(_("状态"), max_length=12, choices=PlanStatus.choices, default=PlanStatus.DRAFT)
+    version = models.PositiveIntegerField(default=1)  # bumped by every step; a stale page is refused
     published_at = models.DateTimeField(_("公布时间"), null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField()

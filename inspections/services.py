@@ -23,6 +23,7 @@ from core import clock
 from core.errors import DomainError, IllegalTransition, InvalidInput, NotAllowed
 from core.models import Attachment
 from core.services import IMAGE_FORMATS, attachment_store
+from core.states import transition
 from inspections import photos as stamping
 from inspections import sampling
 from inspections.models import (
@@ -38,7 +39,7 @@ from inspections.models import (
     PlanStratum,
     SampleDraw,
 )
-from inspections.states import INSPECTABLE, PLAN_TRANSITIONS, PlanAction, PlanStatus
+from inspections.states import INSPECTABLE, PLAN_MACHINE, PlanAction, PlanStatus
 from organisation.models import Area, Membership, Unit
 from problems.models import Problem
 from problems.services import problem_record
@@ -153,32 +154,20 @@ def plan_create(
 
 
 def plan_transition(*, plan: InspectionPlan, action: str, actor, note: str = "", changes=None) -> InspectionPlan:
-    """Move a plan one step: lock it, check the table and the right, save, append the event."""
-    sources, target = PLAN_TRANSITIONS[action]
-    with transaction.atomic():
-        current = InspectionPlan.objects.select_for_update().get(pk=plan.pk)
+    """Move a plan one step through core.states.transition. The team starts a plan (by sending
+    its first inspection); every other step is the office's."""
+
+    def may(current: InspectionPlan) -> bool:
         if action == PlanAction.START:
-            allowed = access.can_inspect(actor, current)
-        else:
-            allowed = access.can_manage_inspections(actor)
-        if not allowed:
-            raise NotAllowed(_("您无权对该检查计划执行「%(action)s」") % {"action": PlanAction(action).label})
-        if current.status not in sources:
-            raise IllegalTransition(
-                _("检查计划当前为「%(status)s」，不能「%(action)s」")
-                % {"status": current.get_status_display(), "action": PlanAction(action).label}
-            )
-        previous = current.status
-        fields = ["status"]
-        for field, value in (changes or {}).items():
-            setattr(current, field, value)
-            fields.append(field)
-        current.status = target
-        current.save(update_fields=fields)
-        PlanEvent.objects.create(
-            plan=current, action=action, from_status=previous, to_status=target, actor=actor, at=clock.now(), note=note
+            return access.can_inspect(actor, current)
+        return access.can_manage_inspections(actor)
+
+    def record(current: InspectionPlan, *, previous: str, at) -> PlanEvent:
+        return PlanEvent.objects.create(
+            plan=current, action=action, from_status=previous, to_status=current.status, actor=actor, at=at, note=note
         )
-    return current
+
+    return transition(plan, machine=PLAN_MACHINE, action=action, actor=actor, may=may, record=record, changes=changes)
 
 
 def _stratum_candidates(stratum: PlanStratum) -> list[tuple[int, str]]:

@@ -1,10 +1,12 @@
 """An inspection plan's life as data: states, actions and the one table of allowed transitions.
 
-inspections.services.plan_transition enforces the table; screens ask `allowed_from` which buttons
-to show. Sampling is a transition (draw), so a plan is drawn exactly once."""
+inspections.services.plan_transition enforces the table through core.states.transition; screens
+ask `allowed_from` which buttons to show. Sampling is a transition (draw), so a plan is drawn exactly once."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from core.states import StateMachine
 
 
 class PlanStatus(models.TextChoices):
@@ -33,5 +35,14 @@ PLAN_TRANSITIONS: dict[str, tuple[frozenset, str]] = {
 }
 
 
-def allowed_from(status: str | None) -> list[str]:
-    return [action for action, (sources, _target) in PLAN_TRANSITIONS.items() if status in sources]
+PLAN_MACHINE = StateMachine(
+    statuses=PlanStatus,
+    actions=PlanAction,
+    transitions=PLAN_TRANSITIONS,
+    not_allowed=_("您无权对该检查计划执行「%(action)s」"),
+    stale=_("检查计划「%(name)s」已被他人处理（现为「%(status)s」），请刷新后重试"),
+    illegal=_("检查计划当前为「%(status)s」，不能「%(action)s」"),
+    describe=lambda plan: {"name": plan.name},
+)
+
+allowed_from = PLAN_MACHINE.allowed_from

@@ -26,6 +26,7 @@ import access
 from campaigns.selectors import current_campaign
 from core import clock
 from core.errors import DomainError
+from core.forms import with_seen_version
 from core.models import Attachment
 from inspections import readiness as readiness_selectors
 from inspections import selectors, services
@@ -135,7 +136,9 @@ def plan_draw(request, plan_uuid):
     form = DrawForm(request.POST)
     if form.is_valid():
         try:
-            draw = services.sample_draw(actor=request.user, plan=plan, seed=form.cleaned_data["seed"])
+            draw = services.sample_draw(
+                actor=request.user, plan=with_seen_version(plan, request.POST), seed=form.cleaned_data["seed"]
+            )
         except DomainError as error:
             form.add_error(None, error.message)
         else:
@@ -151,7 +154,7 @@ def plan_publish(request, plan_uuid):
     if not access.can_manage_inspections(request.user):
         raise PermissionDenied
     try:
-        services.plan_publish(actor=request.user, plan=plan)
+        services.plan_publish(actor=request.user, plan=with_seen_version(plan, request.POST))
     except DomainError as error:
         messages.error(request, error.message)
     else:

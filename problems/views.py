@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 import access
 from campaigns.selectors import current_campaign, unit_tasks
 from core.errors import DomainError
-from core.forms import uploaded_files
+from core.forms import uploaded_files, with_seen_version
 from organisation.models import Area
 from problems import selectors, services
 from problems.forms import AssignForm, ProblemFilterForm, ReasonForm, ReassignForm, SubmitForm, VerifyForm
@@ -125,10 +125,7 @@ def problem_act(request, problem_uuid, action):
         context = _detail_context(request, problem, bound=(action, form))
         return render(request, "problems/detail.html", context, status=400)
     # Act on the version the person saw: if it changed meanwhile, the service refuses.
-    try:
-        problem.version = int(request.POST.get("version", ""))
-    except ValueError:
-        problem.version = -1
+    with_seen_version(problem, request.POST)
     try:
         _run_action(action, actor=request.user, problem=problem, data=form.cleaned_data, files=uploaded_files(form))
     except DomainError as error:

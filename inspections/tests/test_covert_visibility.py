@@ -144,6 +144,7 @@ def test_before_publication_only_the_office_leaders_and_the_team_see_a_covert_pl
 
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_after_publication_the_inspected_unit_sees_its_results(scene, persona):
+    scene.plan.refresh_from_db()
     services.plan_publish(actor=scene.office, plan=scene.plan)
     assert what_is_seen(scene, persona) == AFTER[persona]
 
@@ -164,6 +165,7 @@ def test_the_access_module_hides_secret_problems_from_unit_counts(scene):
     assert access.problems_visible_to(scene.liaison_a).count() == 0
     assert selectors.unit_open_problems(user=scene.liaison_a).count() == 0
     assert access.problems_visible_to(scene.office).count() == 1
+    scene.plan.refresh_from_db()
     services.plan_publish(actor=scene.office, plan=scene.plan)
     assert selectors.unit_open_problems(user=scene.liaison_a).count() == 1
 

@@ -87,7 +87,7 @@ def test_the_office_draws_with_a_seed_read_out_at_the_meeting_and_anyone_can_che
     client = signed_in(world.office)
     page = client.get(f"/inspections/plans/{plan.uuid}/").content.decode()
     assert "随机抽样" in page and "公布结果" not in page
-    response = client.post(f"/inspections/plans/{plan.uuid}/draw/", {"seed": "31415926"})
+    response = client.post(f"/inspections/plans/{plan.uuid}/draw/", {"seed": "31415926", "version": plan.version})
     assert response.status_code == 302
     draw = SampleDraw.objects.get()
     assert draw.seed == "31415926"
@@ -99,7 +99,9 @@ def test_the_office_draws_with_a_seed_read_out_at_the_meeting_and_anyone_can_che
 
 
 def test_drawing_twice_shows_the_refusal(world, plan):
-    response = signed_in(world.office).post(f"/inspections/plans/{plan.uuid}/draw/", {"seed": "1"})
+    response = signed_in(world.office).post(
+        f"/inspections/plans/{plan.uuid}/draw/", {"seed": "1", "version": plan.version}
+    )
     assert response.status_code == 400
     assert "不能「随机抽样」" in response.content.decode()
     assert SampleDraw.objects.count() == 1
@@ -115,10 +117,20 @@ def test_only_the_office_draws_and_publishes_on_screen(world, plan):
 
 
 def test_the_office_publishes(world, plan):
-    response = signed_in(world.office).post(f"/inspections/plans/{plan.uuid}/publish/")
+    response = signed_in(world.office).post(f"/inspections/plans/{plan.uuid}/publish/", {"version": plan.version})
     assert response.status_code == 302
     plan.refresh_from_db()
     assert (plan.status, plan.published_at) == ("published", TODAY)
+
+
+def test_publishing_from_a_page_drawn_before_the_plan_moved_on_is_refused_and_writes_nothing(world, plan):
+    seen = plan.version
+    submit(world, plan)  # the team's first inspection starts the plan meanwhile
+    client = signed_in(world.office)
+    response = client.post(f"/inspections/plans/{plan.uuid}/publish/", {"version": seen}, follow=True)
+    assert "检查计划「五月暗访」已被他人处理（现为「检查中」），请刷新后重试" in response.content.decode()
+    plan.refresh_from_db()
+    assert (plan.status, plan.published_at, plan.events.count()) == ("in_progress", None, 3)
 
 
 def test_the_plan_page_shows_each_site_s_result(world, plan):
@@ -217,6 +229,7 @@ def test_a_unit_sees_its_assigned_problem_s_stamped_photo_but_not_the_original(w
     inspection = submit(world, plan)
     finding = record_finding(world, inspection)
     upload(world, inspection, finding)
+    plan.refresh_from_db()
     services.plan_publish(actor=world.office, plan=plan)
     url = f"/inspections/records/{inspection.client_id}/"
     page = signed_in(world.liaison_a).get(url).content.decode()
