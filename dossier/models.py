@@ -10,6 +10,7 @@ from django.utils.translation import pgettext_lazy
 
 from campaigns.models import Campaign
 from core.models import AppendOnly, Attachment
+from dossier.states import SubmissionAction, SubmissionStatus
 from organisation.models import Unit
 from standard.models import Criterion
 
@@ -41,10 +42,7 @@ class Material(models.Model):
 class Submission(models.Model):
     """A file a unit submitted for a material; the office accepts it or returns it with a reason."""
 
-    class Status(models.TextChoices):
-        SUBMITTED = "submitted", _("待审核")
-        ACCEPTED = "accepted", _("已通过")
-        RETURNED = "returned", pgettext_lazy("status", "已退回")
+    Status = SubmissionStatus
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     material = models.ForeignKey(Material, on_delete=models.CASCADE, related_name="submissions")
@@ -52,6 +50,7 @@ class Submission(models.Model):
     attachment = models.ForeignKey(Attachment, on_delete=models.PROTECT, related_name="+", verbose_name=_("文件"))
     note = models.TextField(_("说明"), blank=True)
     status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.SUBMITTED)
+    version = models.PositiveIntegerField(default=1)  # bumped by every review; a stale page is refused
     submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     submitted_at = models.DateTimeField()
     reviewer = models.ForeignKey(
@@ -72,10 +71,7 @@ class Submission(models.Model):
 class SubmissionEvent(AppendOnly):
     """The trail of a submission: submitted, accepted, returned."""
 
-    class Action(models.TextChoices):
-        SUBMIT = "submit", pgettext_lazy("event", "报送")
-        ACCEPT = "accept", pgettext_lazy("event", "通过")
-        RETURN = "return", pgettext_lazy("event", "退回")
+    Action = SubmissionAction
 
     submission = models.ForeignKey(Submission, on_delete=models.PROTECT, related_name="events")
     action = models.CharField(max_length=16, choices=Action.choices)
@@ -88,4 +84,23 @@ class SubmissionEvent(AppendOnly):
     class Meta:
         verbose_name = _("报送记录")
         verbose_name_plural = pgettext_lazy("plural", "报送记录")
+        ordering = ["at", "id"]
+
+
+class MaterialEvent(AppendOnly):
+    """The trail of a material's responsible unit: who gave it to which unit, and when."""
+
+    class Action(models.TextChoices):
+        ASSIGN = "assign", pgettext_lazy("event", "指定责任单位")
+
+    material = models.ForeignKey(Material, on_delete=models.PROTECT, related_name="events")
+    action = models.CharField(max_length=16, choices=Action.choices)
+    from_unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    to_unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("资料分工记录")
+        verbose_name_plural = pgettext_lazy("plural", "资料分工记录")
         ordering = ["at", "id"]

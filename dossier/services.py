@@ -6,20 +6,15 @@ from django.utils.translation import gettext
 import access
 from campaigns.models import Campaign
 from core import clock
-from core.errors import IllegalTransition, InvalidInput, NotAllowed
+from core.errors import InvalidInput, NotAllowed
 from core.services import attachment_store
-from dossier.models import Material, Submission, SubmissionEvent
+from core.states import transition
+from dossier.models import Material, MaterialEvent, Submission, SubmissionEvent
+from dossier.states import REVIEW_ACTIONS, SUBMISSION_MACHINE, SubmissionAction
 from organisation.models import Unit
 from standard.models import Criterion
 
-Status = Submission.Status
-Action = SubmissionEvent.Action
-
-# action -> (states it may be taken from, the state it leads to)
-TRANSITIONS = {
-    Action.ACCEPT: ({Status.SUBMITTED}, Status.ACCEPTED),
-    Action.RETURN: ({Status.SUBMITTED}, Status.RETURNED),
-}
+Action = SubmissionAction
 
 
 def dossier_prepare(*, actor, campaign: Campaign) -> int:
@@ -43,13 +38,28 @@ def dossier_prepare(*, actor, campaign: Campaign) -> int:
 
 
 def material_assign(*, actor, material: Material, unit: Unit | None) -> Material:
+    """Give a material to the unit that must file it (or take it back: None), with its event.
+    Nothing is written when the unit does not change."""
     if not access.can_manage_dossier(actor):
         raise NotAllowed(gettext("只有爱卫办可以指定责任单位"))
     if unit is not None and not unit.is_active:
         raise InvalidInput(gettext("单位「%(unit)s」已停用") % {"unit": unit})
     with transaction.atomic():
-        material.responsible_unit = unit
-        material.save(update_fields=["responsible_unit"])
+        locked = Material.objects.select_for_update().get(pk=material.pk)
+        if locked.responsible_unit_id == (unit.pk if unit else None):
+            return locked
+        previous = locked.responsible_unit_id
+        locked.responsible_unit = unit
+        locked.save(update_fields=["responsible_unit"])
+        MaterialEvent.objects.create(
+            material=locked,
+            action=MaterialEvent.Action.ASSIGN,
+            from_unit_id=previous,
+            to_unit=unit,
+            actor=actor,
+            at=clock.now(),
+        )
+    material.responsible_unit = unit
     return material
 
 
@@ -90,31 +100,25 @@ def submission_upload(*, actor, material: Material, name: str, data: bytes, note
 
 
 def submission_transition(*, actor, submission: Submission, action: str, reason: str = "") -> Submission:
-    """Accept or return a submission: the office only, from the state the action allows; a return
-    needs a reason. The row is locked, so two reviewers cannot both decide."""
-    if action not in TRANSITIONS:
+    """Accept or return a submission through core.states.transition: the office only, from the
+    state the action allows, on the version the reviewer saw; a return needs a reason."""
+    if action not in REVIEW_ACTIONS:
         raise InvalidInput(gettext("无效的操作"))
-    if not access.can_manage_dossier(actor):
-        raise NotAllowed(gettext("只有爱卫办可以审核申报资料"))
     reason = (reason or "").strip()
     if action == Action.RETURN and not reason:
         raise InvalidInput(gettext("退回须填写理由"))
-    sources, target = TRANSITIONS[action]
-    with transaction.atomic():
-        locked = Submission.objects.select_for_update().get(pk=submission.pk)
-        if locked.status not in sources:
-            raise IllegalTransition(
-                gettext("该材料当前为「%(status)s」，不能「%(action)s」")
-                % {"status": locked.get_status_display(), "action": Action(action).label}
-            )
-        from_status = locked.status
-        now = clock.now()
-        locked.status = target
-        locked.reviewer = actor
-        locked.reviewed_at = now
-        locked.review_reason = reason
-        locked.save(update_fields=["status", "reviewer", "reviewed_at", "review_reason"])
-        _event(locked, action, from_status, actor, now, reason)
-    for field in ("status", "reviewer", "reviewed_at", "review_reason"):
-        setattr(submission, field, getattr(locked, field))
-    return submission
+    now = clock.now()
+
+    def record(current: Submission, *, previous: str, at) -> SubmissionEvent:
+        return _event(current, action, previous, actor, at, reason)
+
+    return transition(
+        submission,
+        machine=SUBMISSION_MACHINE,
+        action=action,
+        actor=actor,
+        may=lambda current: access.can_manage_dossier(actor),
+        record=record,
+        changes={"reviewer": actor, "reviewed_at": now, "review_reason": reason},
+        at=now,
+    )

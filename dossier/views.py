@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 import access
 from campaigns.selectors import current_campaign
 from core.errors import DomainError
+from core.forms import with_seen_version
 from dossier import export, selectors, services
 from dossier.forms import AssignForm, FilterForm, ReviewForm, UploadForm
 from dossier.models import Material, Submission
@@ -155,7 +156,7 @@ def submission_review(request, submission_uuid):
         try:
             services.submission_transition(
                 actor=request.user,
-                submission=submission,
+                submission=with_seen_version(submission, request.POST),
                 action=form.cleaned_data["action"],
                 reason=form.cleaned_data["reason"],
             )

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from core.errors import IllegalTransition, InvalidInput, NotAllowed
+from core.errors import IllegalTransition, InvalidInput, NotAllowed, StaleObject
 from core.models import Attachment
 from dossier import selectors, services
 from dossier.models import Material, Submission, SubmissionEvent
@@ -76,7 +76,7 @@ def test_accept_and_return_with_rights_and_states(dossier):
     assert first.status == "returned" and SubmissionEvent.objects.count() == events
 
     second = services.submission_upload(actor=dossier.liaison_a, material=dossier.rules, name="b.pdf", data=PDF)
-    services.submission_transition(actor=dossier.office, submission=second, action="accept")
+    second = services.submission_transition(actor=dossier.office, submission=second, action="accept")
     with pytest.raises(IllegalTransition):
         services.submission_transition(actor=dossier.office, submission=second, action="return", reason="再看看")
     second.refresh_from_db()
@@ -85,6 +85,35 @@ def test_accept_and_return_with_rights_and_states(dossier):
         ("submit", "", "submitted"),
         ("accept", "submitted", "accepted"),
     ]
+
+
+def test_a_review_from_a_page_drawn_before_another_reviewer_decided_is_refused(dossier):
+    upload = services.submission_upload(actor=dossier.liaison_a, material=dossier.rules, name="a.pdf", data=PDF)
+    seen_by_second_reviewer = Submission.objects.get(pk=upload.pk)
+    services.submission_transition(actor=dossier.office, submission=upload, action="accept")
+    with pytest.raises(StaleObject, match="该材料已被他人审核（现为「已通过」），请刷新后重试"):
+        services.submission_transition(
+            actor=dossier.office, submission=seen_by_second_reviewer, action="return", reason="缺少盖章"
+        )
+    upload.refresh_from_db()
+    assert (upload.status, upload.version, upload.events.count()) == ("accepted", 2, 2)
+
+
+def test_giving_a_material_to_a_unit_is_in_its_trail_and_the_same_unit_again_writes_nothing(dossier):
+    from dossier.models import MaterialEvent
+
+    services.material_assign(actor=dossier.office, material=dossier.rules, unit=dossier.unit_b)
+    services.material_assign(actor=dossier.office, material=dossier.rules, unit=dossier.unit_b)
+    services.material_assign(actor=dossier.office, material=dossier.rules, unit=None)
+    trail = MaterialEvent.objects.filter(material=dossier.rules).values_list("from_unit", "to_unit", "actor")
+    assert list(trail) == [
+        (None, dossier.unit_a.pk, dossier.office.pk),  # the fixture's assignment
+        (dossier.unit_a.pk, dossier.unit_b.pk, dossier.office.pk),
+        (dossier.unit_b.pk, None, dossier.office.pk),
+    ]
+    with pytest.raises(NotAllowed):
+        services.material_assign(actor=dossier.liaison_a, material=dossier.rules, unit=dossier.unit_a)
+    assert MaterialEvent.objects.filter(material=dossier.rules).count() == 3
 
 
 def test_completeness_figures(dossier):
@@ -172,10 +201,10 @@ def test_upload_and_review_through_the_screens(dossier, client):
     client.force_login(dossier.liaison_b)
     assert client.post(url, {"file": SimpleUploadedFile("x.pdf", PDF)}).status_code == 404
     client.force_login(dossier.office)
-    client.post(reverse("dossier:review", args=[sub.uuid]), {"action": "return", "reason": ""})
+    client.post(reverse("dossier:review", args=[sub.uuid]), {"action": "return", "reason": "", "version": 1})
     sub.refresh_from_db()
     assert sub.status == "submitted"
-    client.post(reverse("dossier:review", args=[sub.uuid]), {"action": "accept"})
+    client.post(reverse("dossier:review", args=[sub.uuid]), {"action": "accept", "version": 1})
     sub.refresh_from_db()
     assert sub.status == "accepted"
     page = client.get(reverse("dossier:index")).content.decode()
