@@ -5,6 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from bulletins.states import BulletinAction, BulletinStatus
 from campaigns.models import Campaign
 from core.models import AppendOnly, Attachment
 from organisation.models import Unit
@@ -15,9 +16,7 @@ class Bulletin(models.Model):
     """A periodic notice of results (通报). A draft follows the data; publishing freezes it: the
     figures, the text, the Word and PDF files and the number in the year's series never change."""
 
-    class Status(models.TextChoices):
-        DRAFT = "draft", _("草稿")
-        PUBLISHED = "published", _("已印发")
+    Status = BulletinStatus
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="bulletins")
@@ -29,6 +28,7 @@ class Bulletin(models.Model):
     # Units criticised when their overdue problems reach this number (configurable per bulletin).
     criticise_overdue_at = models.PositiveIntegerField(_("逾期问题达到几个即通报批评"), default=3)
     status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.DRAFT)
+    version = models.PositiveIntegerField(default=1)  # bumped by every step; a stale page is refused
     year = models.PositiveIntegerField(null=True, blank=True)
     number = models.PositiveIntegerField(_("期号"), null=True, blank=True)
     snapshot = models.JSONField(_("印发时的数据"), null=True, blank=True)
@@ -103,11 +103,33 @@ class Accountability(models.Model):
 class BulletinEvent(AppendOnly):
     """Append-only trail of a bulletin: created, edited, published."""
 
+    Action = BulletinAction
+
     bulletin = models.ForeignKey(Bulletin, on_delete=models.PROTECT, related_name="events")
-    action = models.CharField(max_length=16)
+    action = models.CharField(max_length=16, choices=Action.choices)
+    from_status = models.CharField(max_length=12, choices=BulletinStatus.choices, blank=True)
+    to_status = models.CharField(max_length=12, choices=BulletinStatus.choices, default=BulletinStatus.DRAFT)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField()
     note = models.TextField(blank=True)
 
     class Meta:
+        ordering = ["at", "id"]
+
+
+class AccountabilityEvent(AppendOnly):
+    """Append-only trail of an accountability record: who recorded it, when."""
+
+    class Action(models.TextChoices):
+        RECORD = "record", pgettext_lazy("accountability event", "记录")
+
+    accountability = models.ForeignKey(Accountability, on_delete=models.PROTECT, related_name="events")
+    action = models.CharField(max_length=16, choices=Action.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+    note = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("问责记录日志")
+        verbose_name_plural = pgettext_lazy("plural", "问责记录日志")
         ordering = ["at", "id"]

@@ -11,11 +11,13 @@ from django.utils.translation import gettext
 
 import access
 from bulletins import content as bulletin_content
-from bulletins.models import Accountability, Bulletin, BulletinEvent
+from bulletins.models import Accountability, AccountabilityEvent, Bulletin, BulletinEvent
 from bulletins.render import render_docx
+from bulletins.states import BULLETIN_MACHINE, BulletinAction, BulletinStatus
 from core import clock
-from core.errors import IllegalTransition, InvalidInput, NotAllowed
+from core.errors import InvalidInput, NotAllowed
 from core.services import attachment_store
+from core.states import transition
 from documents.pdf import docx_to_pdf
 
 
@@ -24,8 +26,29 @@ def _require_office(actor) -> None:
         raise NotAllowed(gettext("只有爱卫办可以编辑和印发通报"))
 
 
-def _log(bulletin, action, actor, note=""):
-    BulletinEvent.objects.create(bulletin=bulletin, action=action, actor=actor, at=clock.now(), note=note)
+def _transition(bulletin: Bulletin, *, action: str, actor, note: str = "", changes=None) -> Bulletin:
+    """One step of a bulletin through core.states.transition: the office only."""
+
+    def record(current: Bulletin, *, previous: str, at) -> BulletinEvent:
+        return BulletinEvent.objects.create(
+            bulletin=current,
+            action=action,
+            from_status=previous,
+            to_status=current.status,
+            actor=actor,
+            at=at,
+            note=note(current) if callable(note) else note,
+        )
+
+    return transition(
+        bulletin,
+        machine=BULLETIN_MACHINE,
+        action=action,
+        actor=actor,
+        may=lambda current: access.can_manage_campaign(actor),
+        record=record,
+        changes=changes,
+    )
 
 
 def _build_content(bulletin: Bulletin) -> dict:
@@ -66,7 +89,14 @@ def bulletin_create(
             created_by=actor,
             created_at=clock.now(),
         )
-        _log(bulletin, "created", actor)
+        BulletinEvent.objects.create(
+            bulletin=bulletin,
+            action=BulletinAction.CREATE,
+            from_status="",
+            to_status=bulletin.status,
+            actor=actor,
+            at=bulletin.created_at,
+        )
     return bulletin
 
 
@@ -78,45 +108,48 @@ def bulletin_edit(
     title = (title or "").strip()
     if not title:
         raise InvalidInput(gettext("请填写通报标题"))
-    with transaction.atomic():
-        bulletin = Bulletin.objects.select_for_update().get(pk=bulletin.pk)
-        if bulletin.status != Bulletin.Status.DRAFT:
-            raise IllegalTransition(gettext("通报%(issue)s已印发，不能修改") % {"issue": bulletin.issue_label})
-        bulletin.title, bulletin.lead, bulletin.closing = title, lead, closing
-        bulletin.criticise_overdue_at = criticise_overdue_at
-        bulletin.save(update_fields=["title", "lead", "closing", "criticise_overdue_at"])
-        _log(bulletin, "edited", actor)
-    return bulletin
+    changes = {"title": title, "lead": lead, "closing": closing, "criticise_overdue_at": criticise_overdue_at}
+    return _transition(bulletin, action=BulletinAction.EDIT, actor=actor, changes=changes)
 
 
 def bulletin_publish(*, actor, bulletin: Bulletin) -> Bulletin:
     """Number the bulletin in the year's series, freeze its content and store its Word and PDF.
 
-    1. Lock the bulletin and check it is still a draft.
-    2. Take the next number of the year (the bulletin_number_unique constraint backs the lock).
-    3. Build the content as of now and store it as the snapshot.
-    4. Render Word and PDF from the snapshot and store them as evidence files.
+    Through core.states.transition (the draft locked, the office only, on the version seen);
+    once the step is allowed:
+    1. take the next number of the year (the bulletin_number_unique constraint backs the lock);
+    2. build the content as of now and store it as the snapshot;
+    3. render Word and PDF from the snapshot and store them as evidence files.
     A failure at any step (LibreOffice missing, say) leaves the draft as it was."""
     _require_office(actor)
-    with transaction.atomic():
-        bulletin = Bulletin.objects.select_for_update().get(pk=bulletin.pk)
-        if bulletin.status != Bulletin.Status.DRAFT:
-            raise IllegalTransition(gettext("通报%(issue)s已印发") % {"issue": bulletin.issue_label})
+
+    def publication(current: Bulletin) -> dict:
         now = clock.now()
         year = clock.today().year
         last = Bulletin.objects.select_for_update().filter(year=year).aggregate(n=Max("number"))["n"] or 0
-        bulletin.year, bulletin.number = year, last + 1
-        bulletin.published_at, bulletin.published_by = now, actor
-        bulletin.status = Bulletin.Status.PUBLISHED
-        snapshot = _build_content(bulletin)
-        bulletin.snapshot = snapshot
+        current.year, current.number = year, last + 1
+        current.published_at, current.published_by = now, actor
+        current.status = BulletinStatus.PUBLISHED  # the content's issue label reads it
+        snapshot = _build_content(current)
         docx_bytes = render_docx(snapshot)
-        name = f"通报{year}年第{bulletin.number}期"
-        bulletin.docx = attachment_store(actor=actor, name=f"{name}.docx", data=docx_bytes)
-        bulletin.pdf = attachment_store(actor=actor, name=f"{name}.pdf", data=docx_to_pdf(docx_bytes))
-        bulletin.save()
-        _log(bulletin, "published", actor, note=bulletin.issue_label)
-    return bulletin
+        name = f"通报{year}年第{current.number}期"
+        return {
+            "year": year,
+            "number": current.number,
+            "published_at": now,
+            "published_by": actor,
+            "snapshot": snapshot,
+            "docx": attachment_store(actor=actor, name=f"{name}.docx", data=docx_bytes),
+            "pdf": attachment_store(actor=actor, name=f"{name}.pdf", data=docx_to_pdf(docx_bytes)),
+        }
+
+    return _transition(
+        bulletin,
+        action=BulletinAction.PUBLISH,
+        actor=actor,
+        changes=publication,
+        note=lambda current: current.issue_label,
+    )
 
 
 def bulletin_content_now(bulletin: Bulletin) -> dict:
@@ -151,4 +184,7 @@ def accountability_record(
             recorded_at=clock.now(),
         )
         record.problems.set(problems)
+        AccountabilityEvent.objects.create(
+            accountability=record, action=AccountabilityEvent.Action.RECORD, actor=actor, at=record.recorded_at
+        )
     return record

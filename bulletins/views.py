@@ -17,6 +17,7 @@ from bulletins.models import Bulletin
 from bulletins.render import render_docx
 from campaigns.selectors import current_campaign
 from core.errors import DomainError
+from core.forms import with_seen_version
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -68,7 +69,9 @@ def bulletin_detail(request, bulletin_uuid):
         )
         if request.method == "POST" and form.is_valid():
             try:
-                services.bulletin_edit(actor=request.user, bulletin=bulletin, **form.cleaned_data)
+                services.bulletin_edit(
+                    actor=request.user, bulletin=with_seen_version(bulletin, request.POST), **form.cleaned_data
+                )
             except DomainError as error:
                 form.add_error(None, error.message)
             else:
@@ -91,7 +94,7 @@ def bulletin_publish(request, bulletin_uuid):
     if not access.can_manage_campaign(request.user):
         raise PermissionDenied
     try:
-        bulletin = services.bulletin_publish(actor=request.user, bulletin=bulletin)
+        bulletin = services.bulletin_publish(actor=request.user, bulletin=with_seen_version(bulletin, request.POST))
     except DomainError as error:
         messages.error(request, error.message)
     else:

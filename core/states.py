@@ -72,7 +72,7 @@ def transition(
     actor,
     may: Callable[[models.Model], bool],
     record: Callable[..., models.Model],
-    changes: dict | None = None,
+    changes: dict | Callable[[models.Model], dict] | None = None,
     after_commit: Callable[[models.Model, models.Model], None] | None = None,
     queryset: models.QuerySet | None = None,
     at=None,
@@ -97,7 +97,9 @@ def transition(
             raise IllegalTransition(machine.message(illegal, current, action))
         previous = current.status
         fields = ["status"]
-        for name, value in (changes or {}).items():
+        # A callable computes its fields only once the step is allowed (a bulletin's number and
+        # documents are not made for a refused publication).
+        for name, value in ((changes(current) if callable(changes) else changes) or {}).items():
             setattr(current, name, value)
             fields.append(name)
         current.status = target

@@ -185,6 +185,10 @@ def test_accountability_is_recorded_and_appears_in_the_bulletin(world, data):
             reason="x",
             decided_on=dt.date(2026, 5, 18),
         )
+    (record,) = Accountability.objects.all()
+    # The data fixture moved the clock to 20 May, 09:00.
+    recorded_at = dt.datetime(2026, 5, 20, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    assert list(record.events.values_list("action", "actor", "at")) == [("record", world.office.pk, recorded_at)]
 
 
 def test_units_see_published_bulletins_only(client, world, data):
@@ -210,17 +214,24 @@ def test_the_office_drafts_edits_and_publishes_on_screen(client, world, data):
     assert response.url == reverse("bulletins:detail", args=[bulletin.uuid])
     client.post(
         reverse("bulletins:detail", args=[bulletin.uuid]),
-        {"title": "关于5月份督查情况的通报", "lead": "导语", "closing": "", "criticise_overdue_at": "2"},
+        {"title": "关于5月份督查情况的通报", "lead": "导语", "closing": "", "criticise_overdue_at": "2", "version": 1},
     )
     response = client.get(reverse("bulletins:file", args=[bulletin.uuid, "docx"]))
     assert Document(io.BytesIO(response.content)).paragraphs[0].text == "示范区爱国卫生运动委员会办公室通报"
-    client.post(reverse("bulletins:publish", args=[bulletin.uuid]))
+    stale = client.post(reverse("bulletins:publish", args=[bulletin.uuid]), {"version": 1}, follow=True)
+    assert "通报「关于5月份督查情况的通报」已被他人修改（现为「草稿」），请刷新后重试" in stale.content.decode()
+    client.post(reverse("bulletins:publish", args=[bulletin.uuid]), {"version": 2})
     bulletin.refresh_from_db()
     assert (bulletin.title, bulletin.status, bulletin.issue_label) == (
         "关于5月份督查情况的通报",
         "published",
         "〔2026〕第1期",
     )
+    assert list(bulletin.events.values_list("action", "from_status", "to_status", "note")) == [
+        ("create", "", "draft", ""),
+        ("edit", "draft", "draft", ""),
+        ("publish", "draft", "published", "〔2026〕第1期"),
+    ]
 
 
 def test_a_bad_period_is_refused(world):
@@ -239,6 +250,7 @@ def test_unpublished_covert_findings_stay_out_of_the_bulletin(world, frozen_toda
     assigned_problem(world)  # an ordinary finding of the period
     found = services.bulletin_content_now(_draft(world))["summary"]["found"]
     assert found == 1
+    plan.refresh_from_db()
     inspection_services.plan_publish(actor=world.office, plan=plan)
     assert services.bulletin_content_now(_draft(world))["summary"]["found"] == 2
     assert finding.problem_id
