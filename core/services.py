@@ -1,14 +1,17 @@
 """Storing evidence files. Every upload, whatever screen or API it comes through, passes here."""
 
+import contextlib
+import contextvars
 import io
 import warnings
 from pathlib import PurePath
 
 from django.core.files.base import ContentFile
+from django.db import transaction
 from django.utils.translation import gettext
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from core import clock
+from core import clock, ooxml
 from core.errors import InvalidInput
 from core.models import Attachment
 
@@ -21,6 +24,37 @@ DOCUMENT_MAGIC = {
     "docx": (b"PK\x03\x04", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
     "xlsx": (b"PK\x03\x04", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
 }
+# Any zip starts with PK: an Office file must also have its main part inside (core.ooxml).
+OOXML_TYPES = {"docx": ooxml.WORD_TYPES, "xlsx": ooxml.WORKBOOK_TYPES}
+
+# The files stored inside the innermost atomic_with_files() block of this thread, if any.
+_stored_here: contextvars.ContextVar[list | None] = contextvars.ContextVar("stored_here", default=None)
+
+
+@contextlib.contextmanager
+def atomic_with_files():
+    """transaction.atomic() that also removes, if it rolls back, the files stored inside it.
+
+    A rolled-back transaction drops an Attachment's row but not its bytes on disk. Every service
+    that stores files runs in one of these (core.states.transition does), and attachment_store
+    registers each file on the innermost one. When a block commits, its files pass to the block
+    around it, so a later rollback further out removes them too; when it rolls back, they are
+    deleted. (A plain transaction.atomic() between two of these that rolls back while the outer
+    one commits would leave its files behind; `manage.py attachments_orphans` finds such bytes.)"""
+    outer = _stored_here.get()
+    mine: list = []
+    token = _stored_here.set(mine)
+    try:
+        with transaction.atomic():
+            yield
+    except BaseException:
+        _stored_here.reset(token)
+        for stored in mine:
+            stored.storage.delete(stored.name)
+        raise
+    _stored_here.reset(token)
+    if outer is not None:
+        outer.extend(mine)
 
 
 def _check_image(name: str, suffix: str, data: bytes) -> str:
@@ -57,8 +91,8 @@ def attachment_store(*, actor, name: str, data: bytes) -> Attachment:
     """Check an uploaded file and store it under a generated name with its SHA-256.
 
     Refuses empty, oversized, unknown, mislabelled, truncated and decompression-bomb files with
-    a message in Chinese. Callers run it inside their own transaction, so a later refusal in the
-    same change leaves no row behind."""
+    a message in Chinese. Callers run it inside their own atomic_with_files(), so a later refusal
+    in the same change leaves neither a row nor a file behind."""
     name = PurePath(name or "").name or "未命名"
     suffix = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if not data:
@@ -73,6 +107,11 @@ def attachment_store(*, actor, name: str, data: bytes) -> Attachment:
         magic, content_type = DOCUMENT_MAGIC[suffix]
         if not data.startswith(magic):
             raise InvalidInput(gettext("文件「%(name)s」的扩展名与内容不符") % {"name": name})
+        if suffix in OOXML_TYPES:
+            try:
+                ooxml.check(io.BytesIO(data), OOXML_TYPES[suffix])
+            except ooxml.NotOoxml:
+                raise InvalidInput(gettext("文件「%(name)s」的扩展名与内容不符") % {"name": name}) from None
     else:
         # Translators: the separator between the items of a list (Chinese uses the enumeration comma).
         allowed = gettext("、").join(sorted({*IMAGE_FORMATS, *DOCUMENT_MAGIC}))
@@ -87,24 +126,18 @@ def attachment_store(*, actor, name: str, data: bytes) -> Attachment:
         uploaded_by=actor,
         uploaded_at=clock.now(),
     )
-    attachment.file.save(name, ContentFile(data), save=False)
-    attachment.save()
+    with atomic_with_files():
+        attachment.file.save(name, ContentFile(data), save=False)
+        _stored_here.get().append(attachment.file)
+        attachment.save()
     return attachment
 
 
 def attachments_store(*, actor, files) -> list[Attachment]:
-    """Store every (name, data) pair or none. A rolled-back transaction would drop the rows of the
-    files stored before a refused one, but not their bytes on disk: both are removed here."""
-    stored = []
-    try:
-        for name, data in files:
-            stored.append(attachment_store(actor=actor, name=name, data=data))
-    except Exception:
-        for attachment in stored:
-            attachment.file.delete(save=False)
-            attachment.delete()
-        raise
-    return stored
+    """Store every (name, data) pair or none: a refused file rolls back the rows and removes the
+    bytes of those stored before it (atomic_with_files)."""
+    with atomic_with_files():
+        return [attachment_store(actor=actor, name=name, data=data) for name, data in files]
 
 
 THUMBNAIL_SIZE = (320, 320)

@@ -23,14 +23,8 @@ from xml.etree import ElementTree
 import openpyxl
 from django.utils.translation import gettext as _
 
-OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls, and .xlsx files encrypted with a password
-MAX_UNPACKED_BYTES = 600 * 1024 * 1024
-MAX_PART_BYTES = 10 * 1024 * 1024  # workbook.xml and its relations are small; refuse a bomb
-WORKBOOK_TYPES = (
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.template.main+xml",
-    "application/vnd.ms-excel.sheet.macroEnabled.main+xml",
-)
+from core import ooxml
+
 WORKSHEET_REL = "/worksheet"
 
 ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s>/]")
@@ -57,35 +51,27 @@ class Sheet:
     merges: list[str]
 
 
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
-
-
 def _attribute(element, name: str):
     for key, value in element.attrib.items():
-        if _local(key) == name:
+        if ooxml.local(key) == name:
             return value
     return None
 
 
 def _read_part(archive: zipfile.ZipFile, name: str) -> ElementTree.Element:
-    info = archive.getinfo(name)
-    if info.file_size > MAX_PART_BYTES:
-        raise FileRefused(_("文件结构异常，无法读取"))
-    return ElementTree.fromstring(archive.read(info))
+    try:
+        return ooxml.read_part(archive, name)
+    except ooxml.NotOoxml:
+        raise FileRefused(_("文件结构异常，无法读取")) from None
 
 
 def _workbook_part(archive: zipfile.ZipFile) -> str:
-    names = set(archive.namelist())
-    if "[Content_Types].xml" not in names:
-        raise FileRefused(_("文件是压缩包，但不是 Excel 工作簿（.xlsx），请用下载的模板填写后上传"))
-    types = _read_part(archive, "[Content_Types].xml")
-    for override in types:
-        if _local(override.tag) == "Override" and override.get("ContentType") in WORKBOOK_TYPES:
-            part = (override.get("PartName") or "").lstrip("/")
-            if part in names:
-                return part
-    raise FileRefused(_("文件是压缩包，但不是 Excel 工作簿（.xlsx），请用下载的模板填写后上传"))
+    try:
+        return ooxml.main_part(archive, ooxml.ANY_WORKBOOK_TYPES)
+    except ooxml.TooLarge:
+        raise FileRefused(_("文件解压后过大，无法导入")) from None
+    except ooxml.NotOoxml:
+        raise FileRefused(_("文件是压缩包，但不是 Excel 工作簿（.xlsx），请用下载的模板填写后上传")) from None
 
 
 def _worksheets(archive: zipfile.ZipFile, workbook: str) -> list[tuple[str, str]]:
@@ -102,7 +88,7 @@ def _worksheets(archive: zipfile.ZipFile, workbook: str) -> list[tuple[str, str]
             targets[rel.get("Id")] = path
     sheets = []
     for element in _read_part(archive, workbook).iter():
-        if _local(element.tag) == "sheet":
+        if ooxml.local(element.tag) == "sheet":
             rid = _attribute(element, "id")
             if rid in targets:
                 sheets.append((element.get("name") or "", targets[rid]))
@@ -132,7 +118,7 @@ def open_sheet(file, *, sheet_title: str, max_rows: int):
     file.seek(0)
     head = file.read(8)
     file.seek(0)
-    if head == OLE_MAGIC:
+    if head == ooxml.OLE_MAGIC:
         raise FileRefused(
             _(
                 "这是旧版 Excel 97-2003 文件（.xls）或设置了打开密码的文件，"
@@ -146,8 +132,6 @@ def open_sheet(file, *, sheet_title: str, max_rows: int):
     file.seek(0)
     try:
         with zipfile.ZipFile(file) as archive:
-            if sum(info.file_size for info in archive.infolist()) > MAX_UNPACKED_BYTES:
-                raise FileRefused(_("文件解压后过大，无法导入"))
             sheets = _worksheets(archive, _workbook_part(archive))
             if not sheets:
                 raise FileRefused(_("工作簿里没有工作表"))

@@ -12,7 +12,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.staticfiles import finders
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
@@ -26,12 +25,10 @@ import access
 from campaigns.selectors import current_campaign
 from core import clock
 from core.errors import DomainError
-from core.forms import with_seen_version
-from core.models import Attachment
+from core.forms import uploaded_files, with_seen_version
 from inspections import readiness as readiness_selectors
 from inspections import selectors, services
 from inspections.forms import ChecklistForm, DrawForm, PlanForm, ReadinessForm
-from inspections.models import CheckResult, InspectionPhoto
 from inspections.states import PlanAction, allowed_from
 
 # Where a covert plan was read, as the plan page lists it.
@@ -232,71 +229,6 @@ def _offline_config() -> dict:
     }
 
 
-def _problem_client_id(inspection_client_id: uuid.UUID, checkpoint_id: int) -> uuid.UUID:
-    """Ids for the page without JavaScript, derived from the inspection's so that sending the same
-    form twice stores nothing twice."""
-    return uuid.uuid5(inspection_client_id, f"problem/{checkpoint_id}")
-
-
-def _store_checklist(request, *, plan, site, form) -> None:
-    """The page without JavaScript: the inspection, a problem per failed checkpoint and its photos,
-    all or nothing."""
-    data = form.cleaned_data
-    client_id = data["client_id"]
-    results = []
-    for checkpoint in form.checkpoints:
-        results.append((checkpoint.pk, data[f"result_{checkpoint.pk}"], data[f"note_{checkpoint.pk}"]))
-    stored_photos: list[InspectionPhoto] = []
-    try:
-        with transaction.atomic():
-            inspection, _created = services.inspection_submit(
-                actor=request.user,
-                client_id=client_id,
-                plan=plan,
-                site=site,
-                started_at=data["started_at"],
-                submitted_at=clock.now(),
-                results=results,
-                latitude=data.get("latitude"),
-                longitude=data.get("longitude"),
-                note=data.get("note", ""),
-            )
-            for checkpoint_id, result, note in results:
-                if result != CheckResult.Result.FAIL:
-                    continue
-                problem_id = _problem_client_id(client_id, checkpoint_id)
-                services.finding_record(
-                    actor=request.user,
-                    client_id=problem_id,
-                    inspection_client_id=client_id,
-                    checkpoint_id=checkpoint_id,
-                    description=note,
-                    latitude=data.get("latitude"),
-                    longitude=data.get("longitude"),
-                )
-                for upload in data.get(f"photos_{checkpoint_id}") or []:
-                    content = upload.read()
-                    digest = Attachment.hash_of(content)
-                    photo, created = services.photo_store(
-                        actor=request.user,
-                        client_id=uuid.uuid5(problem_id, digest),
-                        inspection_client_id=client_id,
-                        problem_client_id=problem_id,
-                        sha256=digest,
-                        name=upload.name,
-                        data=content,
-                        latitude=data.get("latitude"),
-                        longitude=data.get("longitude"),
-                    )
-                    if created:
-                        stored_photos.append(photo)
-    except Exception:
-        for photo in stored_photos:  # rows rolled back; their files must go as well
-            photo.original.file.delete(save=False)
-            photo.display.file.delete(save=False)
-        raise
-
-
 @login_required
 def checklist(request, plan_uuid, site_code):
     plan = selectors.get_plan(user=request.user, plan_uuid=plan_uuid)
@@ -313,7 +245,19 @@ def checklist(request, plan_uuid, site_code):
         form = ChecklistForm(request.POST, request.FILES, checkpoints=checkpoints)
         if form.is_valid():
             try:
-                _store_checklist(request, plan=plan, site=site, form=form)
+                data = form.cleaned_data
+                services.checklist_store(
+                    actor=request.user,
+                    client_id=data["client_id"],
+                    plan=plan,
+                    site=site,
+                    started_at=data["started_at"],
+                    results=[(c.pk, data[f"result_{c.pk}"], data[f"note_{c.pk}"]) for c in form.checkpoints],
+                    photos={c.pk: uploaded_files(form, f"photos_{c.pk}") for c in form.checkpoints},
+                    latitude=data.get("latitude"),
+                    longitude=data.get("longitude"),
+                    note=data.get("note", ""),
+                )
             except DomainError as error:
                 form.add_error(None, error.message)
             else:

@@ -12,6 +12,7 @@ import uuid
 from PIL import Image
 
 from conftest import TODAY
+from core.models import Attachment
 from inspections import services
 from inspections.models import InspectionPlan
 from tests.factories import CriterionFactory, jpeg_bytes
@@ -109,7 +110,7 @@ def upload(world, inspection, finding=None, *, data=None, name="现场.jpg", cli
         client_id=client_id or uuid.uuid4(),
         inspection_client_id=inspection.client_id,
         problem_client_id=finding.client_id if finding else None,
-        sha256=sha256 or services.Attachment.hash_of(data),
+        sha256=sha256 or Attachment.hash_of(data),
         name=name,
         data=data,
         taken_at=TODAY,

@@ -18,7 +18,7 @@ from core.tests.test_attachments import blank_png, image_bytes, pdf_bytes
 from inspections import photos as stamping
 from inspections import services
 from inspections.models import CheckResult, Finding, Inspection, InspectionPhoto, InspectionPlan, PlanMember
-from inspections.services import ClientIdConflict
+from inspections.services import ClientIdConflict, sync
 from inspections.tests.helpers import (
     drawn_plan,
     jpeg_with_gps,
@@ -395,7 +395,7 @@ def test_a_photo_keeps_its_original_and_gets_a_stamped_copy_without_gps(world, p
 
 def test_the_stamp_says_when_where_what_and_who(world, plan):
     inspection = submit(world, plan)
-    stamp = services._stamp(inspection, world.inspector, TODAY, Decimal("34.757100"), Decimal("113.665200"))
+    stamp = sync._stamp(inspection, world.inspector, TODAY, Decimal("34.757100"), Decimal("113.665200"))
     assert stamp.lines(cjk=True) == [
         "2026年5月12日 10:00",
         "位置 34.757100, 113.665200",
