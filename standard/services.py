@@ -63,15 +63,30 @@ def standard_load(path: Path = TEMPLATE) -> Standard:
     return standard
 
 
+# Criterion.weight keeps two decimals below 10000: a weight the column would round (0.125) or
+# refuse (20000) must be refused here, or the stored tree would not add up although the file does.
+_LARGEST_WEIGHT = Decimal("9999.99")
+_CENT = Decimal("0.01")
+
+
 def _check_weights(data: dict) -> None:
+    def weight(node) -> Decimal:
+        value = Decimal(str(node["weight"]))
+        if abs(value) > _LARGEST_WEIGHT or value != value.quantize(_CENT):
+            raise InvalidInput(
+                gettext("条目 %(code)s 的分值 %(weight)s 无法保存：分值最多 4 位整数、2 位小数")
+                % {"code": node["code"], "weight": value}
+            )
+        return value
+
     def total(nodes):
-        return sum((Decimal(str(n["weight"])) for n in nodes), Decimal(0))
+        return sum((weight(n) for n in nodes), Decimal(0))
 
     for category in data["categories"]:
-        if total(category["criteria"]) != Decimal(str(category["weight"])):
+        if weight(category) != total(category["criteria"]):
             raise InvalidInput(gettext("类别 %(code)s 的分值不等于其指标分值之和") % {"code": category["code"]})
         for criterion in category["criteria"]:
-            if total(criterion["checkpoints"]) != Decimal(str(criterion["weight"])):
+            if weight(criterion) != total(criterion["checkpoints"]):
                 raise InvalidInput(
                     gettext("指标 %(code)s 的分值不等于其检查要点分值之和") % {"code": criterion["code"]}
                 )
