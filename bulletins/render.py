@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import uuid
 from pathlib import Path
 
 from docx import Document
@@ -113,9 +114,8 @@ def _table(doc, headers: list[str], rows: list[list], widths_mm: list[float]):
     return table
 
 
-def _picture(cell, attachment_uuid: str, width_mm: float):
+def _picture(cell, attachment: Attachment | None, width_mm: float):
     """A photo scaled down for print; a missing or unreadable file leaves a note, not a crash."""
-    attachment = Attachment.objects.filter(uuid=attachment_uuid).first()
     paragraph = cell.paragraphs[0]
     if attachment is None:
         _font(paragraph.add_run("（照片缺失）"), FANGSONG, Pt(10))
@@ -237,6 +237,11 @@ def render_docx(content: dict) -> bytes:
 
     # 附件: typical problems with before-and-after photos, on a new page.
     if content["typical"]:
+        # Every photo of the annex in one query, not one per photo.
+        pictures = Attachment.objects.in_bulk(
+            [photos[0] for item in content["typical"] for photos in (item["before"], item["after"]) if photos],
+            field_name="uuid",
+        )
         doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
         _paragraph(doc, "附件", font=HEITI, indent=False)
         _paragraph(doc, "典型问题", font=XIAOBIAOSONG, size=ER_HAO, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)
@@ -256,7 +261,7 @@ def render_docx(content: dict) -> bytes:
                 _font(cell.paragraphs[0].add_run(label), HEITI, Pt(12))
             for cell, photos in zip(table.rows[1].cells, [item["before"], item["after"]], strict=True):
                 if photos:
-                    _picture(cell, photos[0], 70)
+                    _picture(cell, pictures.get(uuid.UUID(photos[0])), 70)
                 else:
                     _font(cell.paragraphs[0].add_run("（暂无照片）"), FANGSONG, Pt(12))
     buffer = io.BytesIO()
