@@ -1,9 +1,12 @@
 """A bulletin's document model rendered as Word in the official layout (documents.official);
 the PDF is that Word file converted by LibreOffice (documents.pdf), so both look the same."""
 
+import uuid
+
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
 from docx.shared import Mm, Pt
 
+from core.models import Attachment
 from documents import official
 from documents.official import (
     ER_HAO,
@@ -120,6 +123,11 @@ def render_docx(content: dict) -> bytes:
 
     # 附件: typical problems with before-and-after photos, on a new page.
     if content["typical"]:
+        # Every photo of the annex in one query, not one per photo.
+        pictures = Attachment.objects.in_bulk(
+            [photos[0] for item in content["typical"] for photos in (item["before"], item["after"]) if photos],
+            field_name="uuid",
+        )
         doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
         paragraph(doc, "附件", font=HEITI, indent=False)
         paragraph(doc, "典型问题", font=XIAOBIAOSONG, size=ER_HAO, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)
@@ -139,7 +147,7 @@ def render_docx(content: dict) -> bytes:
                 style_run(cell.paragraphs[0].add_run(label), HEITI, Pt(12))
             for cell, photos in zip(table.rows[1].cells, [item["before"], item["after"]], strict=True):
                 if photos:
-                    picture(cell, photos[0], 70)
+                    picture(cell, pictures.get(uuid.UUID(photos[0])), 70)
                 else:
                     style_run(cell.paragraphs[0].add_run("（暂无照片）"), FANGSONG, Pt(12))
     return official.to_bytes(doc)

@@ -23,6 +23,7 @@ from django.utils.functional import Promise
 
 from core import clock
 from core.errors import IllegalTransition, NotAllowed, StaleObject
+from core.services import atomic_with_files
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,8 @@ def transition(
     `after_commit(locked, event)` runs once the step is committed. Returns the locked, updated
     copy: the caller's copy is stale now and would be refused next time."""
     sources, target = machine.transitions[action]
-    with transaction.atomic():
+    # atomic_with_files: a step that stores evidence and then fails leaves no file behind.
+    with atomic_with_files():
         rows = queryset if queryset is not None else type(obj).objects.all()
         current = rows.select_for_update(of=("self",)).get(pk=obj.pk)
         if not may(current):

@@ -109,9 +109,8 @@ def data_table(doc, headers: list[str], rows: list[list], widths_mm: list[float]
     return table
 
 
-def picture(cell, attachment_uuid: str, width_mm: float):
-    """A photo scaled down for print; a missing or unreadable file leaves a note, not a crash."""
-    attachment = Attachment.objects.filter(uuid=attachment_uuid).first()
+def picture(cell, attachment: Attachment | None, width_mm: float):
+    """A photo scaled down for print; a missing file leaves a note, not a crash."""
     paragraph = cell.paragraphs[0]
     if attachment is None:
         style_run(paragraph.add_run("（照片缺失）"), FANGSONG, Pt(10))

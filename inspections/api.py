@@ -85,7 +85,8 @@ class PlanDetailOut(PlanOut):
     sites: list[SiteOut]
 
 
-def plan_out(plan: InspectionPlan, user, **extra) -> dict:
+def plan_out(plan: InspectionPlan, **extra) -> dict:
+    """A plan from selectors.plan_list or get_plan, which annotate `is_member`."""
     return {
         "uuid": plan.uuid,
         "name": plan.name,
@@ -95,7 +96,7 @@ def plan_out(plan: InspectionPlan, user, **extra) -> dict:
         "starts_on": plan.starts_on,
         "ends_on": plan.ends_on,
         "published_at": plan.published_at,
-        "member": plan.team.filter(user=user).exists(),
+        "member": plan.is_member,
         **extra,
     }
 
@@ -253,7 +254,7 @@ def me(request: HttpRequest):
 def plans(request: HttpRequest):
     rows = list(selectors.plan_list(user=request.auth))
     record_covert_reads(request, rows, "api:plans")
-    return [plan_out(plan, request.auth) for plan in rows]
+    return [plan_out(plan) for plan in rows]
 
 
 @router.get("/plans/{uuid}", response={200: PlanDetailOut, 404: Error}, summary="A plan and the sites I may see")
@@ -261,7 +262,7 @@ def plan_detail(request: HttpRequest, uuid: UUID):
     plan = selectors.get_plan(user=request.auth, plan_uuid=uuid)
     record_covert_reads(request, [plan], "api:plan")
     targets = selectors.plan_targets(user=request.auth, plan=plan)
-    return plan_out(plan, request.auth, sites=[site_out(t.site) for t in targets])
+    return plan_out(plan, sites=[site_out(t.site) for t in targets])
 
 
 @router.get("/today", response=list[TodayOut], summary="Today's sites of the plans I am on")

@@ -8,25 +8,33 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet, Subque
 
 import access
 from core import clock, geo
-from inspections.models import Inspection, InspectionPlan, PlanSite
+from inspections.models import Inspection, InspectionPlan, PlanMember, PlanSite
 from inspections.states import PlanStatus
 from sites.models import Site
 
 
+def _with_membership(plans: QuerySet, user) -> QuerySet:
+    """Annotate `is_member`: whether this person is on the plan's team (in the same query, not
+    one more per plan)."""
+    return plans.annotate(is_member=Exists(PlanMember.objects.filter(plan=OuterRef("pk"), user_id=user.pk)))
+
+
 def plan_list(*, user) -> QuerySet:
-    """The plans this person may see, newest first, with how many sites were drawn and done."""
+    """The plans this person may see, newest first, with how many sites were drawn and done and
+    whether the person is on the team."""
     done = Inspection.objects.filter(plan=OuterRef("pk")).values("plan").annotate(n=Count("site", distinct=True))
-    return (
+    plans = (
         access.inspection_plans_visible_to(user)
         .select_related("campaign")
         .annotate(target_count=Count("targets", distinct=True), done_count=Subquery(done.values("n")[:1]))
         .order_by("-starts_on", "-id")
     )
+    return _with_membership(plans, user)
 
 
 def get_plan(*, user, plan_uuid) -> InspectionPlan:
     scoped = access.inspection_plans_visible_to(user).select_related("campaign", "created_by")
-    return access.get_visible_or_404(scoped, uuid=plan_uuid)
+    return access.get_visible_or_404(_with_membership(scoped, user), uuid=plan_uuid)
 
 
 def plan_targets(*, user, plan: InspectionPlan) -> list[PlanSite]:

@@ -5,8 +5,10 @@ import datetime as dt
 import io
 
 import factory
+from django.utils import timezone
 from PIL import Image
 
+from bulletins.models import Bulletin
 from campaigns.models import Campaign, Milestone
 from organisation.models import Area, Membership, Unit, User
 from sites.models import Site
@@ -118,3 +120,22 @@ def jpeg_bytes(width: int = 32, height: int = 24, color=(200, 40, 40)) -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (width, height), color).save(buffer, format="JPEG")
     return buffer.getvalue()
+
+
+class PublishedBulletinFactory(factory.django.DjangoModelFactory):
+    """A published bulletin, for the lists. bulletins.services.bulletin_publish is the real way, but
+    it renders Word and PDF through LibreOffice (seconds each); this row has no files and an empty
+    snapshot, so it is fit for lists only, not for its own page."""
+
+    class Meta:
+        model = Bulletin
+
+    period_start = dt.date(2026, 4, 1)
+    period_end = dt.date(2026, 4, 30)
+    title = factory.Sequence(lambda n: f"督查通报{n}")
+    status = Bulletin.Status.PUBLISHED
+    year = 2026
+    number = factory.Sequence(lambda n: 1000 + n)
+    snapshot = factory.LazyFunction(dict)
+    created_at = factory.LazyFunction(timezone.now)
+    published_at = factory.LazyFunction(timezone.now)
