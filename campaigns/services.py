@@ -14,6 +14,7 @@ import access
 from campaigns.models import Campaign, FiveInPlace, LedgerEvent, Milestone, ProgressReport, Task
 from core import clock
 from core.errors import InvalidInput, NotAllowed
+from core.files import atomic_with_files
 from core.services import attachments_store
 from organisation.models import Membership, Unit
 from standard.models import Criterion
@@ -291,7 +292,7 @@ def task_report_progress(*, actor, task: Task, quantity_done, text: str, files=(
     quantity = _quantity(quantity_done, gettext("累计完成数量"))
     if quantity < 0:
         raise InvalidInput(gettext("累计完成数量不能为负数"))
-    with transaction.atomic():
+    with atomic_with_files():
         report = ProgressReport.objects.create(
             task=task, quantity_done=quantity, text=text, reported_by=actor, reported_at=clock.now()
         )
@@ -363,7 +364,7 @@ def five_in_place_update(
         raise NotAllowed(gettext("只有本单位的一把手、分管领导、联络员或爱卫办可以更新五到位"))
     if item not in FiveInPlace.Item.values or status not in FiveInPlace.Status.values:
         raise InvalidInput(gettext("五到位事项或状态无效"))
-    with transaction.atomic():
+    with atomic_with_files():
         record, _ = FiveInPlace.objects.select_for_update().get_or_create(campaign=campaign, unit=unit, item=item)
         before = {"status": record.status, "note": record.note}
         record.status, record.note = status, (note or "").strip()

@@ -1,18 +1,16 @@
 """Storing evidence files. Every upload, whatever screen or API it comes through, passes here."""
 
-import contextlib
-import contextvars
 import io
 import warnings
 from pathlib import PurePath
 
 from django.core.files.base import ContentFile
-from django.db import transaction
 from django.utils.translation import gettext
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from core import clock, ooxml
 from core.errors import InvalidInput
+from core.files import atomic_with_files, remember_stored
 from core.models import Attachment
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -26,35 +24,6 @@ DOCUMENT_MAGIC = {
 }
 # Any zip starts with PK: an Office file must also have its main part inside (core.ooxml).
 OOXML_TYPES = {"docx": ooxml.WORD_TYPES, "xlsx": ooxml.WORKBOOK_TYPES}
-
-# The files stored inside the innermost atomic_with_files() block of this thread, if any.
-_stored_here: contextvars.ContextVar[list | None] = contextvars.ContextVar("stored_here", default=None)
-
-
-@contextlib.contextmanager
-def atomic_with_files():
-    """transaction.atomic() that also removes, if it rolls back, the files stored inside it.
-
-    A rolled-back transaction drops an Attachment's row but not its bytes on disk. Every service
-    that stores files runs in one of these (core.states.transition does), and attachment_store
-    registers each file on the innermost one. When a block commits, its files pass to the block
-    around it, so a later rollback further out removes them too; when it rolls back, they are
-    deleted. (A plain transaction.atomic() between two of these that rolls back while the outer
-    one commits would leave its files behind; `manage.py attachments_orphans` finds such bytes.)"""
-    outer = _stored_here.get()
-    mine: list = []
-    token = _stored_here.set(mine)
-    try:
-        with transaction.atomic():
-            yield
-    except BaseException:
-        _stored_here.reset(token)
-        for stored in mine:
-            stored.storage.delete(stored.name)
-        raise
-    _stored_here.reset(token)
-    if outer is not None:
-        outer.extend(mine)
 
 
 def _check_image(name: str, suffix: str, data: bytes) -> str:
@@ -128,7 +97,7 @@ def attachment_store(*, actor, name: str, data: bytes) -> Attachment:
     )
     with atomic_with_files():
         attachment.file.save(name, ContentFile(data), save=False)
-        _stored_here.get().append(attachment.file)
+        remember_stored(attachment.file)
         attachment.save()
     return attachment
 

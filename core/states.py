@@ -23,7 +23,7 @@ from django.utils.functional import Promise
 
 from core import clock
 from core.errors import IllegalTransition, NotAllowed, StaleObject
-from core.services import atomic_with_files
+from core.files import atomic_with_files
 
 
 @dataclass(frozen=True)

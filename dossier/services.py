@@ -7,6 +7,7 @@ import access
 from campaigns.models import Campaign
 from core import clock
 from core.errors import InvalidInput, NotAllowed
+from core.files import atomic_with_files
 from core.services import attachment_store
 from core.states import transition
 from dossier.models import Material, MaterialEvent, Submission, SubmissionEvent
@@ -84,7 +85,7 @@ def submission_upload(*, actor, material: Material, name: str, data: bytes, note
         # Only the office gets here: it files the material itself, under its own unit.
         office_units = Unit.objects.filter(pk__in=access.actor_for(actor).unit_ids, kind=Unit.Kind.PHC_OFFICE)
         unit_id = office_units.values_list("pk", flat=True).first()
-    with transaction.atomic():
+    with atomic_with_files():
         attachment = attachment_store(actor=actor, name=name, data=data)
         now = clock.now()
         submission = Submission.objects.create(

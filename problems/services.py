@@ -12,6 +12,7 @@ from django.utils.translation import gettext
 import access
 from core import clock
 from core.errors import IllegalTransition, InvalidInput, NotAllowed
+from core.files import atomic_with_files
 from core.services import attachments_store
 from core.states import transition
 from organisation.models import Unit
@@ -136,7 +137,7 @@ def problem_record(
         raise InvalidInput(gettext("严重程度或来源无效"))
     now = clock.now()
     window_start = now - dt.timedelta(days=settings.REBOUND_WINDOW_DAYS)
-    with transaction.atomic():
+    with atomic_with_files():
         rebound_of = (
             Problem.objects.filter(
                 site=site,

@@ -272,3 +272,18 @@ def test_a_bulletin_published_from_the_english_screens_is_still_in_chinese(world
     assert bulletin.snapshot["accountability"][0]["measure"] == "约谈"
     assert bulletin.snapshot["accountability"][0]["decided_on"] == "2026年5月18日"
     assert bulletin.snapshot["typical"][0]["status"] == "待交办"
+
+
+def test_a_publication_that_fails_at_the_pdf_leaves_the_draft_and_no_file(world, data, monkeypatch, settings):
+    from pathlib import Path
+
+    from documents.pdf import PdfConversionError
+
+    draft = _draft(world)
+    monkeypatch.setenv("PATH", "/nonexistent")  # no LibreOffice: the Word file is made, the PDF is not
+    with pytest.raises(PdfConversionError):
+        services.bulletin_publish(actor=world.office, bulletin=draft)
+    draft.refresh_from_db()
+    assert (draft.status, draft.number, draft.version, draft.events.count()) == ("draft", None, 1, 1)
+    media = Path(settings.MEDIA_ROOT)
+    assert not media.exists() or not [p for p in media.rglob("*.docx")]

@@ -19,8 +19,9 @@ from django.utils.translation import gettext as _
 import access
 from core import clock
 from core.errors import DomainError, IllegalTransition, InvalidInput, NotAllowed
+from core.files import atomic_with_files
 from core.models import Attachment
-from core.services import IMAGE_FORMATS, atomic_with_files, attachment_store
+from core.services import IMAGE_FORMATS, attachment_store
 from inspections import photos as stamping
 from inspections.models import CheckResult, Finding, Inspection, InspectionPhoto, InspectionPlan, PlanSite
 from inspections.services.plans import plan_transition
