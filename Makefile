@@ -4,13 +4,17 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run test system-packages install install-dev static migrate demo lint format migrations-check bench-docs messages ci clean
+.PHONY: run test coverage system-packages install install-dev static migrate demo lint format migrations-check bench-docs messages ci clean
 
 run: install system-packages static migrate demo  ## install, migrate, load the demo district, serve on 127.0.0.1:$(PORT)
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: install-dev system-packages  ## install what the tests need and run them all (DATABASE_URL selects PostgreSQL)
 	$(PY) -m pytest
+
+coverage: install-dev system-packages  ## the suite under coverage: line and branch figures per module
+	$(PY) -m coverage run --branch -m pytest -q
+	$(PY) -m coverage report --skip-covered --sort=cover
 
 # What the app and its tests need from the system (Debian packages): chromium for the browser
 # tests (Playwright may not download a browser of its own), CJK fonts so that screenshots and
