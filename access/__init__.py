@@ -17,7 +17,7 @@ The rules, in the campaign's words:
 
 from dataclasses import dataclass, field
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
@@ -155,6 +155,16 @@ def get_visible_or_404(scoped: QuerySet, **lookup):
         raise Http404 from None
 
 
+def get_for_action_or_403(user, scoped: QuerySet, can, **lookup):
+    """One object for a person about to act on it: from the already scoped queryset (not visible:
+    404, an outsider learns nothing), then `can(user, obj)` (visible but not allowed: 403).
+    Rights that do not depend on the object take it as an ignored second argument."""
+    obj = get_visible_or_404(scoped, **lookup)
+    if not can(user, obj):
+        raise PermissionDenied
+    return obj
+
+
 # ---- doing: problems -------------------------------------------------------------------------
 
 
@@ -195,7 +205,7 @@ def problem_actions_for(user, problem) -> list[str]:
 # ---- doing: the ledger -----------------------------------------------------------------------
 
 
-def can_manage_campaign(user) -> bool:
+def can_manage_campaign(user, _target=None) -> bool:
     """Create and change tasks and milestones: PHC office staff only."""
     return actor_for(user).office
 
@@ -310,7 +320,7 @@ def inspections_visible_to(user, queryset: QuerySet | None = None) -> QuerySet:
     return qs.filter(site__owner_unit_id__in=actor.unit_ids, plan__in=_announced_plans(actor.unit_ids))
 
 
-def can_manage_inspections(user) -> bool:
+def can_manage_inspections(user, _target=None) -> bool:
     """Create plans, draw their sites, publish their results: PHC office staff."""
     return actor_for(user).office
 
@@ -375,7 +385,7 @@ def can_see_dossier(user) -> bool:
     return actor.is_authenticated and bool(actor.sees_all or actor.unit_ids)
 
 
-def can_manage_dossier(user) -> bool:
+def can_manage_dossier(user, _target=None) -> bool:
     """Prepare the dossier, assign materials to units, review submissions, export: PHC office staff."""
     return actor_for(user).office
 

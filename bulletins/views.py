@@ -52,8 +52,12 @@ def bulletin_create(request):
     )
 
 
+def _bulletins(user):
+    return access.bulletins_visible_to(user).select_related("campaign")
+
+
 def _get_bulletin(user, bulletin_uuid):
-    return access.get_visible_or_404(access.bulletins_visible_to(user).select_related("campaign"), uuid=bulletin_uuid)
+    return access.get_visible_or_404(_bulletins(user), uuid=bulletin_uuid)
 
 
 @login_required
@@ -90,9 +94,9 @@ def bulletin_detail(request, bulletin_uuid):
 @login_required
 @require_POST
 def bulletin_publish(request, bulletin_uuid):
-    bulletin = _get_bulletin(request.user, bulletin_uuid)
-    if not access.can_manage_campaign(request.user):
-        raise PermissionDenied
+    bulletin = access.get_for_action_or_403(
+        request.user, _bulletins(request.user), access.can_manage_campaign, uuid=bulletin_uuid
+    )
     try:
         bulletin = services.bulletin_publish(actor=request.user, bulletin=with_seen_version(bulletin, request.POST))
     except DomainError as error:

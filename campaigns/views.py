@@ -39,13 +39,12 @@ def ledger(request):
     )
 
 
-def _get_task(user, task_uuid):
-    scoped = (
+def _tasks(user):
+    return (
         access.tasks_visible_to(user)
         .with_state()
         .select_related("lead_unit", "responsible", "milestone", "criterion", "campaign")
     )
-    return access.get_visible_or_404(scoped, uuid=task_uuid)
 
 
 def _task_page(request, task, *, progress_form=None, deadline_form=None, status=200):
@@ -65,15 +64,13 @@ def _task_page(request, task, *, progress_form=None, deadline_form=None, status=
 
 @login_required
 def task_detail(request, task_uuid):
-    return _task_page(request, _get_task(request.user, task_uuid))
+    return _task_page(request, access.get_visible_or_404(_tasks(request.user), uuid=task_uuid))
 
 
 @login_required
 @require_POST
 def task_progress(request, task_uuid):
-    task = _get_task(request.user, task_uuid)
-    if not access.can_report_progress(request.user, task):
-        raise PermissionDenied
+    task = access.get_for_action_or_403(request.user, _tasks(request.user), access.can_report_progress, uuid=task_uuid)
     form = ProgressForm(request.POST, request.FILES)
     if form.is_valid():
         try:
@@ -95,9 +92,7 @@ def task_progress(request, task_uuid):
 @login_required
 @require_POST
 def task_deadline(request, task_uuid):
-    task = _get_task(request.user, task_uuid)
-    if not access.can_manage_campaign(request.user):
-        raise PermissionDenied
+    task = access.get_for_action_or_403(request.user, _tasks(request.user), access.can_manage_campaign, uuid=task_uuid)
     form = DeadlineForm(request.POST)
     if form.is_valid():
         try:

@@ -139,18 +139,20 @@ def material_assign(request, material_uuid):
     return redirect("dossier:material", material_uuid=material.uuid)
 
 
+def _submissions(user):
+    return access.dossier_submissions_visible_to(user).select_related("attachment", "material")
+
+
 def _submission(user, submission_uuid) -> Submission:
-    return access.get_visible_or_404(
-        access.dossier_submissions_visible_to(user).select_related("attachment", "material"), uuid=submission_uuid
-    )
+    return access.get_visible_or_404(_submissions(user), uuid=submission_uuid)
 
 
 @login_required
 @require_POST
 def submission_review(request, submission_uuid):
-    submission = _submission(request.user, submission_uuid)
-    if not access.can_manage_dossier(request.user):
-        raise PermissionDenied
+    submission = access.get_for_action_or_403(
+        request.user, _submissions(request.user), access.can_manage_dossier, uuid=submission_uuid
+    )
     form = ReviewForm(request.POST)
     if form.is_valid():
         try:

@@ -32,9 +32,12 @@ def plan_list(*, user) -> QuerySet:
     return _with_membership(plans, user)
 
 
-def get_plan(*, user, plan_uuid) -> InspectionPlan:
-    scoped = access.inspection_plans_visible_to(user).select_related("campaign", "created_by")
-    return access.get_visible_or_404(_with_membership(scoped, user), uuid=plan_uuid)
+def get_plan(*, user, plan_uuid, can=None) -> InspectionPlan:
+    """A plan the person may see (else 404) and, with `can`, act on (else 403)."""
+    scoped = _with_membership(access.inspection_plans_visible_to(user).select_related("campaign", "created_by"), user)
+    if can is None:
+        return access.get_visible_or_404(scoped, uuid=plan_uuid)
+    return access.get_for_action_or_403(user, scoped, can, uuid=plan_uuid)
 
 
 def plan_targets(*, user, plan: InspectionPlan) -> list[PlanSite]:

@@ -127,9 +127,7 @@ def plan_detail(request, plan_uuid):
 @login_required
 @require_POST
 def plan_draw(request, plan_uuid):
-    plan = selectors.get_plan(user=request.user, plan_uuid=plan_uuid)
-    if not access.can_manage_inspections(request.user):
-        raise PermissionDenied
+    plan = selectors.get_plan(user=request.user, plan_uuid=plan_uuid, can=access.can_manage_inspections)
     form = DrawForm(request.POST)
     if form.is_valid():
         try:
@@ -147,9 +145,7 @@ def plan_draw(request, plan_uuid):
 @login_required
 @require_POST
 def plan_publish(request, plan_uuid):
-    plan = selectors.get_plan(user=request.user, plan_uuid=plan_uuid)
-    if not access.can_manage_inspections(request.user):
-        raise PermissionDenied
+    plan = selectors.get_plan(user=request.user, plan_uuid=plan_uuid, can=access.can_manage_inspections)
     try:
         services.plan_publish(actor=request.user, plan=with_seen_version(plan, request.POST))
     except DomainError as error:
@@ -231,9 +227,7 @@ def _offline_config() -> dict:
 
 @login_required
 def checklist(request, plan_uuid, site_code):
-    plan = selectors.get_plan(user=request.user, plan_uuid=plan_uuid)
-    if not access.can_inspect(request.user, plan):
-        raise PermissionDenied
+    plan = selectors.get_plan(user=request.user, plan_uuid=plan_uuid, can=access.can_inspect)
     target = access.get_visible_or_404(
         plan.targets.select_related("site", "site__site_type", "site__area"), site__code=site_code
     )

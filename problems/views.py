@@ -3,7 +3,6 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
@@ -65,8 +64,8 @@ def _run_action(action: str, *, actor, problem, data: dict, files):
     raise Http404
 
 
-def _get_problem(user, problem_uuid):
-    scoped = access.problems_visible_to(user).select_related(
+def _problems(user):
+    return access.problems_visible_to(user).select_related(
         "site",
         "site__site_type",
         "site__area",
@@ -76,7 +75,10 @@ def _get_problem(user, problem_uuid):
         "recorded_by",
         "rebound_of",
     )
-    return access.get_visible_or_404(scoped, uuid=problem_uuid)
+
+
+def _get_problem(user, problem_uuid):
+    return access.get_visible_or_404(_problems(user), uuid=problem_uuid)
 
 
 @login_required
@@ -114,11 +116,14 @@ def problem_detail(request, problem_uuid):
 @login_required
 @require_POST
 def problem_act(request, problem_uuid, action):
-    problem = _get_problem(request.user, problem_uuid)
     if action not in ACTION_FORMS:
         raise Http404
-    if not access.can_problem_action(request.user, action, problem):
-        raise PermissionDenied
+    problem = access.get_for_action_or_403(
+        request.user,
+        _problems(request.user),
+        lambda user, problem: access.can_problem_action(user, action, problem),
+        uuid=problem_uuid,
+    )
     # Several action forms share a page: distinct ids keep every label tied to its own input.
     form = ACTION_FORMS[action](request.POST, request.FILES, auto_id=f"id_{action}_%s")
     if not form.is_valid():
