@@ -225,34 +225,55 @@ def task_edit(
     return task
 
 
+def _task_change(*, actor, task: Task, action: str, note: str, check=None, **fields) -> Task:
+    """Change some of a task's fields, with the ledger event that shows them before and after.
+
+    The task is locked and read again; `check(current)` may refuse; a change to what the task
+    already holds writes nothing."""
+    with transaction.atomic():
+        current = Task.objects.select_for_update().select_related("milestone").get(pk=task.pk)
+        if check is not None:
+            check(current)
+        if all(getattr(current, name) == value for name, value in fields.items()):
+            return current
+        before = _task_snapshot(current)
+        for name, value in fields.items():
+            setattr(current, name, value)
+        current.save(update_fields=list(fields))
+        _log(
+            campaign=current.campaign,
+            action=action,
+            actor=actor,
+            task=current,
+            unit=current.lead_unit,
+            note=note,
+            before=before,
+            after=_task_snapshot(current),
+        )
+    return current
+
+
 def task_move_deadline(*, actor, task: Task, deadline: dt.date, reason: str = "") -> Task:
     """Bring a task's deadline forward. A later date is refused: 只能提前，不能拖后."""
     _require_manager(actor)
     if not isinstance(deadline, dt.date):
         raise InvalidInput(gettext("请填写新的完成期限"))
-    with transaction.atomic():
-        task = Task.objects.select_for_update().select_related("milestone").get(pk=task.pk)
-        if deadline > task.deadline:
+
+    def only_earlier(current: Task) -> None:
+        if deadline > current.deadline:
             raise InvalidInput(
                 gettext("新期限 %(new)s 晚于原期限 %(old)s：%(rule)s")
-                % {"new": clock.cn_date(deadline), "old": clock.cn_date(task.deadline), "rule": ONLY_EARLIER}
+                % {"new": clock.cn_date(deadline), "old": clock.cn_date(current.deadline), "rule": ONLY_EARLIER}
             )
-        if deadline == task.deadline:
-            return task
-        before = _task_snapshot(task)
-        task.deadline = deadline
-        task.save(update_fields=["deadline"])
-        _log(
-            campaign=task.campaign,
-            action=LedgerEvent.Action.DEADLINE_MOVED,
-            actor=actor,
-            task=task,
-            unit=task.lead_unit,
-            note=reason,
-            before=before,
-            after=_task_snapshot(task),
-        )
-    return task
+
+    return _task_change(
+        actor=actor,
+        task=task,
+        action=LedgerEvent.Action.DEADLINE_MOVED,
+        note=reason,
+        check=only_earlier,
+        deadline=deadline,
+    )
 
 
 def task_change_owner(*, actor, task: Task, lead_unit: Unit, responsible, reason: str) -> Task:
@@ -262,24 +283,14 @@ def task_change_owner(*, actor, task: Task, lead_unit: Unit, responsible, reason
     if not reason:
         raise InvalidInput(gettext("更换责任单位或责任人须填写理由"))
     _check_owner(lead_unit, responsible)
-    with transaction.atomic():
-        task = Task.objects.select_for_update().get(pk=task.pk)
-        if task.lead_unit_id == lead_unit.pk and task.responsible_id == responsible.pk:
-            return task
-        before = _task_snapshot(task)
-        task.lead_unit, task.responsible = lead_unit, responsible
-        task.save(update_fields=["lead_unit", "responsible"])
-        _log(
-            campaign=task.campaign,
-            action=LedgerEvent.Action.OWNER_CHANGED,
-            actor=actor,
-            task=task,
-            unit=lead_unit,
-            note=reason,
-            before=before,
-            after=_task_snapshot(task),
-        )
-    return task
+    return _task_change(
+        actor=actor,
+        task=task,
+        action=LedgerEvent.Action.OWNER_CHANGED,
+        note=reason,
+        lead_unit=lead_unit,
+        responsible=responsible,
+    )
 
 
 def task_report_progress(*, actor, task: Task, quantity_done, text: str, files=()) -> ProgressReport:
