@@ -18,7 +18,7 @@ The rules, in the campaign's words:
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
 from organisation.models import Membership, Unit
@@ -320,6 +320,14 @@ def inspections_visible_to(user, queryset: QuerySet | None = None) -> QuerySet:
     return qs.filter(site__owner_unit_id__in=actor.unit_ids, plan__in=_announced_plans(actor.unit_ids))
 
 
+def can_see_whole_plan(user, _plan=None) -> bool:
+    """The draw record of a plan (every stratum's candidates and drawn sites): the office, leaders
+    and the team. An inspected unit sees only its own drawn sites (`sites_visible_to`): another
+    sub-district's list is not its business, and before a visit it is a warning."""
+    actor = actor_for(user)
+    return actor.sees_all or actor.inspector
+
+
 def can_manage_inspections(user, _target=None) -> bool:
     """Create plans, draw their sites, publish their results: PHC office staff."""
     return actor_for(user).office
@@ -355,10 +363,14 @@ def bulletins_visible_to(user, queryset: QuerySet | None = None) -> QuerySet:
 
 
 def accountabilities_visible_to(user, queryset: QuerySet | None = None) -> QuerySet:
+    """Records about one's own units (all for those who see all), with the problems they cite
+    limited to those the person may see: the office may cite an unpublished covert finding, and
+    its number must not reach the inspected unit through the record."""
     from bulletins.models import Accountability
 
     qs = Accountability.objects.all() if queryset is None else queryset
-    return _all_or_own_units(user, qs, "unit_id")
+    cited = Prefetch("problems", queryset=problems_visible_to(user).order_by("year", "sequence"))
+    return _all_or_own_units(user, qs, "unit_id").prefetch_related(cited)
 
 
 # ---- declaration dossier (资料申报) ------------------------------------------------------------

@@ -125,9 +125,7 @@ def bulletin_file(request, bulletin_uuid, kind):
 
 @login_required
 def accountability_list(request):
-    records = (
-        access.accountabilities_visible_to(request.user).select_related("unit", "person").prefetch_related("problems")
-    )
+    records = access.accountabilities_visible_to(request.user).select_related("unit", "person")
     can_manage = access.can_manage_campaign(request.user)
     form = AccountabilityForm(request.POST or None) if can_manage else None
     if request.method == "POST":

@@ -96,7 +96,11 @@ def plan_create(request):
 
 def _plan_context(request, plan, *, draw_form=None):
     actions = allowed_from(plan.status) if access.can_manage_inspections(request.user) else []
-    draw = plan.draws.select_related("drawn_by").order_by("-drawn_at").first()
+    draw = (
+        plan.draws.select_related("drawn_by").order_by("-drawn_at").first()
+        if access.can_see_whole_plan(request.user, plan)
+        else None
+    )
     targets = selectors.plan_targets(user=request.user, plan=plan)
     return {
         "plan": plan,

@@ -107,8 +107,5 @@ def unit_summary(*, user, campaign: Campaign, unit) -> dict:
         .exclude(role=Membership.Role.VIEWER)
         .select_related("user")
         .order_by("role", "user__full_name"),
-        "accountabilities": access.accountabilities_visible_to(user)
-        .filter(unit=unit)
-        .select_related("person")
-        .prefetch_related("problems"),
+        "accountabilities": access.accountabilities_visible_to(user).filter(unit=unit).select_related("person"),
     }

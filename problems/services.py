@@ -187,9 +187,14 @@ def problem_record(
 
 
 def problem_assign(*, actor, problem: Problem, unit: Unit, deadline: dt.date, note: str = "") -> Problem:
-    """交办: hand the problem to exactly one unit with a deadline."""
+    """交办: hand the problem to exactly one unit with a deadline. A covert inspection's finding
+    waits until its results are published: the unit could not see it, yet it would fall due."""
     _check_unit(unit)
     _check_deadline(deadline)
+    if access.secret_problem_ids().filter(problem_id=problem.pk).exists():
+        raise IllegalTransition(
+            gettext("问题 %(number)s 是尚未公布结果的暗访发现的，结果公布后才能交办") % {"number": problem.number}
+        )
     return problem_transition(
         problem=problem,
         action=Action.ASSIGN,

@@ -47,6 +47,7 @@ def make_plan(
     starts_on=DAY,
     ends_on=DAY + dt.timedelta(days=6),
     name="五月暗访",
+    areas=None,
 ) -> InspectionPlan:
     return services.plan_create(
         actor=world.office,
@@ -56,7 +57,7 @@ def make_plan(
         mode=mode,
         starts_on=starts_on,
         ends_on=ends_on,
-        areas=[world.east],
+        areas=areas or [world.east],
         counts={world.site.site_type: count},
         members=members if members is not None else [world.inspector, world.office],
         exclude_recent_days=exclude_recent_days,

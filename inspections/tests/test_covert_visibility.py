@@ -3,8 +3,11 @@ until the office publishes the results: on every surface (lists, details, counts
 map, exports, files, the API), for every persona. Reads of a covert plan are logged.
 
 The scene: a covert plan visits both back streets of 东城街道 (幸福巷 of unit_a, and the market of
-unit_b). The inspector finds a problem at 幸福巷 with a photo, and the office, carelessly, assigns
-it to unit_a before publishing: the worst case, where only the covert rule keeps it hidden."""
+unit_b). The inspector finds a problem at 幸福巷 with a photo, and it is with unit_a before the
+results are published. The services refuse that assignment now (see
+test_a_covert_finding_is_assigned_only_once_the_results_are_published); the scene puts the problem
+with the unit by hand, as data from before that rule would have it: the worst case, where only the
+covert rule keeps it hidden."""
 
 import io
 import json
@@ -18,6 +21,8 @@ from inspections import services
 from inspections.models import CovertReadLog, InspectionPlan
 from inspections.tests.helpers import drawn_plan, record_finding, submit, upload, with_checklist
 from problems import services as loop
+from problems.models import Problem
+from problems.states import Status
 from problems.tests.helpers import DEADLINE
 
 PERSONAS = [
@@ -82,7 +87,10 @@ def scene(world):
     inspection = submit(world, plan)
     finding = record_finding(world, inspection)
     photo, _ = upload(world, inspection, finding)
-    problem = loop.problem_assign(actor=world.office, problem=finding.problem, unit=world.unit_a, deadline=DEADLINE)
+    Problem.objects.filter(pk=finding.problem_id).update(
+        assigned_unit=world.unit_a, deadline=DEADLINE, status=Status.ASSIGNED
+    )
+    problem = Problem.objects.get(pk=finding.problem_id)
     world.plan, world.inspection, world.photo, world.problem = plan, inspection, photo, problem
     return world
 
@@ -201,3 +209,45 @@ def test_the_read_log_is_append_only(scene):
         row.save()
     with pytest.raises(RuntimeError, match="append-only"):
         row.delete()
+
+
+def test_a_covert_finding_is_assigned_only_once_the_results_are_published(world):
+    from core.errors import IllegalTransition
+
+    with_checklist(world)
+    plan = drawn_plan(world, name="五月暗访")
+    finding = record_finding(world, submit(world, plan))
+    with pytest.raises(IllegalTransition) as refusal:
+        loop.problem_assign(actor=world.office, problem=finding.problem, unit=world.unit_a, deadline=DEADLINE)
+    assert refusal.value.message == "问题 2026-000001 是尚未公布结果的暗访发现的，结果公布后才能交办"
+    problem = Problem.objects.get(pk=finding.problem_id)
+    assert (problem.status, problem.assigned_unit, problem.events.count()) == ("recorded", None, 1)
+    plan.refresh_from_db()
+    services.plan_publish(actor=world.office, plan=plan)
+    assigned = loop.problem_assign(actor=world.office, problem=problem, unit=world.unit_a, deadline=DEADLINE)
+    assert (assigned.status, assigned.assigned_unit) == ("assigned", world.unit_a)
+
+
+def test_an_accountability_record_does_not_show_the_unit_a_covert_finding_before_publication(scene):
+    from bulletins.models import Accountability
+    from bulletins.services import accountability_record
+
+    accountability_record(
+        actor=scene.office,
+        campaign=scene.campaign,
+        unit=scene.unit_a,
+        measure=Accountability.Measure.CRITICISM,
+        reason="暗访发现问题",
+        decided_on=TODAY.date(),
+        problems=[scene.problem],
+    )
+    pages = ["/bulletins/accountability/", f"/units/{scene.unit_a.code}/"]
+    liaison, office = client_for(scene, "liaison_a"), client_for(scene, "office")
+    for url in pages:
+        assert "暗访发现问题" in liaison.get(url).content.decode()
+        assert scene.problem.number not in liaison.get(url).content.decode()
+        assert scene.problem.number in office.get(url).content.decode()
+    scene.plan.refresh_from_db()
+    services.plan_publish(actor=scene.office, plan=scene.plan)
+    for url in pages:
+        assert scene.problem.number in liaison.get(url).content.decode()

@@ -267,3 +267,19 @@ def test_the_manifest_opens_the_day_full_screen(world):
     assert [icon["sizes"] for icon in data["icons"]] == ["192x192", "512x512"]
     for icon in data["icons"]:
         assert Client().get(icon["src"]).status_code == 200
+
+
+def test_an_inspected_unit_sees_only_its_own_drawn_sites_of_an_announced_plan(world):
+    from inspections import services
+    from inspections.models import InspectionPlan
+    from tests.factories import AreaFactory, SiteFactory
+
+    with_checklist(world)
+    west = AreaFactory(code="D01-02", name="西城街道", kind="subdistrict", parent=world.district)
+    other = SiteFactory(code="BS-0903", name="西城后街", area=west, site_type=world.site.site_type)
+    plan = make_plan(world, mode=InspectionPlan.Mode.OPEN, areas=[world.east, west])
+    services.sample_draw(actor=world.office, plan=plan, seed="5")
+    liaison_page = signed_in(world.liaison_a).get(f"/inspections/plans/{plan.uuid}/").content.decode()
+    office_page = signed_in(world.office).get(f"/inspections/plans/{plan.uuid}/").content.decode()
+    assert world.site.code in liaison_page and other.code not in liaison_page and "抽样记录" not in liaison_page
+    assert world.site.code in office_page and other.code in office_page and "抽样记录" in office_page
