@@ -7,7 +7,7 @@ from django.utils.translation import pgettext_lazy
 
 from bulletins.states import BulletinAction, BulletinStatus
 from campaigns.models import Campaign
-from core.models import AppendOnly, Attachment
+from core.models import AppendOnly, Attachment, YearCounter
 from organisation.models import Unit
 from problems.models import Problem
 
@@ -98,6 +98,10 @@ class Accountability(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit} {self.get_measure_display()}"
+
+
+class BulletinCounter(YearCounter):
+    """The last bulletin issue of each year (〔2026〕第5期)."""
 
 
 class BulletinEvent(AppendOnly):

@@ -5,13 +5,12 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max
 from django.utils import translation
 from django.utils.translation import gettext
 
 import access
 from bulletins import content as bulletin_content
-from bulletins.models import Accountability, AccountabilityEvent, Bulletin, BulletinEvent
+from bulletins.models import Accountability, AccountabilityEvent, Bulletin, BulletinCounter, BulletinEvent
 from bulletins.render import render_docx
 from bulletins.states import BULLETIN_MACHINE, BulletinAction, BulletinStatus
 from core import clock
@@ -117,7 +116,8 @@ def bulletin_publish(*, actor, bulletin: Bulletin) -> Bulletin:
 
     Through core.states.transition (the draft locked, the office only, on the version seen);
     once the step is allowed:
-    1. take the next number of the year (the bulletin_number_unique constraint backs the lock);
+    1. take the next number of the year from its counter row, locked (the bulletin_number_unique
+       constraint backs it);
     2. build the content as of now and store it as the snapshot;
     3. render Word and PDF from the snapshot and store them as evidence files.
     A failure at any step (LibreOffice missing, say) leaves the draft as it was."""
@@ -126,8 +126,7 @@ def bulletin_publish(*, actor, bulletin: Bulletin) -> Bulletin:
     def publication(current: Bulletin) -> dict:
         now = clock.now()
         year = clock.today().year
-        last = Bulletin.objects.select_for_update().filter(year=year).aggregate(n=Max("number"))["n"] or 0
-        current.year, current.number = year, last + 1
+        current.year, current.number = year, BulletinCounter.take_next(year)
         current.published_at, current.published_by = now, actor
         current.status = BulletinStatus.PUBLISHED  # the content's issue label reads it
         snapshot = _build_content(current)

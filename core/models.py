@@ -52,3 +52,23 @@ class AppendOnly(models.Model):
 
     def delete(self, *args, **kwargs):
         raise RuntimeError(f"{type(self).__name__} rows are append-only")
+
+
+class YearCounter(models.Model):
+    """The last number of a yearly series given out (problem numbers, bulletin issues). A number
+    is taken under a lock on this row alone (`take_next`): Django drops FOR UPDATE on an
+    aggregate, so "the highest number so far" cannot be locked, but a counter row can."""
+
+    year = models.PositiveIntegerField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def take_next(cls, year: int) -> int:
+        """The next number of the year; call inside the transaction that uses it."""
+        counter, _created = cls.objects.select_for_update().get_or_create(year=year)
+        counter.last += 1
+        counter.save(update_fields=["last"])
+        return counter.last

@@ -8,7 +8,7 @@ from django.utils.translation import pgettext_lazy
 
 from campaigns.models import Campaign
 from core import clock
-from core.models import AppendOnly, Attachment
+from core.models import AppendOnly, Attachment, YearCounter
 from organisation.models import Unit
 from problems.states import FINAL, OPEN, WITH_UNIT, Action, Status
 from sites.models import Site
@@ -151,11 +151,8 @@ class Problem(models.Model):
         return self.status in FINAL
 
 
-class ProblemCounter(models.Model):
-    """The last sequence number given out per year; locked while a number is taken."""
-
-    year = models.PositiveIntegerField(primary_key=True)
-    last = models.PositiveIntegerField(default=0)
+class ProblemCounter(YearCounter):
+    """The last problem number given out per year."""
 
 
 class ProblemEvent(AppendOnly):

@@ -23,15 +23,6 @@ from standard.models import Criterion
 logger = logging.getLogger(__name__)
 
 
-def _next_number(year: int) -> int:
-    """Take the next sequence number of the year under a row lock, so that two processes never
-    hand out the same number."""
-    counter, _ = ProblemCounter.objects.select_for_update().get_or_create(year=year)
-    counter.last += 1
-    counter.save(update_fields=["last"])
-    return counter.last
-
-
 def _acting_unit(actor, problem: Problem) -> Unit | None:
     """The unit an actor acts for: the assigned unit when they belong to it, else their first."""
     roles = access.actor_for(actor).roles
@@ -152,7 +143,7 @@ def problem_record(
         year = clock.today().year
         problem = Problem.objects.create(
             year=year,
-            sequence=_next_number(year),
+            sequence=ProblemCounter.take_next(year),
             campaign=campaign,
             site=site,
             criterion=criterion,
