@@ -7,8 +7,18 @@ from django.utils.translation import pgettext_lazy
 class User(AbstractUser):
     """A person who signs in. Chinese names are not split into first and last name."""
 
+    class AdminRole(models.TextChoices):
+        """三员分立: the three administrators of classified protection level 3. An account holds at
+        most one of them (one field), and none of them is also a campaign role's account."""
+
+        NONE = "", _("无")
+        SYSTEM = "system", _("系统管理员")  # users, units, configuration
+        SECURITY = "security", _("安全管理员")  # roles, memberships, lockouts, policies
+        AUDIT = "audit", _("审计管理员")  # reads and exports the security log, nothing else
+
     full_name = models.CharField(_("姓名"), max_length=50, blank=True)
     phone = models.CharField(_("手机号"), max_length=20, blank=True)
+    admin_role = models.CharField(_("管理员角色"), max_length=10, choices=AdminRole.choices, blank=True, default="")
 
     class Meta:
         verbose_name = _("人员")
