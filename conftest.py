@@ -135,6 +135,7 @@ ARTIFACTS = Path(__file__).resolve().parent / "test-artifacts"
 @pytest.fixture(scope="session")
 def chromium():
     """Debian's chromium driven by Playwright (no browser download: intranets are isolated)."""
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API keeps an event loop in this thread; Django's guard against ORM calls
@@ -148,6 +149,13 @@ def chromium():
         )
         yield browser
         browser.close()
+        # While Playwright's loop runs in this thread, Django keeps the thread's connections
+        # apart from its ordinary ones (asgiref takes a thread with a running loop for an async
+        # context), and pytest-django's teardown sees only the ordinary ones. A connection opened
+        # meanwhile and left open by a test that does not close its own (one using the database
+        # without the db fixture, such as the demo tests' module fixture) would outlive the test
+        # database, which PostgreSQL then refuses to drop. Close them while the loop still runs.
+        connections.close_all()
 
 
 @pytest.fixture

@@ -2,8 +2,12 @@
 database connections: exactly one of them wins, the other is told the problem changed, and the
 trail shows one step. Problem numbers handed out at the same moment never collide.
 
-These need PostgreSQL's row locks and real concurrent connections; CI runs the suite on both
-databases, and on SQLite these are skipped."""
+Real threads, each with its own database connection, released together by a barrier; committed
+rows (transaction=True), since each thread sees only what the others commit. On PostgreSQL the
+writers queue on the problem's row lock (select_for_update) and on the year's counter row; on
+SQLite (a file database, see config/settings_test.py) on the write lock that every transaction
+takes at BEGIN (transaction_mode IMMEDIATE), with a busy timeout instead of an error. Either way
+the second writer reads what the first committed."""
 
 import threading
 from functools import partial
@@ -17,15 +21,7 @@ from problems.models import Problem, ProblemCounter
 from problems.states import TRANSITIONS, Action, Status
 from problems.tests.helpers import recorded_problem, submitted_problem
 
-pytestmark = [
-    pytest.mark.postgres_only,
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="needs PostgreSQL: concurrent writers on row locks (SQLite serialises writers, and its "
-        "in-memory test database is not shared between threads)",
-    ),
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def at_the_same_moment(*calls, timeout=30):
