@@ -49,5 +49,7 @@ class AccountabilityForm(forms.Form):
                 raise forms.ValidationError(
                     _("问题编号「%(number)s」格式不对，应如 2026-000123"), code="invalid", params={"number": part}
                 )
-            numbers.append((int(year), int(sequence)))
+            number = (int(year), int(sequence))
+            if number not in numbers:  # typed twice, it is still one problem, not a missing one
+                numbers.append(number)
         return numbers

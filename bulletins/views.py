@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.http import FileResponse, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext, pgettext
@@ -15,7 +15,7 @@ from bulletins import services
 from bulletins.forms import AccountabilityForm, BulletinCreateForm, BulletinEditForm
 from bulletins.models import Bulletin
 from bulletins.render import render_docx
-from campaigns.selectors import current_campaign
+from campaigns.selectors import current_campaign_or_404
 from core.errors import DomainError
 from core.forms import with_seen_version
 
@@ -38,8 +38,8 @@ def bulletin_create(request):
     if not access.can_manage_campaign(request.user):
         raise PermissionDenied
     form = BulletinCreateForm(request.POST)
-    campaign = current_campaign()
-    if form.is_valid() and campaign is not None:
+    campaign = current_campaign_or_404()
+    if form.is_valid():
         try:
             bulletin = services.bulletin_create(actor=request.user, campaign=campaign, **form.cleaned_data)
         except DomainError as error:
@@ -110,6 +110,8 @@ def bulletin_publish(request, bulletin_uuid):
 def bulletin_file(request, bulletin_uuid, kind):
     """The Word or PDF file: the frozen one once published; a draft's Word file is made live."""
     bulletin = _get_bulletin(request.user, bulletin_uuid)
+    if kind not in ("docx", "pdf"):
+        raise Http404
     name = f"{bulletin.title}.{kind}"
     if bulletin.status == Bulletin.Status.PUBLISHED:
         attachment = bulletin.docx if kind == "docx" else bulletin.pdf
@@ -143,7 +145,7 @@ def accountability_list(request):
                 try:
                     services.accountability_record(
                         actor=request.user,
-                        campaign=current_campaign(),
+                        campaign=current_campaign_or_404(),
                         unit=form.cleaned_data["unit"],
                         person=form.cleaned_data["person"],
                         measure=form.cleaned_data["measure"],

@@ -1,7 +1,7 @@
 """Reads of problems for screens and exports. Every one starts from access, so nothing
 leaves the scope of the person asking."""
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 
 import access
 from core import clock
@@ -40,7 +40,10 @@ def problem_list(*, user, filters: dict) -> QuerySet:
     if date_to := filters.get("date_to"):
         qs = qs.filter(recorded_at__lt=clock.end_of_day(date_to))
     order = SORTS.get(filters.get("sort") or "-recorded", SORTS["-recorded"])[0]
-    return qs.order_by(order, "-id")
+    # A problem not yet assigned has no deadline: last in either order, on every database
+    # (SQLite puts NULL first when ascending, PostgreSQL when descending).
+    field = F(order.lstrip("-"))
+    return qs.order_by(field.desc(nulls_last=True) if order.startswith("-") else field.asc(nulls_last=True), "-id")
 
 
 def unit_open_problems(*, user) -> QuerySet:

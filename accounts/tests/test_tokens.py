@@ -37,7 +37,7 @@ def test_a_deactivated_person_s_token_stops_working(world):
     assert client.get("/api/v1/me").status_code == 401
 
 
-def test_the_token_command_prints_a_key_once(world, capsys):
+def test_the_token_command_prints_a_working_key_and_stores_its_hash(world, capsys):
     from django.core.management import call_command
 
     call_command("api_token", "liqiang", "--name", "李强的手机")
@@ -65,3 +65,8 @@ def test_the_admin_makes_a_token_and_shows_the_key_once(world):
     key = message.rsplit("：", 1)[1]
     assert token.key_hash == ApiToken.hash_of(key) and token.user == world.inspector
     assert Client(HTTP_AUTHORIZATION=f"Bearer {key}").get("/api/v1/me").json()["username"] == "liqiang"
+    # Once: the page after saving shows it; neither the token's page nor the list shows it again.
+    assert key in client.get(response.url).content.decode()
+    for page in (f"/admin/accounts/apitoken/{token.pk}/change/", "/admin/accounts/apitoken/"):
+        response = client.get(page)
+        assert response.status_code == 200 and key not in response.content.decode()

@@ -112,8 +112,18 @@ def test_only_the_office_writes_bulletins(world, persona):
         )
     draft = _draft(world)
     with pytest.raises(NotAllowed):
+        services.bulletin_edit(
+            actor=getattr(world, persona), bulletin=draft, title="改", lead="", closing="", criticise_overdue_at=1
+        )
+    with pytest.raises(NotAllowed):
         services.bulletin_publish(actor=getattr(world, persona), bulletin=draft)
-    assert Bulletin.objects.get(pk=draft.pk).status == Bulletin.Status.DRAFT
+    stored = Bulletin.objects.get(pk=draft.pk)
+    assert (stored.status, stored.title, stored.version, stored.events.count()) == (
+        Bulletin.Status.DRAFT,
+        draft.title,
+        1,
+        1,
+    )
 
 
 def test_the_word_file_has_the_official_layout(world, data):
@@ -175,7 +185,7 @@ def test_accountability_is_recorded_and_appears_in_the_bulletin(world, data):
             "decided_on": "2026年5月18日",
         }
     ]
-    with pytest.raises(Exception, match="不属于"):
+    with pytest.raises(InvalidInput, match="^吴婷 不属于「东城街道」$"):
         services.accountability_record(
             actor=world.office,
             campaign=world.campaign,

@@ -244,12 +244,14 @@ def test_the_same_deadline_is_a_no_op_without_an_event(world, task):
     assert written() == before
 
 
-def test_only_the_office_moves_deadlines(world, task):
+@pytest.mark.parametrize("persona", ["office_viewer", "leader", "inspector", "head_a", "liaison_a"])
+def test_only_the_office_moves_deadlines(world, task, persona):
     before = written()
 
-    with pytest.raises(NotAllowed):
-        ledger.task_move_deadline(actor=world.head_a, task=task, deadline=dt.date(2026, 6, 1))
+    with pytest.raises(NotAllowed) as refused:
+        ledger.task_move_deadline(actor=getattr(world, persona), task=task, deadline=dt.date(2026, 6, 1))
 
+    assert refused.value.message == "只有爱卫办可以安排台账任务和时间节点"
     assert written() == before
 
 

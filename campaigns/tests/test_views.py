@@ -64,12 +64,28 @@ def test_a_person_outside_the_lead_unit_is_refused_as_responsible(client, world)
         },
     )
     assert response.status_code == 400
-    assert "不属于责任单位" in response.content.decode()
+    assert "责任人 吴婷 不属于责任单位「东城街道」" in response.content.decode()
+    assert Task.objects.count() == 0
 
 
 def test_a_unit_person_may_not_create_tasks(client, world):
     client.force_login(world.liaison_a)
     assert client.get(reverse("campaigns:task_create")).status_code == 403
+    response = client.post(
+        reverse("campaigns:task_create"),
+        {
+            "title": "任务",
+            "criterion": world.criterion.pk,
+            "milestone": world.compliant.pk,
+            "lead_unit": world.unit_a.pk,
+            "responsible": world.liaison_a.pk,
+            "target_quantity": "1",
+            "target_measure": "次",
+            "deadline": "2026-04-28",
+        },
+    )
+    assert response.status_code == 403
+    assert (Task.objects.count(), LedgerEvent.objects.count()) == (0, 0)
 
 
 def test_moving_a_deadline_later_on_the_screen_is_refused(client, world, task):

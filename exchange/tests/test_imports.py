@@ -528,7 +528,8 @@ def huge_file(tmp_path_factory):
     return path
 
 
-def test_a_file_over_the_row_limit_is_refused_before_its_rows_are_read(world, huge_file):
+def test_a_file_over_the_row_limit_is_refused_as_a_whole_before_any_row_is_checked(world, huge_file):
     with open(huge_file, "rb") as handle:
         report = refused(world, "sites", upload(handle.read()))
+    # One message for the file: no row was checked (each row, holding only its code, would fail).
     assert report == [f"工作表「点位」超过 {MAX_ROWS:,} 行数据，超出一次导入的上限，请分成几个文件分别导入"]

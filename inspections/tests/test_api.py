@@ -311,7 +311,7 @@ def test_a_problem_then_its_photo_each_stored_once(world, plan):
     }
 
 
-def test_a_photo_file_larger_than_the_limit_is_refused_before_it_is_read(world, plan, monkeypatch):
+def test_a_photo_file_larger_than_the_limit_is_refused_and_nothing_is_stored(world, plan, monkeypatch):
     import io
     import os
 

@@ -62,7 +62,7 @@ def test_display_follows_the_configured_tiles():
     assert geo.for_display(34.757, 113.665, "gcj02") == geo.wgs84_to_gcj02(34.757, 113.665)
 
 
-def test_a_bad_tile_datum_stops_the_start(monkeypatch):
+def test_the_tile_datum_must_be_wgs84_or_gcj02_in_any_case(monkeypatch):
     from config.env import ImproperlyConfiguredEnv, env_choice
 
     monkeypatch.setenv("MAP_TILE_COORDINATES", "bd09")

@@ -12,8 +12,9 @@ from conftest import TODAY
 from core.geo import wgs84_to_gcj02
 from inspections.models import Finding, Inspection, InspectionPhoto, InspectionPlan, PlanSite, SampleDraw
 from inspections.tests.helpers import drawn_plan, make_plan, record_finding, submit, upload, with_checklist
+from organisation.models import Membership
 from problems.models import Problem
-from tests.factories import jpeg_bytes
+from tests.factories import MembershipFactory, UserFactory, jpeg_bytes
 
 
 def signed_in(user) -> Client:
@@ -65,12 +66,27 @@ def test_the_office_makes_a_plan_on_screen(world):
 
 
 def test_a_team_from_one_unit_is_refused_on_screen_with_the_reason(world):
-    response = signed_in(world.office).post("/inspections/new/", plan_form(world, members=[world.inspector.pk, 999]))
+    with_checklist(world)
+    colleague = UserFactory(username="colleague", full_name="城管同事")
+    MembershipFactory(user=colleague, unit=world.unit_b, role=Membership.Role.INSPECTOR)
+    response = signed_in(world.office).post(
+        "/inspections/new/", plan_form(world, members=[world.inspector.pk, colleague.pk])
+    )
     assert response.status_code == 400
+    assert "检查组成员须来自至少两个单位" in response.content.decode()
     assert InspectionPlan.objects.count() == 0
-    colleague_form = plan_form(world, members=[world.inspector.pk], **{f"count_{world.site.site_type.code}": "0"})
-    response = signed_in(world.office).post("/inspections/new/", colleague_form)
+
+
+def test_a_plan_that_draws_no_site_is_refused_on_screen_with_the_reason(world):
+    with_checklist(world)
+    client = signed_in(world.office)
+    response = client.post("/inspections/new/", plan_form(world, members=[world.inspector.pk, 999]))
+    assert response.status_code == 400  # and a member who does not exist is refused too
+    no_site = plan_form(world, members=[world.inspector.pk], **{f"count_{world.site.site_type.code}": "0"})
+    response = client.post("/inspections/new/", no_site)
+    assert response.status_code == 400
     assert "请至少为一种点位类型填写抽取数量" in response.content.decode()
+    assert InspectionPlan.objects.count() == 0
 
 
 @pytest.mark.parametrize("persona", ["inspector", "leader", "office_viewer", "liaison_a", "outsider"])

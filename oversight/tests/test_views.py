@@ -28,13 +28,15 @@ def task(world):
 
 
 def test_the_overview_is_for_the_office_and_leaders(client, world, task):
-    client.force_login(world.leader)
-    response = client.get(reverse("oversight:overview"))
-    milestones = {m["milestone"].name: (m["total"], m["done"]) for m in response.context["milestones"]}
-    assert milestones["通过省级暗访"] == (1, 0)
-    assert milestones["全面达标"] == (0, 0)
-    client.force_login(world.liaison_a)
-    assert client.get(reverse("oversight:overview")).status_code == 403
+    for persona in ("office", "office_viewer", "leader"):
+        client.force_login(getattr(world, persona))
+        response = client.get(reverse("oversight:overview"))
+        milestones = {m["milestone"].name: (m["total"], m["done"]) for m in response.context["milestones"]}
+        assert milestones["通过省级暗访"] == (1, 0), persona
+        assert milestones["全面达标"] == (0, 0), persona
+    for persona in ("inspector", "liaison_a"):
+        client.force_login(getattr(world, persona))
+        assert client.get(reverse("oversight:overview")).status_code == 403, persona
 
 
 def test_the_unit_page_shows_the_units_work_and_accountability(client, world, task):

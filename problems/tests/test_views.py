@@ -10,7 +10,7 @@ from django.urls import reverse
 from problems import services
 from problems.models import Problem
 from problems.states import Status
-from problems.tests.helpers import DEADLINE, assigned_problem, recorded_problem, submitted_problem
+from problems.tests.helpers import DEADLINE, assigned_problem, recorded_problem, snapshot, submitted_problem
 from tests.factories import jpeg_bytes
 
 
@@ -124,13 +124,14 @@ def test_a_stale_page_is_told_the_problem_changed(client, world):
 
 def test_a_bad_photo_is_refused_in_chinese_and_nothing_changes(client, world):
     problem = assigned_problem(world)
+    before = snapshot(problem)
     response = _client(client, world.liaison_a).post(
         reverse("problems:act", args=[problem.uuid, "submit"]),
         {"note": "已整改", "version": problem.version, "files": [SimpleUploadedFile("x.jpg", b"not an image")]},
     )
     assert response.status_code == 409
-    assert "不是有效的图片" in response.content.decode()
-    assert Problem.objects.get(pk=problem.pk).status == Status.ASSIGNED
+    assert "文件「x.jpg」不是有效的图片或已损坏" in response.content.decode()
+    assert snapshot(problem) == before
 
 
 def test_files_of_another_units_problem_are_404(client, world):
