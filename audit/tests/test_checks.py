@@ -415,7 +415,6 @@ def test_the_command_prints_every_violation_and_fails_with_their_number(data):
 # ---- one snapshot on PostgreSQL ----------------------------------------------------------------------
 
 
-@pytest.mark.postgres_only
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL: concurrent connections")
 @pytest.mark.django_db(transaction=True)
 def test_on_postgresql_the_check_reads_one_snapshot_that_later_commits_do_not_change(world):
