@@ -36,6 +36,5 @@ def attachment_file(request, attachment_uuid):
     else:
         response = FileResponse(attachment.file.open("rb"), content_type=attachment.content_type)
     response["Content-Disposition"] = f"inline; filename*=UTF-8''{attachment.uuid.hex}"
-    response["Cache-Control"] = "private, max-age=3600"
     response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -1,6 +1,7 @@
 """Typed settings from the environment. A bad value stops the start with a clear message,
 rather than running with a guess (the habit healthchecks keeps)."""
 
+import ipaddress
 import os
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -53,6 +54,27 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None or raw == "":
         return default
     return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+def env_required(name: str, hint: str) -> str:
+    """A value production must be given: unset or empty stops the start, naming the variable."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        raise ImproperlyConfiguredEnv(f"{name} must be set: {hint}")
+    return value
+
+
+def env_networks(name: str) -> list[str]:
+    """Comma-separated IP addresses or networks (10.0.0.5, 10.0.0.0/24, ::1), checked here so that a
+    typo stops the start instead of silently trusting nobody (or the wrong host)."""
+    networks = []
+    for part in env_list(name, []):
+        try:
+            ipaddress.ip_network(part)  # strict: 10.0.0.5/24 (host bits set) is a mistake
+        except ValueError:
+            raise ImproperlyConfiguredEnv(f"{name} must list IP addresses or networks, not {part!r}") from None
+        networks.append(part)
+    return networks
 
 
 def parse_database_url(url: str) -> dict:

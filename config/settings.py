@@ -2,19 +2,32 @@
 the environment (see README, "Configuration"); nothing here needs editing to deploy."""
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from config.env import env_bool, env_choice, env_int, env_list, env_str, parse_database_url
+from csp.constants import NONE, SELF
+
+from config.env import (
+    env_bool,
+    env_choice,
+    env_int,
+    env_list,
+    env_networks,
+    env_required,
+    env_str,
+    parse_database_url,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("CHUANGWEI_VAR_DIR", str(BASE_DIR / "var")))
 
 DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = env_str("SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG and env_bool("REQUIRE_SECRET_KEY", False):
-        raise RuntimeError("SECRET_KEY must be set in production (REQUIRE_SECRET_KEY=true)")
-    # A laptop run needs no configuration; production sets SECRET_KEY and REQUIRE_SECRET_KEY.
-    SECRET_KEY = "chuangwei-local-only-not-secret"
+# No default: a key written here would be public, and sessions, password resets and CSRF tokens
+# could be forged with it. `make run` and the tests set a local key of their own.
+SECRET_KEY = env_required(
+    "SECRET_KEY",
+    "a long random string, e.g. from python3 -c 'import secrets; print(secrets.token_urlsafe(50))'"
+    " (`make run` sets a local one for trying the app out)",
+)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
@@ -25,6 +38,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
+    "csp",
     "django.contrib.staticfiles",
     "core",
     "organisation",
@@ -44,8 +58,13 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: X-Forwarded-* from anyone but a trusted proxy is dropped before anything reads it.
+    "core.middleware.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Outside everything that may fail below it, so that an error under /api/ still answers JSON.
+    "config.middleware.ApiJsonErrorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -53,6 +72,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "core.middleware.RefusalLogMiddleware",
     "access.middleware.AdministratorBoundaryMiddleware",
+    # Below whitenoise, which answers static files itself: they keep their long cache.
+    "core.middleware.NoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -117,7 +138,9 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "/media/"  # never served directly: files go through a view that checks access
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    # Names with a hash of the content (app.3f2a9c.css): browsers keep them for a year and fetch
+    # the new name after an upgrade; the phone's service worker changes version with them.
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
 LOGIN_URL = "/accounts/login/"
@@ -141,6 +164,60 @@ BULLETIN_ISSUER_SHORT = env_str("BULLETIN_ISSUER_SHORT", "示范区爱卫办")
 
 # The closed loop's tunable rules, kept here so that an office can change them without code.
 REBOUND_WINDOW_DAYS = env_int("REBOUND_WINDOW_DAYS", 90, minimum=1)
+
+# ---- HTTPS and response headers (README, "Deployment") -----------------------------------------
+# HTTPS=true once people reach the site over HTTPS (through the reverse proxy or not): cookies
+# travel only over HTTPS, plain http is redirected, browsers are told to use HTTPS for
+# HSTS_SECONDS (a year unless set; start with 3600 on the first day, then raise it).
+HTTPS = env_bool("HTTPS", False)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = LANGUAGE_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = env_bool("SSL_REDIRECT", HTTPS)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # the load balancer's probe talks plain http to the app
+SECURE_HSTS_SECONDS = env_int("HSTS_SECONDS", 31536000 if HTTPS else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("HSTS_PRELOAD", False)
+# check --deploy advises HSTS preloading. Browsers' preload list takes only a registrable domain,
+# submitted by its owner, and a district's site is a host under the government's domain: the
+# advice does not apply. (HSTS_PRELOAD=true if the domain is the office's own and submitted.)
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
+# The reverse proxies (addresses or networks) whose X-Forwarded-For and X-Forwarded-Proto are
+# believed: the client's address in the security log (core.security.client_ip) and whether the
+# request came over HTTPS. From any other peer those headers are dropped on arrival
+# (core.middleware.TrustedProxyMiddleware). config/gunicorn.conf.py trusts the same list.
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
+if TRUSTED_PROXIES:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+
+def _tile_source(url: str) -> str | None:
+    """https://{s}.tiles.example/{z}/{x}/{y}.png -> https://*.tiles.example (None: our own site)."""
+    parts = urlsplit(url)
+    if not parts.scheme or not parts.netloc:
+        return None
+    host = parts.netloc if "{" not in parts.netloc else "*." + parts.netloc.split(".", 1)[-1]
+    return f"{parts.scheme}://{host}"
+
+
+# Content Security Policy (django-csp): scripts and styles only from our own static files, no
+# inline code, no eval, no plugins, no framing; pages pass data to scripts with json_script or
+# data- attributes. Images also from data: (Bootstrap's icons), blob: (the phone's photo
+# previews) and the map's tile server when one is configured.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", "blob:", *filter(None, [_tile_source(MAP_TILE_URL)])],
+        "connect-src": [SELF],
+        "font-src": [SELF],
+        "worker-src": [SELF],
+        "manifest-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 LOGGING = {
     "version": 1,

@@ -3,6 +3,10 @@
 import os
 import tempfile
 
+# config.settings refuses to start without SECRET_KEY; the tests (and the processes they start)
+# use a key of their own, never one that production could be given by mistake.
+os.environ.setdefault("SECRET_KEY", "chuangwei-tests-only-not-secret")
+
 from config.settings import *  # noqa: F403
 from config.settings import STORAGES
 

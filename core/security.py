@@ -2,6 +2,9 @@
 calls `log_event` once, where the event happens (a sign-in, an export, a refusal, a change of
 role); it never raises into the caller's work for a logging reason it could survive."""
 
+import functools
+import ipaddress
+
 from django.conf import settings
 from django.db.models import Model
 from django.utils import translation
@@ -12,6 +15,24 @@ from core.models import SecurityEvent
 Kind = SecurityEvent.Kind
 
 
+@functools.lru_cache(maxsize=8)
+def _networks(trusted: tuple[str, ...]) -> tuple:
+    return tuple(ipaddress.ip_network(network) for network in trusted)
+
+
+def _address(text: str):
+    try:
+        return ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
+
+
+def is_trusted_proxy(address: str | None) -> bool:
+    """Whether `address` is one of settings.TRUSTED_PROXIES (addresses or networks)."""
+    ip = _address(address or "")
+    return ip is not None and any(ip in network for network in _networks(tuple(settings.TRUSTED_PROXIES)))
+
+
 def zh(text) -> str:
     """A lazy label (a model's verbose name, a choice's label) in Chinese: the log is stored, and
     stays in Chinese whatever the language of the screen it was written from."""
@@ -20,11 +41,25 @@ def zh(text) -> str:
 
 
 def client_ip(request) -> str | None:
-    """The address the request came from, as the web server saw it. Behind a reverse proxy the
-    proxy must pass the client's address on (see the deployment notes)."""
+    """The address of the person's device. Straight from the peer (REMOTE_ADDR) unless the peer is
+    a trusted proxy (settings.TRUSTED_PROXIES): then from X-Forwarded-For, read from the right,
+    where each proxy appended the address it saw, skipping the trusted proxies; the first other
+    address is the client. Whatever a client writes into the header itself stands to the left of
+    that and is never reached, and from an untrusted peer the header is not read at all."""
     if request is None:
         return None
-    return request.META.get("REMOTE_ADDR") or None
+    peer = request.META.get("REMOTE_ADDR") or None
+    if not is_trusted_proxy(peer):
+        return peer
+    hops = [hop for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+    for hop in reversed(hops):
+        ip = _address(hop)
+        if ip is None:
+            return peer  # not an address, so not written by our proxy: believe nothing further left
+        if not is_trusted_proxy(str(ip)):
+            return str(ip)
+    # Only proxies on the way (or no header): the request started at the leftmost of them.
+    return str(_address(hops[0])) if hops else peer
 
 
 def target_of(obj: Model | None) -> str:

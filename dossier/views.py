@@ -177,7 +177,6 @@ def submission_file(request, submission_uuid):
     attachment = _submission(request.user, submission_uuid).attachment
     response = FileResponse(attachment.file.open("rb"), content_type=attachment.content_type)
     response["Content-Disposition"] = f"inline; filename*=UTF-8''{attachment.uuid.hex}"
-    response["Cache-Control"] = "private, max-age=3600"
     response["X-Content-Type-Options"] = "nosniff"
     return response
 

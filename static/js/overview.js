@@ -1,9 +1,6 @@
 // Charts on the overview page; the numbers themselves are in the page as links, so the page
 // works without JavaScript and the charts only add a picture.
 (function () {
-  document.querySelectorAll(".progress-bar[data-width]").forEach(function (bar) {
-    bar.style.width = bar.dataset.width + "%";
-  });
   var source = document.getElementById("overview-data");
   if (!source || !window.echarts) return;
   var data = JSON.parse(source.textContent);
@@ -11,7 +8,9 @@
     var el = document.getElementById(id);
     if (!el) return;
     echarts.init(el).setOption({
-      tooltip: { trigger: "item" },
+      // Drawn on the canvas: the HTML tooltip would carry style= attributes, which the page's
+      // Content-Security-Policy refuses.
+      tooltip: { trigger: "item", renderMode: "richText" },
       series: [{ type: "pie", radius: ["35%", "65%"], data: series, label: { formatter: "{b} {c}" } }],
     });
   }
