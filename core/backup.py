@@ -149,14 +149,54 @@ def _row_encoder(fields):
     return encode
 
 
+# Field types whose JSON value (None, a number, a string, a boolean) is already what the database
+# driver takes: no conversion per value, which is most of a restore's time otherwise.
+_AS_IS = {
+    "AutoField",
+    "BigAutoField",
+    "SmallAutoField",
+    "IntegerField",
+    "BigIntegerField",
+    "SmallIntegerField",
+    "PositiveIntegerField",
+    "PositiveBigIntegerField",
+    "PositiveSmallIntegerField",
+    "BooleanField",
+    "CharField",
+    "TextField",
+    "SlugField",
+    "EmailField",
+    "URLField",
+    "FileField",
+    "ImageField",
+    "FloatField",
+}
+
+
+def _converter(field, conn):
+    """A function from a value as backed up to what the database driver takes: the field's own
+    to_python and get_db_prep_save, with shortcuts for the common types."""
+    kind = (field.target_field if field.is_relation else field).get_internal_type()
+    if kind in _AS_IS:
+        return None
+    if kind == "DateTimeField" and not field.is_relation:
+        return lambda value: conn.ops.adapt_datetimefield_value(dt.datetime.fromisoformat(value))
+    if kind == "DateField" and not field.is_relation:
+        return lambda value: conn.ops.adapt_datefield_value(dt.date.fromisoformat(value))
+    if _is_json(field):
+        return lambda value: field.get_db_prep_save(value, conn)
+    return lambda value: field.get_db_prep_save(field.to_python(value), conn)
+
+
 def _row_decoder(fields, conn):
+    converters = [(index, _converter(field, conn)) for index, field in enumerate(fields)]
+    converters = [(index, convert) for index, convert in converters if convert is not None]
+
     def decode(row):
-        values = []
-        for field, value in zip(fields, row, strict=True):
-            if value is not None and not _is_json(field):
-                value = field.to_python(value)
-            values.append(field.get_db_prep_save(value, conn))
-        return values
+        for index, convert in converters:
+            if row[index] is not None:  # NULL stays NULL (a JSON field's None too, as Django saves it)
+                row[index] = convert(row[index])
+        return row
 
     return decode
 
@@ -669,17 +709,25 @@ def _insert(archive, table: dict, model) -> int:
         f"VALUES ({', '.join(['%s'] * len(fields))})"
     )
     count = 0
-    batch = []
     with connection.cursor() as cursor:
-        for row in _table_rows(archive, table):
-            batch.append(decode(row))
-            if len(batch) >= BATCH:
+        if connection.vendor == "postgresql":
+            # COPY: the fastest way in; it fires the tables' INSERT triggers like INSERT does.
+            columns = ", ".join(quote(f.column) for f in fields)
+            with cursor.cursor.copy(f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN") as copy:
+                for row in _table_rows(archive, table):
+                    copy.write_row(decode(row))
+                    count += 1
+        else:
+            batch = []
+            for row in _table_rows(archive, table):
+                batch.append(decode(row))
+                if len(batch) >= BATCH:
+                    cursor.executemany(sql, batch)
+                    count += len(batch)
+                    batch = []
+            if batch:
                 cursor.executemany(sql, batch)
                 count += len(batch)
-                batch = []
-        if batch:
-            cursor.executemany(sql, batch)
-            count += len(batch)
     if count != table["rows"]:
         raise _damaged(table["member"], f"的行数 {count} 与清单的 {table['rows']} 不符")
     return count
