@@ -4,14 +4,14 @@ Version 1 lives under /api/v1/ and its OpenAPI 3 schema at /api/schema/. No inte
 page: it would load Swagger UI from a CDN, and the intranet has none. Authentication is either
 the browser's session (with its CSRF token, as the phone's offline layer sends it) or a personal
 token, `Authorization: Bearer <key>` (README, "API"). Domain refusals become JSON errors with the
-service's Chinese message: 400 bad input, 403 not allowed, 409 conflict."""
+service's Chinese message: 400 bad input, 403 not allowed, 409 conflict, 503 storage failed."""
 
 from django.http import HttpRequest
 from ninja import NinjaAPI
 from ninja.security import HttpBearer, SessionAuth
 
 from accounts.services import token_user
-from core.errors import DomainError, IllegalTransition, NotAllowed, StaleObject
+from core.errors import DomainError, IllegalTransition, NotAllowed, StaleObject, StorageFailed
 from inspections.api import router as inspections_router
 from inspections.services import ClientIdConflict
 
@@ -35,7 +35,8 @@ api = NinjaAPI(
 )
 api.add_router("/v1/", inspections_router)
 
-STATUS = {NotAllowed: 403, ClientIdConflict: 409, IllegalTransition: 409, StaleObject: 409}
+# A file the server could not write is its own fault: 503, so that the phone keeps it and retries.
+STATUS = {NotAllowed: 403, ClientIdConflict: 409, IllegalTransition: 409, StaleObject: 409, StorageFailed: 503}
 
 
 @api.exception_handler(DomainError)

@@ -137,7 +137,9 @@ STATICFILES_DIRS = [
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "/media/"  # never served directly: files go through a view that checks access
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Evidence files are fsynced under a temporary name and renamed into place before the row
+    # that names them commits (core/storage.py).
+    "default": {"BACKEND": "core.storage.DurableFileSystemStorage"},
     # Names with a hash of the content (app.3f2a9c.css): browsers keep them for a year and fetch
     # the new name after an upgrade; the phone's service worker changes version with them.
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},

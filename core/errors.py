@@ -23,3 +23,9 @@ class StaleObject(DomainError):
 
 class InvalidInput(DomainError):
     """An argument breaks a rule (a deadline too late, a person outside the unit...)."""
+
+
+class StorageFailed(DomainError):
+    """A file could not be written (disk full, read-only, no permission): the server's fault, not
+    the input's. Nothing was written; the API answers 503 so that a phone keeps the file and
+    sends it again later."""

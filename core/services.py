@@ -1,6 +1,7 @@
 """Storing evidence files. Every upload, whatever screen or API it comes through, passes here."""
 
 import io
+import logging
 import warnings
 from pathlib import PurePath
 
@@ -9,9 +10,11 @@ from django.utils.translation import gettext
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from core import clock, ooxml
-from core.errors import InvalidInput
+from core.errors import InvalidInput, StorageFailed
 from core.files import atomic_with_files, remember_stored
 from core.models import Attachment
+
+logger = logging.getLogger(__name__)
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_IMAGE_PIXELS = 40_000_000  # a 40-megapixel phone photo is the largest we expect
@@ -96,10 +99,19 @@ def attachment_store(*, actor, name: str, data: bytes) -> Attachment:
         uploaded_at=clock.now(),
     )
     with atomic_with_files():
-        attachment.file.save(name, ContentFile(data), save=False)
+        try:
+            # Durable before the row can commit (core.storage): fsynced, renamed, directory synced.
+            attachment.file.save(name, ContentFile(data), save=False)
+        except OSError as error:
+            logger.error("evidence file %r (%d bytes) not stored: %s", name, len(data), error)
+            raise StorageFailed(storage_failed_message()) from error
         remember_stored(attachment.file)
         attachment.save()
     return attachment
+
+
+def storage_failed_message() -> str:
+    return gettext("文件保存失败：存储空间不足或不可写，请联系系统管理员")
 
 
 def attachments_store(*, actor, files) -> list[Attachment]:
@@ -114,20 +126,38 @@ THUMBNAIL_SIZE = (320, 320)
 
 def attachment_thumbnail(attachment: Attachment) -> str | None:
     """The storage name of a small JPEG copy of an image attachment for lists, made on first use.
-    Documents have none. Derived from the original, so it can always be made again."""
+    Documents have none. Derived from the original, so it can always be made again; when it
+    cannot be written (disk full, read-only) there is none this time (the caller shows the
+    original), and never an empty or partial one: the storage writes it whole or not at all."""
     if not attachment.content_type.startswith("image/"):
         return None
     name = f"thumbs/{attachment.uuid.hex}.jpg"
     storage = attachment.file.storage
-    if storage.exists(name):
+    if _thumbnail_present(storage, name):
         return name
     with attachment.file.open("rb") as original, Image.open(original) as image:
         image = ImageOps.exif_transpose(image)
         image.thumbnail(THUMBNAIL_SIZE)
         buffer = io.BytesIO()
         image.convert("RGB").save(buffer, format="JPEG", quality=80)
-    if not storage.exists(name):  # another request may have made it meanwhile
-        stored = storage.save(name, ContentFile(buffer.getvalue()))
-        if stored != name:  # lost a race: storage chose another name; keep one copy
-            storage.delete(stored)
+    try:
+        if not storage.exists(name):  # another request may have made it meanwhile
+            stored = storage.save(name, ContentFile(buffer.getvalue()))
+            if stored != name:  # lost a race: storage chose another name; keep one copy
+                storage.delete(stored)
+    except OSError as error:
+        logger.warning("thumbnail of attachment %s not stored: %s", attachment.uuid, error)
+        return None
     return name
+
+
+def _thumbnail_present(storage, name: str) -> bool:
+    """A thumbnail is there when it has bytes: an empty one (left by a crash before writes were
+    made atomic) is removed so that it is made again."""
+    try:
+        if storage.size(name) > 0:
+            return True
+    except OSError:  # FileNotFoundError: not made yet
+        return False
+    storage.delete(name)
+    return False

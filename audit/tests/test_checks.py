@@ -89,7 +89,8 @@ def timeless(output: str) -> str:
 
 CHECKS_LINE = (
     "核查项目：问题状态与处理记录回放一致；处理记录序号连续、前后衔接；责任单位与整改期限同最后一条记录一致；"
-    "销号须经非责任单位人员复核；台账任务一个责任单位、一名本单位责任人、期限不晚于时间节点；标准分值等于下级之和"
+    "销号须经非责任单位人员复核；台账任务一个责任单位、一名本单位责任人、期限不晚于时间节点；标准分值等于下级之和；"
+    "证据文件存在且 SHA-256 与登记一致"
 )
 
 
@@ -100,7 +101,7 @@ def test_data_written_by_the_services_has_no_violation_and_the_check_counts_what
     checked = {}
 
     assert audit(checked=checked) == []
-    assert checked == {"问题": 5, "问题记录": 15, "台账任务": 1, "标准条目": 3}
+    assert checked == {"问题": 5, "问题记录": 15, "台账任务": 1, "标准条目": 3, "附件文件": 2}
     assert [p.number for p in (data.recorded, data.closed, data.returned, data.reassigned, data.cancelled)] == [
         "2026-000001",
         "2026-000002",
@@ -114,7 +115,7 @@ def test_an_empty_database_has_no_violation(db):
     checked = {}
 
     assert audit(checked=checked) == []
-    assert checked == {"问题": 0, "问题记录": 0, "台账任务": 0, "标准条目": 0}
+    assert checked == {"问题": 0, "问题记录": 0, "台账任务": 0, "标准条目": 0, "附件文件": 0}
 
 
 def test_a_close_by_the_office_which_is_outside_the_unit_is_independent(data):
@@ -386,7 +387,7 @@ def test_every_violation_is_found_once_in_order_whatever_the_chunk_size(data, ch
     checked = {}
 
     assert audit(checked=checked, chunk_size=chunk_size) == expected
-    assert checked == {"问题": 5, "问题记录": 11, "台账任务": 1, "标准条目": 3}
+    assert checked == {"问题": 5, "问题记录": 11, "台账任务": 1, "标准条目": 3, "附件文件": 2}
 
 
 # ---- the command ----------------------------------------------------------------------------------
@@ -394,7 +395,7 @@ def test_every_violation_is_found_once_in_order_whatever_the_chunk_size(data, ch
 
 def test_the_command_on_healthy_data_says_what_it_checked_and_that_it_found_nothing(data):
     assert timeless(run_command()) == (
-        f"{CHECKS_LINE}\n已核查：问题 5，问题记录 15，台账任务 1，标准条目 3（用时 … 秒）\n未发现不一致\n"
+        f"{CHECKS_LINE}\n已核查：问题 5，问题记录 15，台账任务 1，标准条目 3，附件文件 2（用时 … 秒）\n未发现不一致\n"
     )
 
 
@@ -408,7 +409,7 @@ def test_the_command_prints_every_violation_and_fails_with_their_number(data):
     assert str(failed.value) == "发现 5 处不一致"
     assert failed.value.returncode == 1
     assert timeless(out.getvalue()) == "\n".join(
-        [CHECKS_LINE, "已核查：问题 5，问题记录 11，台账任务 1，标准条目 3（用时 … 秒）", *expected, ""]
+        [CHECKS_LINE, "已核查：问题 5，问题记录 11，台账任务 1，标准条目 3，附件文件 2（用时 … 秒）", *expected, ""]
     )
 
 

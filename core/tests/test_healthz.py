@@ -3,8 +3,10 @@
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -25,12 +27,67 @@ def run_django(code: str, **environ) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.django_db
-def test_healthz_answers_ok_when_the_database_answers(client):
+def test_healthz_answers_ok_when_the_database_answers_and_files_can_be_written(client, settings):
     response = client.get("/healthz")
 
+    body = response.json()
+    free = body.pop("media_free_bytes")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "vendor": connection.vendor}
+    assert body == {"status": "ok", "database": "ok", "vendor": connection.vendor, "media": "ok"}
+    assert abs(free - shutil.disk_usage(settings.MEDIA_ROOT).free) < 256 * 1024 * 1024  # others write meanwhile
     assert response["Cache-Control"] == "max-age=0, no-cache, no-store, must-revalidate, private"
+    assert [p.name for p in Path(settings.MEDIA_ROOT).iterdir()] == []  # the probe cleans up after itself
+
+
+@pytest.mark.django_db
+def test_healthz_answers_503_when_the_media_folder_cannot_be_written(client, settings, tmp_path):
+    (tmp_path / "not-a-folder").write_bytes(b"")
+    settings.MEDIA_ROOT = tmp_path / "not-a-folder" / "media"
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json() == {
+        "status": "error",
+        "database": "ok",
+        "vendor": connection.vendor,
+        "media": "unwritable",
+        "media_free_bytes": None,
+        "media_detail": "NotADirectoryError: Not a directory",
+    }
+
+
+FULL_DISK = """
+import json, resource, signal
+import django
+
+django.setup()
+from django.test import Client
+
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails (EFBIG) instead
+resource.setrlimit(resource.RLIMIT_FSIZE, (1024, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+response = Client().get("/healthz")
+print(json.dumps({"status_code": response.status_code, "body": response.json()}))
+"""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_healthz_answers_503_when_the_disk_is_full(tmp_path):
+    # A real process whose writes stop after 1 KB, as on a full disk (for root too).
+    db = connection.settings_dict
+    url = (
+        f"sqlite:///{db['NAME']}"
+        if connection.vendor == "sqlite"
+        else f"postgres://{db['USER']}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
+    )
+    result = run_django(FULL_DISK, DATABASE_URL=url, MEDIA_ROOT=str(tmp_path / "media"))
+
+    assert result.returncode == 0, result.stderr
+    outcome = json.loads(result.stdout)
+    assert (outcome["status_code"], outcome["body"]["status"]) == (503, "error")
+    assert (outcome["body"]["database"], outcome["body"]["media"]) == ("ok", "unwritable")
+    assert outcome["body"]["media_detail"] == "OSError: File too large"
+    assert list((tmp_path / "media").iterdir()) == []  # no probe left behind
 
 
 @pytest.mark.django_db
@@ -52,14 +109,19 @@ print(json.dumps({"status_code": response.status_code, "body": response.json()})
 """
 
 
-def test_healthz_answers_503_when_the_database_is_unreachable():
+def test_healthz_answers_503_when_the_database_is_unreachable(tmp_path):
     # A real process with a database that does not exist: nothing listens on port 1.
-    result = run_django(GET_HEALTHZ, DATABASE_URL="postgres://postgres@127.0.0.1:1/nowhere")
+    result = run_django(GET_HEALTHZ, DATABASE_URL="postgres://postgres@127.0.0.1:1/nowhere", MEDIA_ROOT=str(tmp_path))
 
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == {
-        "status_code": 503,
-        "body": {"status": "error", "database": "unreachable", "detail": "OperationalError"},
+    outcome = json.loads(result.stdout)
+    assert outcome["status_code"] == 503
+    assert outcome["body"] == {
+        "status": "error",
+        "database": "unreachable",
+        "detail": "OperationalError",
+        "media": "ok",
+        "media_free_bytes": outcome["body"]["media_free_bytes"],
     }
 
 

@@ -23,9 +23,20 @@ from sites.models import Site
 
 
 @pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker, tmp_path_factory):
+def demo_media(tmp_path_factory):
+    return tmp_path_factory.mktemp("demo-media")
+
+
+@pytest.fixture(autouse=True)
+def media_of_the_demo(settings, demo_media):
+    """Each test sees the demo's evidence files where the demo wrote them (audit_check reads them)."""
+    settings.MEDIA_ROOT = demo_media
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker, demo_media):
     """The demo district, loaded once for the module through the command; its output."""
-    with override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("demo-media")), django_db_blocker.unblock():
+    with override_settings(MEDIA_ROOT=demo_media), django_db_blocker.unblock():
         out = io.StringIO()
         call_command("demo", stdout=out)
         yield out.getvalue()

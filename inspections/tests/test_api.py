@@ -366,3 +366,28 @@ def test_a_refused_photo_is_a_json_error_and_leaves_nothing_behind(world, plan, 
     assert (response.status_code, response.json()) == (400, {"detail": detail})
     assert (InspectionPhoto.objects.count(), Attachment.objects.count()) == (0, 0)
     assert [p for p in settings.MEDIA_ROOT.rglob("*") if p.is_file()] == []
+
+
+def test_a_photo_the_server_cannot_store_is_a_503_so_the_phone_keeps_it_and_retries(world, plan, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    inspection = submit(world, plan)
+    finding = record_finding(world, inspection)
+    (tmp_path / "not-a-folder").write_bytes(b"")
+    settings.MEDIA_ROOT = tmp_path / "not-a-folder" / "media"  # a disk gone: nothing can be written
+    data = jpeg_bytes(640, 480)
+    response = token_client(world.inspector).post(
+        "/api/v1/photos",
+        {
+            "client_id": str(uuid.uuid4()),
+            "inspection": str(inspection.client_id),
+            "problem": str(finding.client_id),
+            "sha256": Attachment.hash_of(data),
+            "file": SimpleUploadedFile("现场.jpg", data, "image/jpeg"),
+        },
+    )
+    assert (response.status_code, response.json()) == (
+        503,
+        {"detail": "文件保存失败：存储空间不足或不可写，请联系系统管理员"},
+    )
+    assert (InspectionPhoto.objects.count(), Attachment.objects.count()) == (0, 0)

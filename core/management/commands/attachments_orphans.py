@@ -3,7 +3,8 @@
 A file is written to storage before the transaction that records it commits; when that
 transaction is rolled back for a reason other than a refused file (a refused file cleans up
 after itself, see core.services.attachments_store), the bytes stay behind. This finds them.
-Thumbnails (thumbs/) are derived and are checked against their attachment's uuid."""
+Thumbnails (thumbs/) are derived and are checked against their attachment's uuid. A `.part-…`
+file is a write cut short by a crash or power loss (core.storage) and is listed too."""
 
 from pathlib import Path
 
