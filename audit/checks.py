@@ -9,7 +9,8 @@ exists to prove that (after a bulk load, a restore, a migration, a hand edit in 
   responsible at that time, and closed_at is that event's time;
 - every ledger task has one lead unit and a responsible person who belongs to it, and a
   deadline no later than its milestone;
-- every node of a standard weighs the sum of its children.
+- every node of a standard weighs the sum of its children;
+- every append-only table's hash chain is whole and its triggers are in place (audit.chain).
 
 Problems and events are streamed side by side, both ordered by problem, so a million problems
 are checked in constant memory.
@@ -19,6 +20,7 @@ import contextlib
 
 from django.db import connection, transaction
 
+from audit.chain import chain_violations
 from campaigns.models import Task
 from organisation.models import Membership, Unit, User
 from problems.models import Problem, ProblemEvent
@@ -38,6 +40,7 @@ def audit(*, checked: dict[str, int] | None = None, chunk_size: int = CHUNK_SIZE
         violations = problem_violations(members, checked, chunk_size)
         violations += task_violations(members, checked)
         violations += standard_violations(checked)
+        violations += chain_violations(checked, chunk_size)
     return violations
 
 
