@@ -11,6 +11,7 @@ exists to prove that (after a bulk load, a restore, a migration, a hand edit in 
   deadline no later than its milestone;
 - every node of a standard weighs the sum of its children;
 - every evidence file exists with the SHA-256 recorded for it (audit/files.py).
+- every append-only table's hash chain is whole and its triggers are in place (audit.chain).
 
 Problems and events are streamed side by side, both ordered by problem, so a million problems
 are checked in constant memory.
@@ -20,6 +21,7 @@ import contextlib
 
 from django.db import connection, transaction
 
+from audit.chain import chain_violations
 from audit.files import attachment_violations
 from campaigns.models import Task
 from organisation.models import Membership, Unit, User
@@ -41,6 +43,7 @@ def audit(*, checked: dict[str, int] | None = None, chunk_size: int = CHUNK_SIZE
         violations += task_violations(members, checked)
         violations += standard_violations(checked)
         violations += attachment_violations(checked)
+        violations += chain_violations(checked, chunk_size)
     return violations
 
 

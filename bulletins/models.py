@@ -118,6 +118,8 @@ class BulletinEvent(AppendOnly):
     note = models.TextField(blank=True)
 
     class Meta:
+        verbose_name = _("通报操作记录")
+        verbose_name_plural = pgettext_lazy("plural", "通报操作记录")
         ordering = ["at", "id"]
 
 

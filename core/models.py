@@ -2,9 +2,11 @@ import hashlib
 import uuid
 
 from django.conf import settings
-from django.db import models
+from django.db import models, router, transaction
+from django.utils.translation import gettext, pgettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
+
+from core import chain
 
 
 def _attachment_path(instance: "Attachment", filename: str) -> str:
@@ -39,19 +41,144 @@ class Attachment(models.Model):
         return hashlib.sha256(data).hexdigest()
 
 
+class ChainHead(models.Model):
+    """The end of one append-only table's hash chain (core.chain): its last position and hash.
+    Appends to the table take this row under a lock of its own, so two writers never chain to
+    the same row; audit_check compares it with the table's last row, so rows deleted from the
+    end are seen too."""
+
+    table = models.CharField(max_length=100, primary_key=True)
+    seq = models.PositiveBigIntegerField(default=0)
+    hash = models.CharField(max_length=64, default=chain.GENESIS)
+
+    class Meta:
+        verbose_name = _("哈希链头")
+        verbose_name_plural = pgettext_lazy("plural", "哈希链头")
+
+    def __str__(self) -> str:
+        return f"{self.table} #{self.seq}"
+
+    @classmethod
+    def locked(cls, table: str, using: str | None = None) -> "ChainHead":
+        """The head of `table`, locked until the end of the transaction (call inside one). The
+        row is made if missing by an INSERT that yields to one already there (two first appends
+        at once both go on), then locked: the same two queries every time."""
+        heads = cls.objects.using(using)
+        heads.bulk_create([cls(table=table)], ignore_conflicts=True)
+        return heads.select_for_update().get(table=table)
+
+
+class AppendOnlyError(RuntimeError):
+    """Code tried to change or delete rows of an append-only table (a bug, not a user's mistake:
+    the database's triggers would refuse it too)."""
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    """Appends only: `update()`, `bulk_update()` and `delete()` are refused before any SQL is
+    sent; `create()` and `bulk_create()` chain the new rows (core.chain)."""
+
+    def _refuse(self, what: str):
+        raise AppendOnlyError(
+            gettext("「%(model)s」（表 %(table)s）只能追加，不能%(what)s")
+            % {"model": self.model._meta.verbose_name, "table": self.model._meta.db_table, "what": what}
+        )
+
+    def update(self, **kwargs):
+        self._refuse(pgettext("append-only refusal", "修改"))
+
+    update.alters_data = True
+
+    def delete(self):
+        self._refuse(pgettext("append-only refusal", "删除"))
+
+    delete.alters_data = True
+    delete.queryset_only = True
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        self._refuse(pgettext("append-only refusal", "修改"))
+
+    bulk_update.alters_data = True
+
+    def _raw_delete(self, using):
+        self._refuse(pgettext("append-only refusal", "删除"))
+
+    def create(self, **kwargs):
+        """Create one row; many-to-many fields named in the model's `chained_links` may be given
+        here (ids or objects): they are hashed with the row and linked in the same transaction."""
+        links = {name: kwargs.pop(name) for name in self.model.chained_links if name in kwargs}
+        obj = self.model(**kwargs)
+        self._for_write = True
+        obj._chained_links = {name: [getattr(x, "pk", x) for x in targets] for name, targets in links.items()}
+        with transaction.atomic(using=self.db, savepoint=False):
+            obj.save(force_insert=True, using=self.db)
+            for name, ids in obj._chained_links.items():
+                if ids:
+                    getattr(obj, name).set(ids)
+        return obj
+
+    def bulk_create(self, objs, batch_size=None, ignore_conflicts=False, update_conflicts=False, **kwargs):
+        if ignore_conflicts or update_conflicts:
+            self._refuse(pgettext("append-only refusal", "覆盖已有记录"))
+        objs = list(objs)
+        if not objs:
+            return objs
+        with transaction.atomic(using=self.db, savepoint=False):
+            _chain_append(self.model, objs, using=self.db)
+            created = super().bulk_create(objs, batch_size=batch_size, **kwargs)
+            _chain_advance(self.model, objs, using=self.db)
+        return created
+
+
+def _chain_append(model, objs, *, using) -> None:
+    """Number and hash `objs` after the locked head of their table (inside a transaction)."""
+    head = ChainHead.locked(model._meta.db_table, using)
+    canon = chain.canon_of(model)
+    seq, prev = head.seq, head.hash
+    for obj in objs:
+        seq += 1
+        prev = canon.seal(obj, seq=seq, prev=prev, links=getattr(obj, "_chained_links", None))
+
+
+def _chain_advance(model, objs, *, using) -> None:
+    last = objs[-1]
+    ChainHead.objects.using(using).filter(table=model._meta.db_table).update(seq=last.chain_seq, hash=last.chain_hash)
+
+
 class AppendOnly(models.Model):
-    """Audit rows are written once and never changed or deleted: the trail is evidence."""
+    """Audit rows are written once and never changed or deleted: the trail is evidence.
+
+    Three layers keep it so: this class refuses `save()` of an existing row and `delete()`, its
+    QuerySet refuses bulk `update()` and `delete()`, and the database refuses UPDATE and DELETE
+    with triggers (core.trail, installed by each app's migration). Each row is also chained to
+    the one before it in its table (core.chain), so a change made around all three, by someone
+    who owns the database, is found by `audit_check`.
+
+    The hash is computed before the insert, so a subclass must not use auto_now/auto_now_add nor
+    change fields in a pre_save signal. It lists in `chained_links` the many-to-many fields that
+    belong to the row (given to `objects.create(...)`, hashed with it)."""
+
+    chain_seq = models.PositiveBigIntegerField(_("链序号"), unique=True, editable=False)
+    chain_prev = models.CharField(_("前一条哈希"), max_length=64, default="", editable=False)
+    chain_hash = models.CharField(_("本条哈希"), max_length=64, default="", editable=False)
+
+    chained_links: tuple[str, ...] = ()
+
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         abstract = True
 
     def save(self, *args, **kwargs):
         if not self._state.adding:
-            raise RuntimeError(f"{type(self).__name__} rows are append-only")
-        super().save(*args, **kwargs)
+            raise AppendOnlyError(f"{type(self).__name__} rows are append-only")
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        with transaction.atomic(using=using, savepoint=False):
+            _chain_append(type(self), [self], using=using)
+            super().save(*args, **kwargs)
+            _chain_advance(type(self), [self], using=using)
 
     def delete(self, *args, **kwargs):
-        raise RuntimeError(f"{type(self).__name__} rows are append-only")
+        raise AppendOnlyError(f"{type(self).__name__} rows are append-only")
 
 
 class YearCounter(models.Model):

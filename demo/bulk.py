@@ -15,7 +15,10 @@ It keeps every invariant the services keep, by construction:
 - a closed problem has closed_at/closed_on from its CLOSE event, whose actor is an inspector who
   is not a member of the unit assigned at that time; evidence is submitted by the unit's people;
 - year/sequence numbers come from problems.models.ProblemCounter, advanced once for the batch
-  under its row lock, so numbers never collide with the services'.
+  under its row lock, so numbers never collide with the services';
+- the events continue the hash chain of their table (core.chain): the chain head is taken under
+  its row lock, each event is numbered and hashed after the one before, and the head is moved to
+  the last one, as AppendOnly.save() does row by row.
 `python manage.py audit_check` (audit.checks) verifies all of this after a run; the tests run it.
 """
 
@@ -29,8 +32,11 @@ from dataclasses import dataclass
 
 from django.core.management.color import no_style
 from django.db import connection, transaction
+from django.db.models import QuerySet
 
 from campaigns.models import Campaign
+from core.chain import canon_of
+from core.models import ChainHead
 from demo import data as words
 from demo.district import (
     CAMPAIGN_NAME,
@@ -153,7 +159,10 @@ class _Writer:
                     for row in rows:
                         copy.write_row(row)
         else:
-            model.objects.bulk_create((model(**dict(zip(columns, row, strict=True))) for row in rows), batch_size=2000)
+            # A plain QuerySet: events come numbered and hashed (_Chain), the append-only manager
+            # would chain them a second time.
+            objs = (model(**dict(zip(columns, row, strict=True))) for row in rows)
+            QuerySet(model).bulk_create(objs, batch_size=2000)
 
     @contextlib.contextmanager
     def foreign_keys_suspended(self, models):
@@ -279,8 +288,38 @@ PROBLEM_COLUMNS = [
 ]  # fmt: skip
 EVENT_COLUMNS = [
     "id", "problem_id", "seq", "action", "from_status", "to_status", "actor_id", "actor_unit_id", "at", "note",
-    "unit_id", "deadline",
+    "unit_id", "deadline", "chain_seq", "chain_prev", "chain_hash",
 ]  # fmt: skip
+
+
+class _Chain:
+    """The end of the events' hash chain, held under its row lock for the whole load."""
+
+    def __init__(self, model):
+        self.model = model
+        self.head = ChainHead.locked(model._meta.db_table)
+        self.seq, self.prev = self.head.seq, self.head.hash
+        self.canon = canon_of(model)
+        # Where each value of the canonical content sits in a row of EVENT_COLUMNS (chain_seq and
+        # chain_prev, appended to the row, are the last two).
+        self.order = [EVENT_COLUMNS.index(name) for name in self.canon.attnames]
+        self.no_links = {name: [] for name in self.canon.links}
+
+    def seal(self, rows: list[tuple]) -> list[tuple]:
+        """The rows with their position, the previous hash and their own hash appended."""
+        sealed = []
+        row_hash, order, no_links = self.canon.row_hash, self.order, self.no_links
+        seq, prev = self.seq, self.prev
+        for row in rows:
+            seq += 1
+            row = (*row, seq, prev)
+            prev = row_hash([row[i] for i in order], no_links)
+            sealed.append((*row, prev))
+        self.seq, self.prev = seq, prev
+        return sealed
+
+    def advance(self) -> None:
+        ChainHead.objects.filter(table=self.head.table).update(seq=self.seq, hash=self.prev)
 
 
 class _Generator:
@@ -357,6 +396,7 @@ class _Generator:
         counter.save(update_fields=["last"])
         self.problem_id = _next_id(Problem)
         self.event_id = _next_id(ProblemEvent)
+        trail = _Chain(ProblemEvent)
         start = dt.datetime.combine(PROBLEMS_FROM, dt.time(8), tzinfo=SHANGHAI)
         self.start = start
         self.spacing = (DEMO_NOW - start).total_seconds() / self.count
@@ -366,8 +406,9 @@ class _Generator:
         for first in range(0, self.count, CHUNK):
             problems, chain_events = self.chunk(first, min(CHUNK, self.count - first))
             self.writer.write(Problem, PROBLEM_COLUMNS, problems)
-            self.writer.write(ProblemEvent, EVENT_COLUMNS, chain_events)
+            self.writer.write(ProblemEvent, EVENT_COLUMNS, trail.seal(chain_events))
             events += len(chain_events)
+        trail.advance()
         return events
 
     def chunk(self, first: int, size: int) -> tuple[list, list]:

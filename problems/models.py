@@ -184,6 +184,9 @@ class ProblemEvent(AppendOnly):
     deadline = models.DateField(null=True)
     attachments = models.ManyToManyField(Attachment, blank=True, related_name="problem_events")
 
+    # The evidence files belong to the step: given to objects.create(), hashed with the row.
+    chained_links = ("attachments",)
+
     class Meta:
         verbose_name = _("问题记录")
         verbose_name_plural = pgettext_lazy("plural", "问题记录")

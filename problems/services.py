@@ -55,7 +55,9 @@ def problem_transition(
         changes.update(closed_at=now, closed_on=clock.today())
 
     def record(current: Problem, *, previous: str, at) -> ProblemEvent:
-        event = ProblemEvent.objects.create(
+        # The files first: the event's hash covers the evidence it links to (core.chain).
+        stored = attachments_store(actor=actor, files=files) if files else []
+        return ProblemEvent.objects.create(
             problem=current,
             seq=current.events.count() + 1,
             action=action,
@@ -67,10 +69,8 @@ def problem_transition(
             note=note,
             unit=current.assigned_unit,
             deadline=current.deadline,
+            attachments=stored,
         )
-        if files:
-            event.attachments.set(attachments_store(actor=actor, files=files))
-        return event
 
     current = transition(
         problem,

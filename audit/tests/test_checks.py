@@ -3,9 +3,11 @@
 The data is built healthy through the real services, then broken the way a hand edit in the
 database would break it: a bulk `.update()` of a status, an event deleted or renumbered, a close
 put in the name of the unit's own people, a task whose person left the unit, a deadline past its
-milestone, a standard node edited in the admin. (ProblemEvent refuses `save()` and `delete()` on
-an instance; bulk updates and deletes still reach the table, which is what tampering looks like.)
-Each test asserts the exact sentences the check returns, and nothing more."""
+milestone, a standard node edited in the admin. Problem events are append-only, down to the
+database's triggers, so they are tampered with as the database's owner would (tests.dba: triggers
+lifted, a plain QuerySet); the hash chain then names the row too (audit/tests/test_chain.py
+tests the chain on its own). Each test asserts the exact sentences the check returns, and nothing
+more."""
 
 import datetime as dt
 import io
@@ -34,6 +36,7 @@ from problems.tests.helpers import (
     returned_problem,
 )
 from standard.models import Criterion
+from tests import dba
 from tests.factories import CriterionFactory, MembershipFactory, StandardFactory
 
 Role = Membership.Role
@@ -83,6 +86,17 @@ def run_command() -> str:
     return out.getvalue()
 
 
+def edited(seq: int) -> str:
+    """The chain's sentence for the problem event at position `seq`, changed after it was written."""
+    pk = ProblemEvent.objects.get(chain_seq=seq).pk
+    return f"问题记录（problems_problemevent）第 {seq} 条（id {pk}）：内容与本条哈希不符，写入后被修改"
+
+
+def deleted(seq: int) -> str:
+    """The chain's sentence for the problem event at position `seq`, deleted."""
+    return f"问题记录（problems_problemevent）：缺少第 {seq} 条（在第 {seq + 1} 条之前），记录被删除"
+
+
 def timeless(output: str) -> str:
     return re.sub(r"（用时 \d+\.\d 秒）", "（用时 … 秒）", output)
 
@@ -90,7 +104,7 @@ def timeless(output: str) -> str:
 CHECKS_LINE = (
     "核查项目：问题状态与处理记录回放一致；处理记录序号连续、前后衔接；责任单位与整改期限同最后一条记录一致；"
     "销号须经非责任单位人员复核；台账任务一个责任单位、一名本单位责任人、期限不晚于时间节点；标准分值等于下级之和；"
-    "证据文件存在且 SHA-256 与登记一致"
+    "证据文件存在且 SHA-256 与登记一致；只追加表的哈希链完整、触发器在位"
 )
 
 
@@ -101,7 +115,7 @@ def test_data_written_by_the_services_has_no_violation_and_the_check_counts_what
     checked = {}
 
     assert audit(checked=checked) == []
-    assert checked == {"问题": 5, "问题记录": 15, "台账任务": 1, "标准条目": 3, "附件文件": 2}
+    assert checked == {"问题": 5, "问题记录": 15, "台账任务": 1, "标准条目": 3, "附件文件": 2, "哈希链记录": 16}
     assert [p.number for p in (data.recorded, data.closed, data.returned, data.reassigned, data.cancelled)] == [
         "2026-000001",
         "2026-000002",
@@ -115,7 +129,7 @@ def test_an_empty_database_has_no_violation(db):
     checked = {}
 
     assert audit(checked=checked) == []
-    assert checked == {"问题": 0, "问题记录": 0, "台账任务": 0, "标准条目": 0, "附件文件": 0}
+    assert checked == {"问题": 0, "问题记录": 0, "台账任务": 0, "标准条目": 0, "附件文件": 0, "哈希链记录": 0}
 
 
 def test_a_close_by_the_office_which_is_outside_the_unit_is_independent(data):
@@ -154,17 +168,18 @@ def test_a_status_changed_behind_the_services_back_is_named_with_the_status_its_
 
 def test_a_problem_without_any_event_is_named(data):
     # What a bulk load that wrote the row but not its trail would leave.
-    events(data.recorded).delete()
+    dba.delete(events(data.recorded))
 
-    assert audit() == ["问题 2026-000001：没有任何处理记录"]
+    assert audit() == ["问题 2026-000001：没有任何处理记录", deleted(1)]
 
 
 def test_a_closed_problem_whose_close_event_was_deleted_is_named_twice(data):
-    events(data.closed, action=Action.CLOSE).delete()
+    dba.delete(events(data.closed, action=Action.CLOSE))
 
     assert audit() == [
         "问题 2026-000002：状态为「已销号」，但按处理记录应为「待复核」",
         "问题 2026-000002：已销号，但没有复核销号记录",
+        deleted(5),
     ]
 
 
@@ -184,60 +199,65 @@ def test_a_problem_set_to_closed_without_verification_is_named_twice(data):
 
 
 def test_an_event_deleted_from_the_middle_of_a_trail_breaks_the_numbering_the_chain_and_the_replay(data):
-    events(data.closed, action=Action.SUBMIT).delete()
+    dba.delete(events(data.closed, action=Action.SUBMIT))
 
     assert audit() == [
         "问题 2026-000002：记录序号不是 1 至 3 连续编号",
         "问题 2026-000002：第 4 条记录的原状态「待复核」与上一条记录的结果「整改中」不衔接",
         "问题 2026-000002：处理记录不符合状态流转规则（step 3: close is not allowed from assigned）",
+        deleted(4),
     ]
 
 
 def test_a_renumbered_event_is_named_for_its_numbering_only(data):
-    events(data.closed, seq=4).update(seq=5)
+    dba.update(events(data.closed, seq=4), seq=5)
 
-    assert audit() == ["问题 2026-000002：记录序号不是 1 至 4 连续编号"]
+    assert audit() == ["问题 2026-000002：记录序号不是 1 至 4 连续编号", edited(5)]
 
 
 def test_an_event_with_an_action_that_does_not_exist_is_named_and_cannot_be_replayed(data):
-    events(data.closed, action=Action.SUBMIT).update(action="approve")
+    dba.update(events(data.closed, action=Action.SUBMIT), action="approve")
 
     assert audit() == [
         "问题 2026-000002：第 3 条记录的动作「approve」不存在",
         "问题 2026-000002：处理记录不符合状态流转规则（'approve'）",
+        edited(4),
     ]
 
 
 def test_an_event_whose_result_is_not_its_actions_result_is_named_and_so_is_the_next_events_start(data):
-    events(data.reassigned, action=Action.ASSIGN).update(to_status=Status.SUBMITTED)
+    dba.update(events(data.reassigned, action=Action.ASSIGN), to_status=Status.SUBMITTED)
 
     assert audit() == [
         "问题 2026-000004：第 2 条记录「交办」的结果应为「整改中」",
         "问题 2026-000004：第 3 条记录的原状态「整改中」与上一条记录的结果「待复核」不衔接",
+        edited(11),
     ]
 
 
 def test_a_first_event_that_claims_a_previous_state_is_named(data):
-    events(data.recorded, seq=1).update(from_status=Status.RECORDED)
+    dba.update(events(data.recorded, seq=1), from_status=Status.RECORDED)
 
-    assert audit() == ["问题 2026-000001：第 1 条记录的原状态「待交办」与上一条记录的结果「无」不衔接"]
+    assert audit() == ["问题 2026-000001：第 1 条记录的原状态「待交办」与上一条记录的结果「无」不衔接", edited(1)]
 
 
 def test_an_event_that_starts_from_another_state_than_the_last_one_left_is_named(data):
-    events(data.cancelled, action=Action.CANCEL).update(from_status=Status.RETURNED)
+    dba.update(events(data.cancelled, action=Action.CANCEL), from_status=Status.RETURNED)
 
     assert audit() == [
         "问题 2026-000005：第 3 条记录的原状态「退回返工」与上一条记录的结果「整改中」不衔接",
+        edited(15),
     ]
 
 
 def test_a_trail_of_well_formed_events_in_an_order_the_state_machine_forbids_is_named(data):
     # Every event keeps its own from and to (recorded -> assigned), but a reassignment cannot
     # come before the first assignment.
-    events(data.reassigned, action=Action.ASSIGN).update(action=Action.REASSIGN)
+    dba.update(events(data.reassigned, action=Action.ASSIGN), action=Action.REASSIGN)
 
     assert audit() == [
         "问题 2026-000004：处理记录不符合状态流转规则（step 2: reassign is not allowed from recorded）",
+        edited(11),
     ]
 
 
@@ -273,15 +293,15 @@ def test_a_problem_with_a_unit_whose_deadline_differs_from_its_last_event_is_nam
 
 @pytest.mark.parametrize("persona", ["liaison_a", "head_a", "viewer_a"])
 def test_a_close_in_the_name_of_a_member_of_the_responsible_unit_is_named(data, persona):
-    events(data.closed, action=Action.CLOSE).update(actor=getattr(data.world, persona))
+    dba.update(events(data.closed, action=Action.CLOSE), actor=getattr(data.world, persona))
 
-    assert audit() == ["问题 2026-000002：由责任单位自己的人员销号（第 4 条记录），未经独立复核"]
+    assert audit() == ["问题 2026-000002：由责任单位自己的人员销号（第 4 条记录），未经独立复核", edited(5)]
 
 
 def test_a_close_event_without_its_unit_is_checked_against_the_problems_unit(data):
-    events(data.closed, action=Action.CLOSE).update(actor=data.world.deputy_a, unit=None)
+    dba.update(events(data.closed, action=Action.CLOSE), actor=data.world.deputy_a, unit=None)
 
-    assert audit() == ["问题 2026-000002：由责任单位自己的人员销号（第 4 条记录），未经独立复核"]
+    assert audit() == ["问题 2026-000002：由责任单位自己的人员销号（第 4 条记录），未经独立复核", edited(5)]
 
 
 def test_a_closing_time_that_differs_from_the_close_events_time_is_named(data):
@@ -365,8 +385,8 @@ def test_mismatches_of_several_standards_come_in_the_order_of_their_codes(data):
 
 
 def broken_everywhere(data):
-    events(data.closed, action=Action.CLOSE).update(actor=data.world.liaison_a)
-    events(data.returned).delete()
+    dba.update(events(data.closed, action=Action.CLOSE), actor=data.world.liaison_a)
+    dba.delete(events(data.returned))
     Problem.objects.filter(pk=data.cancelled.pk).update(status=Status.ASSIGNED)
     Task.objects.filter(pk=data.task.pk).update(deadline=dt.date(2026, 7, 1))
     Criterion.objects.filter(pk=data.world.checkpoint.pk).update(weight=2)
@@ -376,6 +396,8 @@ def broken_everywhere(data):
         "问题 2026-000005：状态为「整改中」，但按处理记录应为「已撤销」",
         f"任务 #{data.task.pk}「清理背街小巷」：完成期限 2026-07-01 晚于时间节点「通过省级暗访」的截止日期 2026-06-30",
         "标准「测试标准」：3.2 背街小巷保洁：分值 1.00，下级合计 2.00",
+        edited(5),
+        "问题记录（problems_problemevent）：缺少第 6 至 9 条（在第 10 条之前），记录被删除",
     ]
 
 
@@ -387,7 +409,7 @@ def test_every_violation_is_found_once_in_order_whatever_the_chunk_size(data, ch
     checked = {}
 
     assert audit(checked=checked, chunk_size=chunk_size) == expected
-    assert checked == {"问题": 5, "问题记录": 11, "台账任务": 1, "标准条目": 3, "附件文件": 2}
+    assert checked == {"问题": 5, "问题记录": 11, "台账任务": 1, "标准条目": 3, "附件文件": 2, "哈希链记录": 12}
 
 
 # ---- the command ----------------------------------------------------------------------------------
@@ -395,7 +417,9 @@ def test_every_violation_is_found_once_in_order_whatever_the_chunk_size(data, ch
 
 def test_the_command_on_healthy_data_says_what_it_checked_and_that_it_found_nothing(data):
     assert timeless(run_command()) == (
-        f"{CHECKS_LINE}\n已核查：问题 5，问题记录 15，台账任务 1，标准条目 3，附件文件 2（用时 … 秒）\n未发现不一致\n"
+        f"{CHECKS_LINE}\n"
+        "已核查：问题 5，问题记录 15，台账任务 1，标准条目 3，附件文件 2，哈希链记录 16（用时 … 秒）\n"
+        "未发现不一致\n"
     )
 
 
@@ -406,10 +430,15 @@ def test_the_command_prints_every_violation_and_fails_with_their_number(data):
     with pytest.raises(CommandError) as failed:
         call_command("audit_check", stdout=out)
 
-    assert str(failed.value) == "发现 5 处不一致"
+    assert str(failed.value) == "发现 7 处不一致"
     assert failed.value.returncode == 1
     assert timeless(out.getvalue()) == "\n".join(
-        [CHECKS_LINE, "已核查：问题 5，问题记录 11，台账任务 1，标准条目 3，附件文件 2（用时 … 秒）", *expected, ""]
+        [
+            CHECKS_LINE,
+            "已核查：问题 5，问题记录 11，台账任务 1，标准条目 3，附件文件 2，哈希链记录 12（用时 … 秒）",
+            *expected,
+            "",
+        ]
     )
 
 

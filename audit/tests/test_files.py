@@ -90,7 +90,7 @@ def test_audit_check_reports_the_files_and_fails(photos, settings):
 
     assert str(failed.value) == "发现 1 处不一致"
     lines = out.getvalue().splitlines()
-    assert lines[0].endswith("；证据文件存在且 SHA-256 与登记一致")
+    assert "；证据文件存在且 SHA-256 与登记一致；" in lines[0]
     assert "附件文件 3" in lines[1]
     assert lines[2:] == [f"附件「现场1.jpg」（{photos[0].uuid.hex}）：文件 {photos[0].file.name} 不存在"]
     assert audit() == lines[2:]

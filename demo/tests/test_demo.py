@@ -20,6 +20,7 @@ from organisation.models import Area, Membership, Unit, User
 from problems.models import Problem, ProblemEvent
 from problems.states import Action, Status
 from sites.models import Site
+from tests import dba
 
 
 @pytest.fixture(scope="module")
@@ -291,7 +292,7 @@ def test_the_audit_names_a_problem_whose_status_was_changed_behind_the_services_
 def test_the_audit_names_a_problem_closed_by_its_own_unit(demo, db):
     close = ProblemEvent.objects.filter(action=Action.CLOSE).select_related("problem").order_by("pk").first()
     own = Membership.objects.filter(unit=close.unit, role=Membership.Role.LIAISON).get().user
-    ProblemEvent.objects.filter(pk=close.pk).update(actor=own)
+    dba.update(ProblemEvent.objects.filter(pk=close.pk), actor=own)
     output = audit_failure()
     assert f"问题 {close.problem.number}：由责任单位自己的人员销号" in output
 
