@@ -17,9 +17,11 @@ from types import SimpleNamespace
 
 import pytest
 import time_machine
+from django.test import Client
 
 from organisation.models import Area, Membership, Unit
 from standard.models import Criterion
+from tests import signin
 from tests.factories import (
     AreaFactory,
     CampaignFactory,
@@ -120,6 +122,14 @@ def build_world():
         liaison_b=_person("liaison_b", "吴婷", unit_b, Role.LIAISON),
         outsider=UserFactory(username="outsider", full_name="路人"),
     )
+
+
+@pytest.fixture(autouse=True)
+def force_login_is_a_whole_sign_in(monkeypatch):
+    """`client.force_login(user)` stands for a finished sign-in, second factor included (see
+    tests/signin.py); `tests.signin.force_login_unverified` is Django's own, for the tests of
+    the sign-in steps."""
+    monkeypatch.setattr(Client, "force_login", signin.force_login_verified)
 
 
 @pytest.fixture(autouse=True)

@@ -21,7 +21,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
-from organisation.models import Membership, Unit
+from organisation.models import Membership, Unit, User
 
 Role = Membership.Role
 
@@ -85,6 +85,26 @@ def forget_actor(user) -> None:
     """Drop the cached Actor after memberships change (tests, admin)."""
     if hasattr(user, "_chuangwei_actor"):
         del user._chuangwei_actor
+
+
+# ---- signing in ----------------------------------------------------------------------------
+
+
+def second_factor_required(user) -> bool:
+    """Who must sign in with a second factor (TOTP): the administrators (系统/安全/审计管理员, and
+    anyone who can open /admin/) and the PHC office staff who run the campaign. Everyone else may
+    add one. (accounts waives it in the demo, see DEMO_MODE.)"""
+    if user is None or not user.is_authenticated:
+        return False
+    if user.admin_role or user.is_superuser or user.is_staff:
+        return True
+    return actor_for(user).office
+
+
+def can_manage_lockouts(user) -> bool:
+    """Unlocking accounts and addresses, and resetting a person's second factor: the security
+    administrator's (安全管理员) alone."""
+    return bool(user is not None and user.is_authenticated and user.admin_role == User.AdminRole.SECURITY)
 
 
 # ---- seeing ------------------------------------------------------------------------------
