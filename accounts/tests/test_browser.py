@@ -82,6 +82,10 @@ def test_office_staff_set_up_and_use_the_second_factor(chromium, live_world, scr
     expect(page.get_by_role("heading", name="验证动态口令")).to_be_visible()
     assert no_horizontal_scroll(page)
     screenshot(page, f"signin-verify-{screen}")
+    page.get_by_label("动态口令").fill("000000")
+    page.get_by_role("button", name="验证").click()
+    expect(page.get_by_text("动态口令不正确。")).to_be_visible()
+    page.wait_for_timeout(1100)  # django-otp's wait after a wrong code: a second, then doubling
     page.get_by_label("动态口令").fill(fresh_code(world.office, phone))
     page.get_by_role("button", name="验证").click()
     expect(page).to_have_url(f"{world.url}/overview/")
@@ -92,6 +96,7 @@ def test_office_staff_set_up_and_use_the_second_factor(chromium, live_world, scr
         ("second_factor", "绑定动态口令并生成恢复码"),
         ("logout", "退出登录"),
         ("login", "密码验证通过，待验证动态口令"),
+        ("login_failed", "动态口令或恢复码错误"),
         ("second_factor", "动态口令验证通过"),
     ]
     context.close()
