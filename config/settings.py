@@ -135,6 +135,7 @@ AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 AXES_DISABLE_ACCESS_LOG = True  # sign-ins are in the security log (core.SecurityEvent)
 AXES_ENABLE_ADMIN = False  # unlocking is the security administrator's screen, which logs it
 AXES_VERBOSE = False
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code"]  # masked in axes' rows and log lines
 # Sessions: signed out after SESSION_IDLE_MINUTES without a request, and SESSION_MAX_HOURS after
 # signing in whatever happens (accounts/middleware.py).
 SESSION_IDLE_TIMEOUT = dt.timedelta(minutes=env_int("SESSION_IDLE_MINUTES", 30, minimum=1))

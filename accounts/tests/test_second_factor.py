@@ -238,9 +238,16 @@ def test_force_login_stands_for_a_whole_sign_in_and_django_s_own_does_not(client
     assert unverified.get("/ledger/").url.startswith(VERIFY)  # the office now has an authenticator
 
 
-@pytest.mark.parametrize("page", ["/accounts/security/", SETUP, "/accounts/password/"])
+@pytest.mark.parametrize("page", ["/accounts/security/", SETUP, "/accounts/password/", VERIFY, "/accounts/lockouts/"])
 def test_the_pages_speak_english_too(client, world, page):
-    client.force_login(world.liaison_a)
+    for _ in range(5):
+        Client().post(LOGIN, {"username": "someone", "password": "x"})  # a lock on the lockouts page
+    person = UserFactory(username="anquan", admin_role=User.AdminRole.SECURITY)
+    if page == VERIFY:
+        totp_device(person)
+        force_login_unverified(client, person)
+    else:
+        client.force_login(person)
     client.cookies["django_language"] = "en"
     html = client.get(page).content.decode()
     main = re.sub(r"<[^>]+>", " ", html.split('<main id="main"')[1])
