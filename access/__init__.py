@@ -35,6 +35,7 @@ class Actor:
     office: bool = False  # PHC office staff who act
     sees_all: bool = False  # office staff, office viewers, district leaders
     inspector: bool = False
+    admin_role: str = ""  # system / security / audit administrator (三员分立), else ""
 
     @property
     def unit_ids(self) -> frozenset[int]:
@@ -57,6 +58,12 @@ def actor_for(user) -> Actor:
     cached = getattr(user, "_chuangwei_actor", None)
     if cached is not None:
         return cached
+    if getattr(user, "admin_role", ""):
+        # An administrator runs the system, not the campaign: whatever memberships the account
+        # may have been given, it sees no campaign data through them (三员分立).
+        actor = Actor(user=user, admin_role=user.admin_role)
+        user._chuangwei_actor = actor
+        return actor
     roles: dict[int, set[str]] = {}
     office = sees_all = inspector = False
     for unit_id, unit_kind, role in Membership.objects.filter(user=user, unit__is_active=True).values_list(
@@ -87,6 +94,30 @@ def forget_actor(user) -> None:
         del user._chuangwei_actor
 
 
+# ---- administrators (三员分立) ------------------------------------------------------------------
+#
+# Three administrators, one role per account, none of them a campaign role: the system
+# administrator keeps users, units, areas, sites, the standard and campaigns' set-up; the security
+# administrator grants roles (memberships and anything that makes a person see everything or
+# verify), unlocks accounts, revokes API tokens; the audit administrator reads and exports the
+# security log and nothing else. The Django superuser is for installation only.
+
+
+def is_administrator(user, role: str) -> bool:
+    actor = actor_for(user)
+    return actor.is_authenticated and actor.admin_role == role
+
+
+def grants_oversight(unit_kind: str, role: str) -> bool:
+    """Does a membership make its holder see everything (PHC office, leadership) or verify other
+    units' work (inspector)? Such grants are the security administrator's, never an import's."""
+    return unit_kind in (Unit.Kind.PHC_OFFICE, Unit.Kind.LEADERSHIP) or role == Role.INSPECTOR
+
+
+def can_read_security_log(user) -> bool:
+    return is_administrator(user, User.AdminRole.AUDIT)
+
+
 # ---- signing in ----------------------------------------------------------------------------
 
 
@@ -104,7 +135,7 @@ def second_factor_required(user) -> bool:
 def can_manage_lockouts(user) -> bool:
     """Unlocking accounts and addresses, and resetting a person's second factor: the security
     administrator's (安全管理员) alone."""
-    return bool(user is not None and user.is_authenticated and user.admin_role == User.AdminRole.SECURITY)
+    return is_administrator(user, User.AdminRole.SECURITY)
 
 
 # ---- seeing ------------------------------------------------------------------------------

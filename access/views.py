@@ -14,6 +14,8 @@ from core.services import attachment_thumbnail
 def home(request):
     """Each role starts where its daily work is."""
     actor = access.actor_for(request.user)
+    if actor.admin_role:
+        return redirect("audit:log" if access.can_read_security_log(request.user) else "admin:index")
     if actor.sees_all:
         return redirect("oversight:overview")
     if actor.inspector:

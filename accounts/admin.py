@@ -4,12 +4,17 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import services
 from accounts.models import ApiToken
+from core.admin import SECURITY, RoleAdmin
+from core.security import Kind, log_event
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(RoleAdmin):
     """Make a token here (the key is shown once, in the message after saving) or with
-    `manage.py api_token <username>`. Untick 有效 to revoke one."""
+    `manage.py api_token <username>`. Untick 有效 to revoke one. The security administrator's."""
+
+    change_roles = frozenset({SECURITY})
+    log_kind = Kind.TOKEN
 
     list_display = ["user", "name", "prefix", "created_at", "last_used_at", "is_active"]
     list_filter = ["is_active"]
@@ -30,6 +35,13 @@ class ApiTokenAdmin(admin.ModelAdmin):
         token, key = services.token_create(user=obj.user, name=obj.name)
         obj.pk = token.pk
         obj.__dict__.update(token.__dict__)
+        log_event(
+            Kind.TOKEN,
+            user=request.user,
+            request=request,
+            target=token,
+            summary=f"为「{token.user}」生成接口令牌 {token.prefix}…（{token.name}）",
+        )
         messages.warning(request, f"令牌已生成，请立即复制，之后不再显示：{key}")
 
 

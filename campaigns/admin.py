@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from campaigns.models import Campaign, FiveInPlace, LedgerEvent, Milestone, Task
-from core.admin import ReadOnlyAdmin
+from core.admin import SYSTEM, ReadOnlyAdmin, RoleAdmin
 
 
 class MilestoneInline(admin.TabularInline):
@@ -12,7 +12,8 @@ class MilestoneInline(admin.TabularInline):
 
 
 @admin.register(Campaign)
-class CampaignAdmin(admin.ModelAdmin):
+class CampaignAdmin(RoleAdmin):
+    change_roles = frozenset({SYSTEM})
     list_display = ["name", "year", "standard", "starts_on", "ends_on"]
     inlines = [MilestoneInline]
 

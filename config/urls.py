@@ -25,6 +25,7 @@ urlpatterns = [
     path("exchange/", include("exchange.urls")),
     path("bulletins/", include("bulletins.urls")),
     path("dossier/", include("dossier.urls")),
+    path("audit/", include("audit.urls")),
     path("", include("oversight.urls")),
     path("", include("campaigns.urls")),
     path("files/<uuid:attachment_uuid>", attachment_file, name="attachment"),

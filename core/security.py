@@ -2,12 +2,21 @@
 calls `log_event` once, where the event happens (a sign-in, an export, a refusal, a change of
 role); it never raises into the caller's work for a logging reason it could survive."""
 
+from django.conf import settings
 from django.db.models import Model
+from django.utils import translation
 
 from core import clock
 from core.models import SecurityEvent
 
 Kind = SecurityEvent.Kind
+
+
+def zh(text) -> str:
+    """A lazy label (a model's verbose name, a choice's label) in Chinese: the log is stored, and
+    stays in Chinese whatever the language of the screen it was written from."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(text)
 
 
 def client_ip(request) -> str | None:

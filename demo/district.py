@@ -86,6 +86,8 @@ DEMO_ACCOUNTS = {
     "deputy": "分管领导（直接责任人）",
     "viewer": "单位只读人员",
     "admin": "系统管理员",
+    "security": "安全管理员",
+    "auditor": "审计管理员",
 }
 
 PHOTO_COLOURS = [(168, 62, 50), (92, 118, 70), (122, 122, 122), (201, 170, 92)]
@@ -518,15 +520,20 @@ class _Builder:
             self.inspectors.append(inspector)
             self.inspector_unit[inspector.pk] = department.pk
         people.create(first, Role.VIEWER, username="viewer", password=demo_password)
-        admin = User(
-            username="admin",
-            full_name="系统管理员",
-            is_staff=True,
-            is_superuser=True,
-            password=demo_password,
-            date_joined=at(dt.date(2026, 2, 2), 9),
-        )
-        admin.save()
+        # 三员分立: three administrators, one role each, no campaign role, not superusers.
+        for username, role in (
+            ("admin", User.AdminRole.SYSTEM),
+            ("security", User.AdminRole.SECURITY),
+            ("auditor", User.AdminRole.AUDIT),
+        ):
+            User(
+                username=username,
+                full_name=DEMO_ACCOUNTS[username],
+                is_staff=True,
+                admin_role=role,
+                password=demo_password,
+                date_joined=at(dt.date(2026, 2, 2), 9),
+            ).save()
 
     def acting(self, unit_id: int, *, reporter: bool = True) -> User:
         """Who of a unit does the work: mostly the liaison, sometimes the deputy."""

@@ -126,9 +126,9 @@ def _row_cells(ws, kinds: Sequence[str], row: tuple) -> list:
     return cells
 
 
-def write_table(table: Table, fileobj) -> None:
+def write_table(table: Table, fileobj) -> int:
     """Write one sheet: the header styled and frozen, widths from the header and the first rows,
-    then every row as it comes."""
+    then every row as it comes. Returns the number of data rows written."""
     workbook = Workbook(write_only=True)
     ws = workbook.create_sheet(title=table.title[:31])
     rows = iter(table.rows)
@@ -138,19 +138,25 @@ def write_table(table: Table, fileobj) -> None:
     ws.freeze_panes = "A2"
     ws.append([_style_header(WriteOnlyCell(ws, column.header)) for column in table.columns])
     kinds = [column.kind for column in table.columns]
+    written = 0
     for row in chain(sample, rows):
         ws.append(_row_cells(ws, kinds, row))
+        written += 1
     workbook.save(fileobj)
+    return written
 
 
-def xlsx_response(table: Table) -> FileResponse:
-    """Render to an anonymous temporary file (gone when closed) and stream it."""
+def xlsx_response(table: Table, *, on_written=None) -> FileResponse:
+    """Render to an anonymous temporary file (gone when closed) and stream it. `on_written(rows)`
+    is told how many data rows went in (the security log records exports with their size)."""
     spool = tempfile.TemporaryFile(suffix=".xlsx")
     try:
-        write_table(table, spool)
+        written = write_table(table, spool)
     except BaseException:
         spool.close()
         raise
+    if on_written is not None:
+        on_written(written)
     spool.seek(0)
     return FileResponse(spool, as_attachment=True, filename=table.filename, content_type=XLSX_TYPE)
 

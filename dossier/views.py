@@ -12,6 +12,7 @@ import access
 from campaigns.selectors import current_campaign
 from core.errors import DomainError
 from core.forms import with_seen_version
+from core.security import Kind, log_event
 from dossier import export, selectors, services
 from dossier.forms import AssignForm, FilterForm, ReviewForm, UploadForm
 from dossier.models import Material, Submission
@@ -187,6 +188,14 @@ def dossier_export(request):
     if not access.can_manage_dossier(request.user):
         raise PermissionDenied
     spool = export.zip_tempfile(campaign)
+    log_event(
+        Kind.EXPORT,
+        user=request.user,
+        request=request,
+        target=f"资料申报_{campaign.year}.zip",
+        summary=f"导出{campaign.year}年申报资料（ZIP，{spool.seek(0, 2)} 字节）",
+    )
+    spool.seek(0)
     return FileResponse(
         spool, as_attachment=True, filename=f"资料申报_{campaign.year}.zip", content_type="application/zip"
     )

@@ -1,15 +1,18 @@
 from django.contrib import admin
 
+from core.admin import SYSTEM, RoleAdmin
 from standard.models import Criterion, SiteType, Standard
 
 
 @admin.register(Standard)
-class StandardAdmin(admin.ModelAdmin):
+class StandardAdmin(RoleAdmin):
+    change_roles = frozenset({SYSTEM})
     list_display = ["code", "name"]
 
 
 @admin.register(Criterion)
-class CriterionAdmin(admin.ModelAdmin):
+class CriterionAdmin(RoleAdmin):
+    change_roles = frozenset({SYSTEM})
     list_display = ["code", "name", "level", "weight", "on_site"]
     list_filter = ["standard", "level", "on_site"]
     search_fields = ["code", "name"]
@@ -17,6 +20,7 @@ class CriterionAdmin(admin.ModelAdmin):
 
 
 @admin.register(SiteType)
-class SiteTypeAdmin(admin.ModelAdmin):
+class SiteTypeAdmin(RoleAdmin):
+    change_roles = frozenset({SYSTEM})
     list_display = ["code", "name"]
     filter_horizontal = ["checkpoints"]

@@ -38,7 +38,8 @@ from campaigns.models import FiveInPlace
 from config.api import api
 from conftest import TODAY
 from core import clock
-from core.models import Attachment
+from core.models import Attachment, SecurityEvent
+from core.security import log_event
 from dossier import services as dossier_services
 from dossier.models import Material
 from inspections import services as inspection_services
@@ -101,6 +102,7 @@ class District:
         self.accepted_files = {self.material.pk: 0}  # material -> its accepted files
         self.plan = self.inspection = None
         self.liaison_of = {w.unit_a.pk: w.liaison_a, w.unit_b.pk: w.liaison_b}
+        w.auditor = UserFactory(username="auditor", is_staff=True, admin_role="audit")
 
     # -- one call adds n of everything --
 
@@ -112,6 +114,7 @@ class District:
             liaison = UserFactory(full_name=f"联络员{i}")
             MembershipFactory(user=liaison, unit=unit, role=Membership.Role.LIAISON)
             self.liaison_of[unit.pk] = liaison
+            log_event(SecurityEvent.Kind.LOGIN, user=liaison, summary="登录")  # the security log grows too
             community = AreaFactory(parent=w.east, kind=Area.Kind.COMMUNITY, boundary=SQUARE)
             own_street = SiteFactory(area=community, owner_unit=w.unit_a, site_type=self.back_street)
             SiteFactory(area=community, owner_unit=unit, site_type=self.back_street)
@@ -368,7 +371,7 @@ PROBLEM_STATES = [
 
 # ---- the table -------------------------------------------------------------------------------
 
-PERSONAS = {"office": "office", "liaison": "liaison_a", "inspector": "inspector"}
+PERSONAS = {"office": "office", "liaison": "liaison_a", "inspector": "inspector", "auditor": "auditor"}
 ALL = ("office", "liaison", "inspector")
 OFFICE = ("office",)
 TEAM = ("office", "inspector")  # on every plan's team
@@ -445,6 +448,8 @@ ENDPOINTS = [
     Endpoint("exchange:ledger_xlsx", ALL, sheet="tasks"),
     # bulletins and accountability
     Endpoint("bulletins:list", ALL),
+    Endpoint("audit:log", ("auditor",), query=q(kind="login"), paged=True),
+    Endpoint("audit:log_xlsx", ("auditor",), query=q(kind="login")),
     Endpoint("bulletins:accountability", ALL),
     Endpoint("bulletins:detail", OFFICE, kwargs=lambda d: {"bulletin_uuid": d.draft.uuid}),
     Endpoint("bulletins:file", OFFICE, kwargs=lambda d: {"bulletin_uuid": d.draft.uuid, "kind": "docx"}),

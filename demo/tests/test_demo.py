@@ -204,7 +204,9 @@ def test_each_demo_account_has_its_role_and_every_other_person_cannot_sign_in(de
     first_office = Unit.objects.get(code="SD01")
     for username, role in [("liaison", "liaison"), ("head", "head"), ("deputy", "deputy"), ("viewer", "viewer")]:
         assert list(users[username].memberships.values_list("unit", "role")) == [(first_office.pk, role)]
-    assert users["admin"].is_superuser and not users["admin"].memberships.exists()
+    administrators = [(users[name].admin_role, users[name].is_superuser) for name in ("admin", "security", "auditor")]
+    assert administrators == [("system", False), ("security", False), ("audit", False)]
+    assert not any(users[name].memberships.exists() for name in ("admin", "security", "auditor"))
     others = User.objects.exclude(username__in=DEMO_ACCOUNTS)
     assert others.exists()
     assert not any(user.has_usable_password() for user in others)

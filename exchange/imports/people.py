@@ -10,6 +10,8 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+import access
+from core.security import Kind, log_event, zh
 from exchange.imports.columns import CHOICE, CODE, TEXT, Column, Option
 from exchange.imports.importer import BATCH, Importer, unit_options, update_fields
 from organisation.models import Membership, Unit, User
@@ -67,8 +69,11 @@ class PersonImporter(Importer):
 
     def prepare(self):
         self.validator = UnicodeUsernameValidator()
+        self.unit_kinds = dict(Unit.objects.values_list("pk", "kind"))
         self.protected = set(
-            User.objects.filter(Q(is_staff=True) | Q(is_superuser=True)).values_list("username", flat=True)
+            User.objects.filter(Q(is_staff=True) | Q(is_superuser=True) | ~Q(admin_role="")).values_list(
+                "username", flat=True
+            )
         )
 
     def check(self, row, report):
@@ -79,6 +84,14 @@ class PersonImporter(Importer):
             report.add(row.number, self.header("username"), _("只能包含字母、数字、汉字和 @ . + - _"))
         if v["username"] in self.protected:
             report.add(row.number, self.header("username"), _("这是系统管理账号，不能通过导入修改"))
+        if v["role"] and v["unit"] and access.grants_oversight(self.unit_kinds.get(v["unit"], ""), v["role"]):
+            # Verifying other units' work is a right the security administrator grants, with a
+            # trace; an import by the office would hand it out unseen.
+            report.add(
+                row.number,
+                self.header("role"),
+                _("「督导组成员」须由安全管理员在系统管理中授予，不能通过导入设置"),
+            )
         if v["phone"] and not self.PHONE.match(v["phone"]):
             report.add(row.number, self.header("phone"), _("「%(text)s」不是电话号码") % {"text": v["phone"]})
 
@@ -132,4 +145,14 @@ class PersonImporter(Importer):
                 held.add((user.pk, v["unit"], v["role"]))
                 touched.add(user.username)
         Membership.objects.bulk_create(memberships, batch_size=BATCH)
+        names = {user.pk: user.username for user in users.values()}
+        for membership in memberships:
+            log_event(
+                Kind.ROLE_CHANGE,
+                user=self.actor,
+                target=f"organisation.user:{membership.user_id}",
+                summary=f"导入授予「{names[membership.user_id]}」{zh(membership.get_role_display())}"
+                f"（单位 {membership.unit_id}）",
+                details={"granted": {"unit": membership.unit_id, "role": membership.role}, "by": "import"},
+            )
         return touched

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 import access
 from core import clock
 from core.errors import InvalidInput, NotAllowed
+from core.security import Kind, log_event
 from core.states import transition
 from inspections import sampling
 from inspections.models import (
@@ -224,10 +225,17 @@ def covert_reads_record(*, user, plans, surface: str, path: str = "") -> None:
     if not getattr(user, "is_authenticated", False):
         return
     now = clock.now()
+    covert = [plan for plan in plans if plan.mode == InspectionPlan.Mode.COVERT]
     CovertReadLog.objects.bulk_create(
-        [
-            CovertReadLog(plan=plan, user=user, at=now, surface=surface, path=path[:300])
-            for plan in plans
-            if plan.mode == InspectionPlan.Mode.COVERT
-        ]
+        [CovertReadLog(plan=plan, user=user, at=now, surface=surface, path=path[:300]) for plan in covert]
     )
+    if covert:
+        log_event(
+            Kind.COVERT_READ,
+            user=user,
+            target=f"inspections.inspectionplan:{covert[0].pk}" if len(covert) == 1 else "",
+            summary="查阅暗访计划："
+            + "、".join(plan.name for plan in covert[:10])
+            + ("等" if len(covert) > 10 else ""),
+            details={"surface": surface, "path": path[:300], "plans": [plan.pk for plan in covert]},
+        )

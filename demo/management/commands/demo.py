@@ -65,5 +65,5 @@ class Command(BaseCommand):
             self.stdout.write(f"  {username:<12}{password:<18}{role:<16}{unit}")
         if not settings.DEMO_MODE:
             # Outside `make run` (DEMO_MODE) the published password is not good enough to keep.
-            self.stdout.write("首次登录须修改此公开密码；office 和 admin 须绑定手机动态口令")
+            self.stdout.write("首次登录须修改此公开密码；office 和三位管理员须绑定手机动态口令")
             self.stdout.write("（make run 的演示模式下免除）。")
