@@ -131,7 +131,7 @@ def test_the_security_administrator_unlocks_an_account(chromium, live_world, scr
     world = live_world
     for _ in range(5):
         Client().post("/accounts/login/", {"username": "liaison_a", "password": "wrong"}, REMOTE_ADDR="10.7.7.7")
-    security = UserFactory(username="anquan", full_name="安全管理员", admin_role=User.AdminRole.SECURITY)
+    security = UserFactory(username="anquan", full_name="安全管理员", admin_role=User.AdminRole.SECURITY, is_staff=True)
     context = chromium.new_context(locale="zh-CN", **SCREENS[screen])
     page = context.new_page()
     browser_sign_in(page, world.url, security)

@@ -125,7 +125,7 @@ def test_with_no_lockout_window_only_the_administrator_unlocks(client, liaison, 
 
 @pytest.fixture
 def security_admin(world):
-    return UserFactory(username="anquan", full_name="安全管理员", admin_role=User.AdminRole.SECURITY)
+    return UserFactory(username="anquan", full_name="安全管理员", admin_role=User.AdminRole.SECURITY, is_staff=True)
 
 
 def lock_liaison(liaison):
@@ -159,7 +159,7 @@ def test_an_address_is_unlocked_the_same_way(client, liaison, security_admin):
 
 @pytest.mark.parametrize("role", ["system", "audit", ""])
 def test_no_one_else_may_unlock(client, world, liaison, role):
-    other = UserFactory(username=f"admin-{role or 'none'}", admin_role=role)
+    other = UserFactory(username=f"admin-{role or 'none'}", admin_role=role, is_staff=bool(role))
     lock_liaison(liaison)
     for person in (other, world.office):
         client.force_login(person)

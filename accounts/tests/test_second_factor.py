@@ -206,7 +206,7 @@ def test_the_demo_mode_asks_no_one_to_enrol(client, world, settings):
 def test_the_security_administrator_resets_a_lost_phone(client, world):
     totp_device(world.office)
     second_factor_codes(world.office)
-    security = UserFactory(username="anquan", admin_role=User.AdminRole.SECURITY)
+    security = UserFactory(username="anquan", admin_role=User.AdminRole.SECURITY, is_staff=True)
     client.force_login(security)
     assert client.post("/accounts/lockouts/reset-two-factor/", {"username": "wangfang"}).status_code == 302
     assert not TOTPDevice.objects.filter(user=world.office).exists()
@@ -242,7 +242,7 @@ def test_force_login_stands_for_a_whole_sign_in_and_django_s_own_does_not(client
 def test_the_pages_speak_english_too(client, world, page):
     for _ in range(5):
         Client().post(LOGIN, {"username": "someone", "password": "x"})  # a lock on the lockouts page
-    person = UserFactory(username="anquan", admin_role=User.AdminRole.SECURITY)
+    person = UserFactory(username="anquan", admin_role=User.AdminRole.SECURITY, is_staff=True)
     if page == VERIFY:
         totp_device(person)
         force_login_unverified(client, person)
