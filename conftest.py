@@ -17,9 +17,11 @@ from types import SimpleNamespace
 
 import pytest
 import time_machine
+from django.test import Client
 
 from organisation.models import Area, Membership, Unit
 from standard.models import Criterion
+from tests import signin
 from tests.factories import (
     AreaFactory,
     CampaignFactory,
@@ -143,6 +145,14 @@ def _flush_with_triggers_lifted():
 
 
 _flush_with_triggers_lifted()
+
+
+@pytest.fixture(autouse=True)
+def force_login_is_a_whole_sign_in(monkeypatch):
+    """`client.force_login(user)` stands for a finished sign-in, second factor included (see
+    tests/signin.py); `tests.signin.force_login_unverified` is Django's own, for the tests of
+    the sign-in steps."""
+    monkeypatch.setattr(Client, "force_login", signin.force_login_verified)
 
 
 @pytest.fixture(autouse=True)

@@ -118,6 +118,26 @@ def can_read_security_log(user) -> bool:
     return is_administrator(user, User.AdminRole.AUDIT)
 
 
+# ---- signing in ----------------------------------------------------------------------------
+
+
+def second_factor_required(user) -> bool:
+    """Who must sign in with a second factor (TOTP): the administrators (系统/安全/审计管理员, and
+    anyone who can open /admin/) and the PHC office staff who run the campaign. Everyone else may
+    add one. (accounts waives it in the demo, see DEMO_MODE.)"""
+    if user is None or not user.is_authenticated:
+        return False
+    if user.admin_role or user.is_superuser or user.is_staff:
+        return True
+    return actor_for(user).office
+
+
+def can_manage_lockouts(user) -> bool:
+    """Unlocking accounts and addresses, and resetting a person's second factor: the security
+    administrator's (安全管理员) alone."""
+    return is_administrator(user, User.AdminRole.SECURITY)
+
+
 # ---- seeing ------------------------------------------------------------------------------
 
 

@@ -1,4 +1,6 @@
 from django.contrib import admin, messages
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import services
 from accounts.models import ApiToken
@@ -41,3 +43,11 @@ class ApiTokenAdmin(RoleAdmin):
             summary=f"为「{token.user}」生成接口令牌 {token.prefix}…（{token.name}）",
         )
         messages.warning(request, f"令牌已生成，请立即复制，之后不再显示：{key}")
+
+
+# Second factors are not edited in the admin: a TOTP key must never be shown to anyone but its
+# owner, and a lost phone is reset by the security administrator on /accounts/lockouts/, which
+# logs it (django-otp registers these models by itself).
+for model in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(model):
+        admin.site.unregister(model)

@@ -6,6 +6,7 @@ import hashlib
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class ApiToken(models.Model):
@@ -30,3 +31,24 @@ class ApiToken(models.Model):
     @staticmethod
     def hash_of(key: str) -> str:
         return hashlib.sha256(key.encode()).hexdigest()
+
+
+class PasswordRecord(models.Model):
+    """A password the person chose themselves, on the password page: its hash and when. The
+    newest record that matches the password in use tells when it expires; the last
+    PASSWORD_HISTORY records are the passwords that may not come back. A password that no record
+    matches was set by someone else (an administrator, an import, the demo) and must be changed
+    at the next sign-in."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="password_records")
+    password = models.CharField(max_length=128)  # a hash, as User.password
+    set_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("密码记录")
+        verbose_name_plural = pgettext_lazy("plural", "密码记录")
+        ordering = ["-set_at", "-id"]
+        indexes = [models.Index(fields=["user", "-set_at"], name="password_record_user_set_at")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.set_at:%Y-%m-%d %H:%M}"

@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from ninja import NinjaAPI
 from ninja.security import HttpBearer, SessionAuth
 
+from accounts.lockout import LockedOut
 from accounts.services import token_user
 from core.errors import DomainError, IllegalTransition, NotAllowed, StaleObject, StorageFailed
 from inspections.api import router as inspections_router
@@ -18,7 +19,8 @@ from inspections.services import ClientIdConflict
 
 class TokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str):
-        user = token_user(token)
+        # A locked address or key is refused (429) and a bad key counted: accounts.lockout.
+        user = token_user(token, request=request)
         if user is not None:
             request.user = user
         return user
@@ -36,7 +38,14 @@ api = NinjaAPI(
 api.add_router("/v1/", inspections_router)
 
 # A file the server could not write is its own fault: 503, so that the phone keeps it and retries.
-STATUS = {NotAllowed: 403, ClientIdConflict: 409, IllegalTransition: 409, StaleObject: 409, StorageFailed: 503}
+STATUS = {
+    NotAllowed: 403,
+    ClientIdConflict: 409,
+    IllegalTransition: 409,
+    StaleObject: 409,
+    LockedOut: 429,
+    StorageFailed: 503,
+}
 
 
 @api.exception_handler(DomainError)

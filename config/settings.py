@@ -1,6 +1,7 @@
 """Settings for chuangwei. Everything that differs between a laptop and production comes from
 the environment (see README, "Configuration"); nothing here needs editing to deploy."""
 
+import datetime as dt
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -40,6 +41,11 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "csp",
     "django.contrib.staticfiles",
+    # Signing in: lockout after failed attempts, the TOTP second factor and its recovery codes.
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "core",
     "organisation",
     "accounts",
@@ -76,6 +82,11 @@ MIDDLEWARE = [
     "core.middleware.NoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Signing in (accounts/middleware.py): the second factor on the session, idle and absolute
+    # timeouts, the steps a sign-in still owes; axes turns a lockout into its page.
+    "django_otp.middleware.OTPMiddleware",
+    "accounts.middleware.SignInMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -109,10 +120,53 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", 0, minimum=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# ---- signing in (docs/ARCHITECTURE.md, "Signing in"; README, "Configuration") ----------------
+# The password rules (等保 asks for complexity and periodic change).
+PASSWORD_MIN_LENGTH = env_int("PASSWORD_MIN_LENGTH", 10, minimum=8)
+# Of lower case, upper case, digits and symbols, how many a password must mix.
+PASSWORD_CHARACTER_CLASSES = int(env_choice("PASSWORD_CHARACTER_CLASSES", "3", ["1", "2", "3", "4"]))
+PASSWORD_HISTORY = env_int("PASSWORD_HISTORY", 5, minimum=0)  # the last N passwords may not come back
+PASSWORD_MAX_AGE_DAYS = env_int("PASSWORD_MAX_AGE_DAYS", 90, minimum=0)  # 0: passwords never expire
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {
+        "NAME": "accounts.passwords.MinimumLengthValidator",
+        "OPTIONS": {"min_length": PASSWORD_MIN_LENGTH},
+    },
+    {"NAME": "accounts.passwords.CommonPasswordValidator"},
+    {"NAME": "accounts.passwords.CharacterClassesValidator", "OPTIONS": {"min_classes": PASSWORD_CHARACTER_CLASSES}},
+    {"NAME": "accounts.passwords.NotContainingUsernameValidator"},
+    {"NAME": "accounts.passwords.NotSharedPasswordValidator"},
+    {"NAME": "accounts.passwords.HistoryValidator", "OPTIONS": {"count": PASSWORD_HISTORY}},
 ]
+# `make run` sets DEMO_MODE: the demo's published password may stay and the second factor is
+# offered to everyone but required of nobody. Never set it in production (check --deploy warns).
+DEMO_MODE = env_bool("DEMO_MODE", False)
+# Lockout (django-axes, accounts/lockout.py): failures per account and per address within the
+# lockout window; a locked account or address is refused until the window has passed since the
+# last failure, or the security administrator unlocks it (0 minutes: only the administrator).
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+LOGIN_IP_FAILURE_LIMIT = env_int("LOGIN_IP_FAILURE_LIMIT", 20, minimum=1)
+LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 30, minimum=0)
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_HANDLER = "accounts.lockout.LockoutHandler"
+AXES_FAILURE_LIMIT = 1  # LockoutHandler.get_failures answers 1 when either limit above is reached
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_COOLOFF_TIME = dt.timedelta(minutes=LOGIN_LOCKOUT_MINUTES) if LOGIN_LOCKOUT_MINUTES else None
+AXES_RESET_ON_SUCCESS = False  # the account's count is reset when the whole sign-in succeeds (views)
+AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_DISABLE_ACCESS_LOG = True  # sign-ins are in the security log (core.SecurityEvent)
+AXES_ENABLE_ADMIN = False  # unlocking is the security administrator's screen, which logs it
+AXES_VERBOSE = False
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code"]  # masked in axes' rows and log lines
+# Sessions: signed out after SESSION_IDLE_MINUTES without a request, and SESSION_MAX_HOURS after
+# signing in whatever happens (accounts/middleware.py).
+SESSION_IDLE_TIMEOUT = dt.timedelta(minutes=env_int("SESSION_IDLE_MINUTES", 30, minimum=1))
+SESSION_ABSOLUTE_TIMEOUT = dt.timedelta(hours=env_int("SESSION_MAX_HOURS", 12, minimum=1))
+SESSION_COOKIE_AGE = int(SESSION_ABSOLUTE_TIMEOUT.total_seconds())
+# The TOTP second factor (django-otp): the name an authenticator app shows beside the account.
+OTP_TOTP_ISSUER = env_str("TOTP_ISSUER", "创卫督查")
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]

@@ -25,3 +25,8 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
         "NAME": os.path.join(tempfile.gettempdir(), f"chuangwei-test-{os.getpid()}.sqlite3")
     }
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}  # noqa: F405
+
+# Tests move the frozen clock by days with people signed in: the idle and absolute timeouts are
+# off here and switched on by the tests of timeouts (accounts/tests/test_sessions.py).
+SESSION_IDLE_TIMEOUT = None
+SESSION_ABSOLUTE_TIMEOUT = None

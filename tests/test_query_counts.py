@@ -468,7 +468,7 @@ ENDPOINTS = [
 ]
 
 # GET endpoints that are not measured, and why.
-DJANGO_AUTH = "Django's own sign-in and password pages: a form, no data of ours"
+SIGN_IN = "the sign-in steps (password, second factor, new password): a form, no data of ours"
 ONE_FILE = "serves one stored file found by its id: a fixed number of queries, nothing listed"
 EXEMPT = {
     "home": "redirects by role; reads only the person's memberships",
@@ -480,19 +480,9 @@ EXEMPT = {
     "dossier:file": ONE_FILE,
     "api:openapi-json": "the API's schema, built from the code: no database",
     "api:api-root": "django-ninja's root of the API: lists nothing",
-    **dict.fromkeys(
-        [
-            "login",
-            "logout",
-            "password_change",
-            "password_change_done",
-            "password_reset",
-            "password_reset_done",
-            "password_reset_confirm",
-            "password_reset_complete",
-        ],
-        DJANGO_AUTH,
-    ),
+    **dict.fromkeys(["login", "logout", "password_change", "second_factor_verify", "second_factor_setup"], SIGN_IN),
+    "account_security": "the person's own password and second factor: a fixed number of queries, nothing listed",
+    "lockouts": "the security administrator's: four grouped queries, at most 200 rows of each (test_lockout.py)",
 }
 # The system administrator's configuration screen: Django's admin, paginated by Django.
 EXEMPT_NAMESPACES = {"admin"}
@@ -509,6 +499,10 @@ POST_ONLY = {
     "dossier:prepare",
     "dossier:assign",
     "dossier:review",
+    "recovery_codes",
+    "second_factor_remove",
+    "lockout_release",
+    "second_factor_reset",
 }
 
 

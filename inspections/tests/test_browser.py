@@ -16,6 +16,7 @@ from core import geo
 from inspections.models import Finding, Inspection, InspectionPhoto
 from inspections.tests.helpers import drawn_plan, jpeg_with_gps, with_checklist
 from problems.models import Problem
+from tests.signin import browser_sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -29,10 +30,7 @@ def phone(chromium, world, user):
     context.clock.install(time=TODAY)
     context.clock.resume()
     page = context.new_page()
-    page.goto(f"{world.url}/accounts/login/")
-    page.get_by_label("用户名").fill(user.username)
-    page.get_by_label("密码").fill("pw-for-tests")
-    page.get_by_role("button", name="登录").click()
+    browser_sign_in(page, world.url, user)
     return context, page
 
 
@@ -230,10 +228,7 @@ def test_the_problem_map_shifts_markers_onto_gcj02_tiles(chromium, live_world, s
     settings.MAP_TILE_COORDINATES = "gcj02"
     context = chromium.new_context(locale="zh-CN")
     page = context.new_page()
-    page.goto(f"{world.url}/accounts/login/")
-    page.get_by_label("用户名").fill(world.office.username)
-    page.get_by_label("密码").fill("pw-for-tests")
-    page.get_by_role("button", name="登录").click()
+    browser_sign_in(page, world.url, world.office)
     page.goto(f"{world.url}/problems/map/")
     config = json.loads(page.locator("#map-config").text_content())
     assert config["coordinates"] == "gcj02"
@@ -247,10 +242,7 @@ def test_the_office_plans_and_draws_and_publishes_on_a_phone(chromium, live_worl
     world = with_checklist(live_world)
     context = chromium.new_context(locale="zh-CN", **PHONE)
     page = context.new_page()
-    page.goto(f"{world.url}/accounts/login/")
-    page.get_by_label("用户名").fill(world.office.username)
-    page.get_by_label("密码").fill("pw-for-tests")
-    page.get_by_role("button", name="登录").click()
+    browser_sign_in(page, world.url, world.office)
     page.goto(f"{world.url}/inspections/")
     page.get_by_role("link", name="制定检查计划").click()
     page.get_by_label("计划名称").fill("五月第二轮暗访")

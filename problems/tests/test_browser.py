@@ -10,6 +10,7 @@ from problems.models import Problem
 from problems.states import Status
 from problems.tests.helpers import DEADLINE, recorded_problem
 from tests.factories import jpeg_bytes
+from tests.signin import browser_sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -19,10 +20,7 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "i
 def sign_in(chromium, world, user, **context_options):
     context = chromium.new_context(locale="zh-CN", **context_options)
     page = context.new_page()
-    page.goto(f"{world.url}/accounts/login/")
-    page.get_by_label("用户名").fill(user.username)
-    page.get_by_label("密码").fill("pw-for-tests")
-    page.get_by_role("button", name="登录").click()
+    browser_sign_in(page, world.url, user)
     return page
 
 

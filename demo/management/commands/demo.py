@@ -7,6 +7,7 @@ python manage.py demo --problems 100000  # more problems, sites and units, writt
 import logging
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from core.errors import DomainError
@@ -62,3 +63,7 @@ class Command(BaseCommand):
         self.stdout.write(f"  {'用户名':<10}{'密码':<16}{'角色':<16}单位")
         for username, password, role, unit in accounts:
             self.stdout.write(f"  {username:<12}{password:<18}{role:<16}{unit}")
+        if not settings.DEMO_MODE:
+            # Outside `make run` (DEMO_MODE) the published password is not good enough to keep.
+            self.stdout.write("首次登录须修改此公开密码；office 和三位管理员须绑定手机动态口令")
+            self.stdout.write("（make run 的演示模式下免除）。")
