@@ -14,6 +14,7 @@ from dossier import services as dossier_services
 from dossier.models import Material
 from inspections.tests.helpers import drawn_plan, jpeg_with_gps, with_checklist
 from problems.tests.helpers import assigned_problem, recorded_problem
+from tests.signin import browser_sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -38,10 +39,7 @@ def browse(chromium, world, user, **options):
     page.on("pageerror", lambda error: errors.append(str(error)))
     # The browser's own word for a refusal too (the favicon's 404 is not one of ours).
     page.on("console", lambda message: "Content Security Policy" in message.text and errors.append(message.text))
-    page.goto(f"{world.url}/accounts/login/")
-    page.get_by_label("用户名").fill(user.username)
-    page.get_by_label("密码").fill("pw-for-tests")
-    page.get_by_role("button", name="登录").click()
+    browser_sign_in(page, world.url, user)
     return context, page, errors
 
 
