@@ -88,6 +88,9 @@ class UserAdmin(RoleAdmin, BaseUserAdmin):
     search_fields = ["username", "full_name", "phone"]
     inlines = [MembershipInline]
 
+    def has_add_permission(self, request, *args):
+        return self._allowed(request, {SYSTEM})  # accounts are the system administrator's
+
     def get_readonly_fields(self, request, obj=None):
         if request.user.is_superuser:
             return []
@@ -124,6 +127,9 @@ class UnitAdmin(RoleAdmin):
     list_display = ["code", "name", "kind", "area", "is_active"]
     list_filter = ["kind", "is_active"]
     search_fields = ["code", "name", "short_name"]
+
+    def has_add_permission(self, request, *args):
+        return self._allowed(request, {SYSTEM})  # the security administrator changes kinds only
 
     def get_readonly_fields(self, request, obj=None):
         if request.user.is_superuser:

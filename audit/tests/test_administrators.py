@@ -228,3 +228,9 @@ def test_nobody_but_the_audit_administrator_reads_the_log(admins, who):
     client = client_for(getattr(admins, who))
     assert client.get("/audit/log/").status_code == 403
     assert client.get("/audit/log.xlsx").status_code == 403
+
+
+def test_only_the_system_administrator_adds_people_and_units(admins):
+    adds = ["/admin/organisation/user/add/", "/admin/organisation/unit/add/"]
+    assert [client_for(admins.sysadmin).get(url).status_code for url in adds] == [200, 200]
+    assert [client_for(admins.secadmin).get(url).status_code for url in adds] == [403, 403]
