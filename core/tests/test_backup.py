@@ -351,9 +351,7 @@ def test_restore_check_verifies_without_restoring(world, settings, tmp_path):
     assert output.splitlines()[0].endswith(f"记录 {rows} 条，证据文件 2 个，SHA-256 全部相符")
 
 
-def test_a_full_database_is_refused_and_replace_works_only_where_audit_tables_allow(
-    world, settings, tmp_path
-):
+def test_a_full_database_is_refused_and_replace_works_only_where_audit_tables_allow(world, settings, tmp_path):
     closed, _waiting = with_evidence(world)
     archive = tmp_path / "backup.zip"
     backup_create(archive)
