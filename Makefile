@@ -4,24 +4,27 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run serve check-deploy test coverage system-packages install install-dev static migrate demo lint format migrations-check bench-docs messages ci clean
+.PHONY: run worker serve check-deploy test coverage system-packages install install-dev static migrate demo lint format migrations-check bench-docs messages ci clean
 
 # SECRET_KEY has no default (config/settings.py). Trying the app out and the developer's tools get
 # a local key; `make serve`, `make migrate` on their own and manage.py in production must be
 # given the real one, and stop, naming it, without it.
 LOCAL_SECRET_KEY := chuangwei-local-only-not-secret
-run migrations-check messages bench-docs: export SECRET_KEY ?= $(LOCAL_SECRET_KEY)
+run worker migrations-check messages bench-docs: export SECRET_KEY ?= $(LOCAL_SECRET_KEY)
 
 # DEMO_MODE: the demo accounts keep their published password and need no second factor (README).
 run: export DEMO_MODE := true
-run: install system-packages static migrate demo  ## install, migrate, load the demo district, serve on 127.0.0.1:$(PORT)
-	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+run: install system-packages static migrate demo  ## install, migrate, load the demo district, serve on 127.0.0.1:$(PORT) with a worker
+	$(PY) manage.py runall 127.0.0.1:$(PORT)
+
+worker: install migrate  ## one background worker alone (the schedule and the queue of tasks)
+	$(PY) manage.py worker
 
 # Production-like, as the systemd unit runs it (README, "Deployment"): gunicorn with
 # config/gunicorn.conf.py after the static files and the migrations, with the environment's
-# settings (SECRET_KEY required). The background worker arrives with the notifications issue: set
-# WORKER to its command and it runs beside gunicorn and stops with it.
-WORKER ?=
+# settings (SECRET_KEY required), with one background worker beside it that stops with it
+# (WORKER= to run the workers elsewhere, as the systemd units in README's "Deployment" do).
+WORKER ?= $(PY) manage.py worker
 serve: install static migrate  ## production-like: gunicorn on 127.0.0.1:$(PORT) (needs SECRET_KEY in the environment)
 	@if [ -n "$(WORKER)" ]; then $(WORKER) & trap "kill $$! 2>/dev/null" EXIT; fi; \
 	$(VENV)/bin/gunicorn -c config/gunicorn.conf.py --bind 127.0.0.1:$(PORT)

@@ -261,6 +261,11 @@ def can_manage_campaign(user, _target=None) -> bool:
     return actor_for(user).office
 
 
+def can_manage_notifications(user, _target=None) -> bool:
+    """The delivery log, the channels and the rules of notifications: PHC office staff only."""
+    return actor_for(user).office
+
+
 def can_import(user) -> bool:
     """Bulk-load units, people, sites and tasks from Excel: PHC office staff only (the same people
     who set up the campaign)."""

@@ -46,6 +46,9 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    # Background work: Django's tasks API (django_tasks) and its database queue (django_tasks_db).
+    "django_tasks",
+    "django_tasks_db",
     "core",
     "organisation",
     "accounts",
@@ -57,6 +60,7 @@ INSTALLED_APPS = [
     "exchange",
     "bulletins",
     "dossier",
+    "notifications",
     "oversight",
     # Above the domain apps: the demo district and the cross-app audit read and write them all.
     "demo",
@@ -220,6 +224,39 @@ BULLETIN_ISSUER_SHORT = env_str("BULLETIN_ISSUER_SHORT", "示范区爱卫办")
 
 # The closed loop's tunable rules, kept here so that an office can change them without code.
 REBOUND_WINDOW_DAYS = env_int("REBOUND_WINDOW_DAYS", 90, minimum=1)
+
+# ---- Background work (docs/ARCHITECTURE.md, "The worker") ---------------------------------------
+# Tasks are rows in our own database (django_tasks_db): enqueued in the transaction of the fact
+# that causes them, so a task exists exactly when its cause committed. `manage.py worker` runs them.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# What the worker runs by the clock, in TIME_ZONE (Asia/Shanghai). Each job names a task and when:
+# every N minutes, daily at a time, or weekly on a day (0 = Monday) at a time. core/schedule.py.
+SCHEDULE = {
+    "deliver": {"task": "notifications.tasks.deliver", "every_minutes": 1},
+    "housekeeping": {"task": "core.tasks.housekeeping", "at": "03:00"},
+}
+# Finished background jobs are kept this many days (then pruned by housekeeping).
+TASK_RESULTS_KEEP_DAYS = env_int("TASK_RESULTS_KEEP_DAYS", 14, minimum=1)
+
+# ---- Notifications (docs/ARCHITECTURE.md, "Reaching people") ------------------------------------
+# The address people use to reach the site: links in messages are built on it.
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+# The signature in 【】 that Chinese SMS gateways require at the head of every text.
+SMS_SIGNATURE = env_str("SMS_SIGNATURE", "创卫督查")
+# No SMS between these times (held until the end), except escalations to heads: "22:00-07:00".
+SMS_QUIET_HOURS = tuple(dt.time.fromisoformat(t) for t in env_str("SMS_QUIET_HOURS", "22:00-07:00").split("-", 1))
+# E-mail through SMTP (Django's backend): the office's mail server, or none (console in DEBUG).
+EMAIL_HOST = env_str("EMAIL_HOST", "")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "chuangwei@localhost")
+if not EMAIL_HOST:
+    # Without a mail server, messages by e-mail are printed where the worker's log goes.
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 
 # ---- HTTPS and response headers (README, "Deployment") -----------------------------------------
 # HTTPS=true once people reach the site over HTTPS (through the reverse proxy or not): cookies

@@ -201,6 +201,20 @@ class YearCounter(models.Model):
         return counter.last
 
 
+class ScheduleSlot(models.Model):
+    """A slot of the worker's clock that has been taken: job "reminders" at 2026-12-01 09:15. The
+    unique pair is what keeps two workers from running one slot twice (core/schedule.py)."""
+
+    job = models.CharField(max_length=50)
+    slot = models.DateTimeField()
+    taken_at = models.DateTimeField()
+    taken_by = models.CharField(max_length=100)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["job", "slot"], name="schedule_slot_once")]
+        ordering = ["-slot"]
+
+
 class SecurityEvent(AppendOnly):
     """The security log (安全审计日志), append-only: sign-ins and their failures, lockouts,
     sign-outs, refusals, exports and imports, changes to people, units, sites, roles, tokens and

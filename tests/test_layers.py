@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-DOMAIN = {"campaigns", "problems", "inspections", "bulletins", "dossier", "exchange", "documents"}
+DOMAIN = {"campaigns", "problems", "inspections", "bulletins", "dossier", "exchange", "documents", "notifications"}
 TOP = {"demo", "audit", "oversight"}
 FIRST_PARTY = {"core", "organisation", "accounts", "standard", "sites", "access", *DOMAIN, *TOP}
 
