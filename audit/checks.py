@@ -26,7 +26,7 @@ from audit.files import attachment_violations
 from campaigns.models import Task
 from organisation.models import Membership, Unit, User
 from problems.models import Problem, ProblemEvent
-from problems.states import TRANSITIONS, WITH_UNIT, Action, Status, replay
+from problems.states import NOTES, TRANSITIONS, WITH_UNIT, Action, Status, replay
 from standard.models import Criterion, Standard
 from standard.services import weight_mismatches
 
@@ -106,6 +106,11 @@ def _chain_violations(problem: tuple, chain: list[tuple], members: set[tuple[int
         found.append(f"{name}：记录序号不是 1 至 {len(chain)} 连续编号")
     previous = ""
     for _, seq, action, from_status, to_status, *_rest in chain:
+        if action in NOTES:
+            # A reminder or escalation moves nothing: it meets the state and leaves it as it was.
+            if from_status != previous or to_status != previous:
+                found.append(f"{name}：第 {seq} 条记录「{Action(action).label}」改变了状态")
+            continue
         if action not in TRANSITIONS:
             found.append(f"{name}：第 {seq} 条记录的动作「{action}」不存在")
         elif to_status != TRANSITIONS[action][1]:

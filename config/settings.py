@@ -233,6 +233,9 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # every N minutes, daily at a time, or weekly on a day (0 = Monday) at a time. core/schedule.py.
 SCHEDULE = {
     "deliver": {"task": "notifications.tasks.deliver", "every_minutes": 1},
+    "reminders": {"task": "problems.tasks.reminders_sweep", "every_minutes": 15},
+    "digest_daily": {"task": "oversight.tasks.digest_daily", "at": "08:00"},
+    "digest_weekly": {"task": "oversight.tasks.digest_weekly", "at": "08:30", "weekday": 0},
     "housekeeping": {"task": "core.tasks.housekeeping", "at": "03:00"},
 }
 # Finished background jobs are kept this many days (then pruned by housekeeping).

@@ -118,7 +118,14 @@ class RefuseUpdateDelete(migrations.operations.base.Operation):
                 schema_editor.execute(sql, None)
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        self._run(app_label, schema_editor, to_state, install_sql)
+        # Dropped first: a later migration that altered the table (SQLite rebuilds it, losing its
+        # triggers, but not its link tables) ends with this operation again, whatever survived.
+        self._run(
+            app_label,
+            schema_editor,
+            to_state,
+            lambda vendor, table: drop_sql(vendor, table) + install_sql(vendor, table),
+        )
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
         self._run(app_label, schema_editor, from_state, drop_sql)

@@ -10,7 +10,7 @@ from campaigns.models import Campaign
 from core import clock
 from core.models import AppendOnly, Attachment, YearCounter
 from organisation.models import Unit
-from problems.states import FINAL, OPEN, WITH_UNIT, Action, Status
+from problems.states import FINAL, OPEN, WITH_UNIT, Action, Level, Status
 from sites.models import Site
 from standard.models import Criterion
 
@@ -106,6 +106,10 @@ class Problem(models.Model):
     )
     # Bumped by every transition: a second actor holding an older copy is told it changed.
     version = models.PositiveIntegerField(default=0)
+    # The highest reminder or escalation level (states.Level) fired in the current cycle: since
+    # the last assignment, reassignment or return, which reset it (problems/reminders.py). It
+    # lets the sweep skip, by index, what it has already done; the events are the record.
+    escalation = models.PositiveSmallIntegerField(null=True, blank=True)
 
     objects = ProblemQuerySet.as_manager()
 
@@ -164,7 +168,8 @@ class ProblemEvent(AppendOnly):
     action = models.CharField(max_length=12, choices=Action.choices)
     from_status = models.CharField(max_length=12, choices=Status.choices, blank=True)
     to_status = models.CharField(max_length=12, choices=Status.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # None for what the worker records (reminders and escalations): no person acted.
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     actor_unit = models.ForeignKey(
         Unit,
         null=True,
@@ -183,6 +188,12 @@ class ProblemEvent(AppendOnly):
     )
     deadline = models.DateField(null=True)
     attachments = models.ManyToManyField(Attachment, blank=True, related_name="problem_events")
+    level = models.PositiveSmallIntegerField(null=True, blank=True, help_text="reminders and escalations: states.Level")
+
+    @property
+    def label(self) -> str:
+        """What the timeline calls the step: a reminder or escalation by its level."""
+        return Level(self.level).label if self.level is not None else self.get_action_display()
 
     # The evidence files belong to the step: given to objects.create(), hashed with the row.
     chained_links = ("attachments",)

@@ -16,6 +16,7 @@ from core.files import atomic_with_files
 from core.services import attachments_store
 from core.states import transition
 from organisation.models import Unit
+from problems import reminders
 from problems.models import Problem, ProblemCounter, ProblemEvent
 from problems.states import MACHINE, NEEDS_REASON, Action, Status
 from standard.models import Criterion
@@ -53,13 +54,24 @@ def problem_transition(
     changes = dict(changes or {})
     if MACHINE.target(action) == Status.CLOSED:
         changes.update(closed_at=now, closed_on=clock.today())
+    if action in (Action.ASSIGN, Action.REASSIGN, Action.RETURN):
+        changes["escalation"] = None  # a new cycle: its reminders and escalations start again
 
     def record(current: Problem, *, previous: str, at) -> ProblemEvent:
         # The files first: the event's hash covers the evidence it links to (core.chain).
         stored = attachments_store(actor=actor, files=files) if files else []
+        seq = current.events.count() + 1
+        # The messages commit with the step or not at all (notifications.services.notify).
+        reminders.step_messages(
+            current,
+            action=action,
+            note=note,
+            event_key=f"{action}{seq}",
+            recorder=_recorder(current) if action == Action.SUBMIT else None,
+        )
         return ProblemEvent.objects.create(
             problem=current,
-            seq=current.events.count() + 1,
+            seq=seq,
             action=action,
             from_status=previous,
             to_status=current.status,
@@ -90,8 +102,16 @@ def problem_transition(
     return current
 
 
+def _recorder(problem: Problem):
+    """Who recorded the problem: the inspector whose finding it was hears that it is ready for
+    verification (the supervision team's queue, /problems/verify/, shows it to all of them)."""
+    first = ProblemEvent.objects.filter(problem=problem, action=Action.RECORD).select_related("actor").first()
+    return first.actor if first is not None else None
+
+
 def _after_transition(problem_id: int, event_id: int) -> None:
-    """Side effects of a step, run once the step is committed. Notifications hang here."""
+    """Side effects of a step that may only follow its commit: a line in the log. (Messages are
+    not side effects of this kind: they are written in the step's transaction, see record().)"""
     logger.info("problem %s: event %s committed", problem_id, event_id)
 
 

@@ -34,6 +34,9 @@ class Action(models.TextChoices):
     CLOSE = "close", _("复核通过并销号")
     RETURN = "return", pgettext_lazy("problem action", "退回返工")
     CANCEL = "cancel", _("撤销")
+    # Recorded by the worker, not done by a person; they move nothing (NOTES).
+    REMIND = "remind", _("到期提醒")
+    ESCALATE = "escalate", _("逾期催办")
 
 
 # action -> (states it may start from, state it leads to). None is "not yet recorded".
@@ -46,6 +49,19 @@ TRANSITIONS: dict[str, tuple[frozenset, str]] = {
     Action.RETURN: (frozenset({Status.SUBMITTED}), Status.RETURNED),
     Action.CANCEL: (OPEN, Status.CANCELLED),
 }
+
+# Reminders and escalations: in the trail, outside the table (the status stays as it was).
+NOTES = frozenset({Action.REMIND, Action.ESCALATE})
+
+
+# Escalation levels of a problem's current cycle (Problem.escalation; ProblemEvent.level), in
+# the order they fire; the rule of notifications.rules behind each.
+class Level(models.IntegerChoices):
+    DUE_SOON = 0, _("到期提醒")
+    OVERDUE = 1, _("逾期催办")
+    HEAD = 2, _("逾期升级至一把手")
+    SUPERVISED = 3, _("督办")
+
 
 # Actions whose note is the required reason.
 NEEDS_REASON = frozenset({Action.REASSIGN, Action.RETURN, Action.CANCEL})
@@ -60,6 +76,7 @@ MACHINE = StateMachine(
     stale=_("问题 %(number)s 已被他人处理（现为「%(status)s」），请刷新后重试"),
     illegal=_("问题 %(number)s 当前为「%(status)s」，不能「%(action)s」"),
     describe=lambda problem: {"number": problem.number},
+    notes=NOTES,
 )
 
 allowed_from = MACHINE.allowed_from
