@@ -248,6 +248,9 @@ SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 SMS_SIGNATURE = env_str("SMS_SIGNATURE", "创卫督查")
 # No SMS between these times (held until the end), except escalations to heads: "22:00-07:00".
 SMS_QUIET_HOURS = tuple(dt.time.fromisoformat(t) for t in env_str("SMS_QUIET_HOURS", "22:00-07:00").split("-", 1))
+# A worker holds a message it is sending this long; a worker killed meanwhile leaves it to the next
+# after that (longer than the slowest channel's timeout, 10 s).
+NOTIFY_LEASE_SECONDS = env_int("NOTIFY_LEASE_SECONDS", 120, minimum=1)
 # E-mail through SMTP (Django's backend): the office's mail server, or none (console in DEBUG).
 EMAIL_HOST = env_str("EMAIL_HOST", "")
 EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)

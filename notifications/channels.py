@@ -103,12 +103,17 @@ def send_dingtalk(message: Message) -> None:
 
 
 def sms_text(message: Message, limit: int) -> str:
-    """The text of an SMS: the subject, the link, and as much of the body as fits in `limit`."""
+    """The text of an SMS within `limit` characters: the signature, the subject and the link
+    whole, then as much of the body as fits (the link opens the rest)."""
     tail = f" {absolute(message.link)}" if message.link else ""
-    text = f"【{settings.SMS_SIGNATURE}】{message.subject}：{message.body}"
-    if len(text) + len(tail) > limit:
-        text = text[: max(limit - len(tail) - 1, 0)] + "…"
-    return text + tail
+    head = f"【{settings.SMS_SIGNATURE}】{message.subject}"
+    room = limit - len(head) - len(tail)
+    if room < 0:
+        return (head + tail)[: max(limit - 1, 0)] + "…"
+    body = f"：{message.body}"
+    if len(body) > room:
+        body = body[: max(room - 1, 0)] + "…" if room > 1 else ""
+    return head + body + tail
 
 
 def send_sms(message: Message) -> None:

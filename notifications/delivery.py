@@ -10,6 +10,7 @@ messages wait for the next minute (throttled, not dropped, no attempt counted)."
 import datetime as dt
 import logging
 
+from django.conf import settings
 from django.db.models import Q
 
 from core import clock
@@ -18,7 +19,12 @@ from notifications.models import ROBOTS, Message
 
 logger = logging.getLogger(__name__)
 
-LEASE = dt.timedelta(minutes=2)
+
+def lease() -> dt.timedelta:
+    """How long a claimed message is a worker's own; after it, another worker sends it again."""
+    return dt.timedelta(seconds=settings.NOTIFY_LEASE_SECONDS)
+
+
 MAX_ATTEMPTS = 6
 BACKOFF_BASE = dt.timedelta(minutes=1)  # 1, 2, 4, 8, 16 minutes between the six tries
 BACKOFF_MAX = dt.timedelta(hours=1)
@@ -41,7 +47,7 @@ def _claim(message: Message, now: dt.datetime) -> bool:
         Message.objects.filter(pk=message.pk, state=message.state, attempts=message.attempts).update(
             state=Message.State.SENDING,
             attempts=message.attempts + 1,
-            claimed_until=now + LEASE,
+            claimed_until=now + lease(),
         )
     )
 

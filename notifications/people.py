@@ -27,4 +27,4 @@ def office_staff() -> list[User]:
 
 
 def district_leaders() -> list[User]:
-    return list(_people(unit__kind=Unit.Kind.LEADERSHIP, role__in=[Role.HEAD, Role.DEPUTY]))
+    return list(_people(unit__kind=Unit.Kind.LEADERSHIP))
