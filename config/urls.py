@@ -26,6 +26,7 @@ urlpatterns = [
     path("bulletins/", include("bulletins.urls")),
     path("dossier/", include("dossier.urls")),
     path("audit/", include("audit.urls")),
+    path("notifications/", include("notifications.urls")),
     path("", include("oversight.urls")),
     path("", include("campaigns.urls")),
     path("files/<uuid:attachment_uuid>", attachment_file, name="attachment"),

@@ -1,6 +1,7 @@
 """Writes of the declaration dossier. Each checks access first and runs in a transaction."""
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils.translation import gettext
 
 import access
@@ -12,7 +13,9 @@ from core.services import attachment_store
 from core.states import transition
 from dossier.models import Material, MaterialEvent, Submission, SubmissionEvent
 from dossier.states import REVIEW_ACTIONS, SUBMISSION_MACHINE, SubmissionAction
-from organisation.models import Unit
+from notifications.people import unit_people
+from notifications.services import notify
+from organisation.models import Membership, Unit
 from standard.models import Criterion
 
 Action = SubmissionAction
@@ -100,6 +103,21 @@ def submission_upload(*, actor, material: Material, name: str, data: bytes, note
     return submission
 
 
+def _tell_returned(submission: Submission, reason: str) -> None:
+    """The unit's liaison hears of a returned material, with the reason, in the same transaction."""
+    material = submission.material
+    notify(
+        rule="material_returned",
+        source=f"submission:{submission.pk}:return{submission.version}",
+        recipients=unit_people(submission.unit, Membership.Role.LIAISON),
+        subject=gettext("申报资料「%(name)s」被退回") % {"name": material.name},
+        body=gettext("退回理由：%(reason)s（%(criterion)s）")
+        % {"reason": reason, "criterion": material.criterion.code},
+        link=reverse("dossier:material", args=[material.uuid]),
+        unit=submission.unit,
+    )
+
+
 def submission_transition(*, actor, submission: Submission, action: str, reason: str = "") -> Submission:
     """Accept or return a submission through core.states.transition: the office only, from the
     state the action allows, on the version the reviewer saw; a return needs a reason."""
@@ -111,6 +129,8 @@ def submission_transition(*, actor, submission: Submission, action: str, reason:
     now = clock.now()
 
     def record(current: Submission, *, previous: str, at) -> SubmissionEvent:
+        if action == Action.RETURN and current.unit_id is not None:
+            _tell_returned(current, reason)
         return _event(current, action, previous, actor, at, reason)
 
     return transition(

@@ -419,6 +419,14 @@ ENDPOINTS = [
     Endpoint("problems:map", ALL),
     Endpoint("problems:map_data", ALL),
     Endpoint("problems:areas", ALL),
+    # notifications: every step of the closed loop above writes messages, so these grow too
+    # The liaison's inbox fills its first page at the small size already (every step tells them);
+    # its rows read no relation (subject, body, link, time), so a full page hides nothing.
+    Endpoint("notifications:inbox", ALL),
+    Endpoint("notifications:preferences", ALL),
+    Endpoint("notifications:log", OFFICE, paged=True),
+    Endpoint("notifications:endpoints", OFFICE),
+    Endpoint("notifications:rules", OFFICE),
     # the ledger, five-in-place, the dashboards
     Endpoint("oversight:overview", OFFICE),
     Endpoint("campaigns:ledger", ALL, paged=True),
@@ -483,6 +491,7 @@ EXEMPT = {
     **dict.fromkeys(["login", "logout", "password_change", "second_factor_verify", "second_factor_setup"], SIGN_IN),
     "account_security": "the person's own password and second factor: a fixed number of queries, nothing listed",
     "lockouts": "the security administrator's: four grouped queries, at most 200 rows of each (test_lockout.py)",
+    "notifications:endpoint": "one channel's form: a fixed number of queries, at most 500 channels beside it",
 }
 # The system administrator's configuration screen: Django's admin, paginated by Django.
 EXEMPT_NAMESPACES = {"admin"}
@@ -503,6 +512,8 @@ POST_ONLY = {
     "second_factor_remove",
     "lockout_release",
     "second_factor_reset",
+    "notifications:resend",
+    "notifications:endpoint_test",
 }
 
 

@@ -186,3 +186,41 @@ def test_a_person_who_chose_no_sms_gets_none_but_keeps_the_notification_centre(w
     preference_set(actor=world.liaison_a, channels=[])
     returned_problem(world)
     assert set(Message.objects.filter(recipient=world.liaison_a).values_list("channel", flat=True)) == {Channel.INBOX}
+
+
+def test_a_returned_dossier_material_tells_the_units_liaison_with_the_reason(world):
+    from dossier import services as dossier_services
+    from dossier.models import Material
+
+    world.criterion.required_materials = ["保洁制度"]
+    world.criterion.save()
+    dossier_services.dossier_prepare(actor=world.office, campaign=world.campaign)
+    material = Material.objects.get()
+    dossier_services.material_assign(actor=world.office, material=material, unit=world.unit_a)
+    upload = dossier_services.submission_upload(
+        actor=world.liaison_a, material=material, name="制度.pdf", data=b"%PDF-1.4\n%%EOF\n"
+    )
+    dossier_services.submission_transition(actor=world.office, submission=upload, action="return", reason="缺少盖章")
+    message = Message.objects.get(recipient=world.liaison_a, rule="material_returned", channel=Channel.INBOX)
+    assert (message.subject, message.body) == ("申报资料「保洁制度」被退回", "退回理由：缺少盖章（3.2）")
+    assert message.link == f"/dossier/materials/{material.uuid}/"
+    assert inbox(world.head_a) == [] and inbox(world.liaison_b) == []
+
+
+def test_the_daily_digest_tells_each_units_head_and_the_weekly_one_the_leaders(world):
+    from oversight import digests
+
+    assigned_problem(world)
+    assigned_problem(world, description="污水外溢", deadline=dt.date(2026, 5, 14))
+    with on(dt.date(2026, 5, 15), 8):
+        assert digests.digest_daily() == 1
+        assert digests.digest_daily() == 1  # a second run the same day writes nothing more
+        assert digests.digest_weekly() == 1
+    daily = Message.objects.get(recipient=world.head_a, rule="digest_daily", channel=Channel.INBOX)
+    assert daily.subject == "东城街道办事处 每日问题摘要（2026年5月15日）"
+    assert daily.body == "整改中 2 个，其中逾期 1 个、退回返工 0 个；本周到期 0 个。"
+    assert Message.objects.filter(rule="digest_daily").count() == 1
+    weekly = Message.objects.get(recipient=world.leader, rule="digest_weekly")
+    assert (
+        weekly.body == "逾期未整改 1 个，整改中 2 个；近 7 天反弹 0 个。\n逾期最多的单位：\n1. 东城街道办事处 逾期 1 个"
+    )
