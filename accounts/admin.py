@@ -1,4 +1,6 @@
 from django.contrib import admin, messages
+from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
+from django.contrib.auth.models import Group
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -51,3 +53,12 @@ class ApiTokenAdmin(RoleAdmin):
 for model in (TOTPDevice, StaticDevice):
     if admin.site.is_registered(model):
         admin.site.unregister(model)
+
+# Groups are not used by the campaign (roles are memberships); the installation superuser keeps
+# Django's screen, through the edge like every form (core.admin.RoleAdmin).
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(RoleAdmin, BaseGroupAdmin):
+    pass

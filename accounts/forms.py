@@ -4,10 +4,11 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts import lockout, second_factor
+from core.forms import Form
 from organisation.models import User
 
 
-class CodeForm(forms.Form):
+class CodeForm(Form):
     """A code from the authenticator app, or (with `recovery`) one of the recovery codes."""
 
     code = forms.CharField(label=_("动态口令"), max_length=32)
@@ -30,12 +31,12 @@ class CodeForm(forms.Form):
         return code
 
 
-class UnlockForm(forms.Form):
+class UnlockForm(Form):
     scope = forms.ChoiceField(choices=[(scope, scope) for scope in lockout.Scope.ALL])
     key = forms.CharField(max_length=255)
 
 
-class SecondFactorResetForm(forms.Form):
+class SecondFactorResetForm(Form):
     username = forms.CharField(label=_("用户名"), max_length=150)
 
     def clean_username(self):

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.contrib.auth.password_validation import password_validators_help_texts
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
@@ -22,6 +23,7 @@ import access
 from accounts import lockout, passwords, second_factor, services, signin
 from accounts.forms import CodeForm, SecondFactorResetForm, UnlockForm
 from core.errors import DomainError
+from core.forms import with_edge
 
 
 def _next(request, default: str = "home") -> str:
@@ -40,6 +42,7 @@ def _no_store(response):
 
 class SignIn(auth_views.LoginView):
     template_name = "registration/login.html"
+    form_class = with_edge(AuthenticationForm)
 
     def form_valid(self, form):
         signin.start(self.request, form.get_user(), form.cleaned_data["password"])
@@ -162,6 +165,7 @@ def second_factor_remove(request):
 
 class PasswordChange(auth_views.PasswordChangeView):
     template_name = "accounts/password_change.html"
+    form_class = with_edge(PasswordChangeForm)
 
     def form_valid(self, form):
         services.password_change(user=form.user, new_password=form.cleaned_data["new_password1"], request=self.request)

@@ -1,12 +1,13 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import Form
 from core.models import SecurityEvent
 
 DATE = {"type": "date"}
 
 
-class SecurityLogFilterForm(forms.Form):
+class SecurityLogFilterForm(Form):
     """The security log's filters, kept in the URL (GET) so a view of it can be shared."""
 
     kind = forms.MultipleChoiceField(label=_("类型"), choices=SecurityEvent.Kind.choices, required=False)

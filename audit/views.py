@@ -9,6 +9,7 @@ from django.utils import timezone
 import access
 from audit import selectors
 from audit.forms import SecurityLogFilterForm
+from core.forms import applicable_filters
 from core.security import Kind, log_event, zh
 from documents import xlsx
 
@@ -19,7 +20,7 @@ def _filtered(request):
     if not access.can_read_security_log(request.user):
         raise PermissionDenied
     form = SecurityLogFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
+    filters = applicable_filters(form)
     return form, selectors.security_log(filters)
 
 

@@ -2,14 +2,14 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.models import FiveInPlace, Milestone, Task
-from core.forms import MultipleFileField, MultipleFileInput
+from core.forms import Form, MultipleFileField, MultipleFileInput
 from organisation.models import Unit, User
 from standard.models import Criterion
 
 DATE = {"type": "date"}
 
 
-class TaskFilterForm(forms.Form):
+class TaskFilterForm(Form):
     unit = forms.ModelChoiceField(label=_("责任单位"), queryset=Unit.objects.none(), required=False)
     criterion = forms.ModelChoiceField(label=_("标准指标"), queryset=Criterion.objects.none(), required=False)
     milestone = forms.ModelChoiceField(label=_("时间节点"), queryset=Milestone.objects.none(), required=False)
@@ -24,7 +24,7 @@ class TaskFilterForm(forms.Form):
         self.fields["milestone"].queryset = campaign.milestones.all()
 
 
-class TaskForm(forms.Form):
+class TaskForm(Form):
     title = forms.CharField(label=_("任务内容"), max_length=200)
     criterion = forms.ModelChoiceField(label=_("标准指标"), queryset=Criterion.objects.none())
     milestone = forms.ModelChoiceField(label=_("时间节点"), queryset=Milestone.objects.none())
@@ -49,12 +49,12 @@ class TaskForm(forms.Form):
         self.fields["responsible"].label_from_instance = lambda user: user.get_full_name()
 
 
-class DeadlineForm(forms.Form):
+class DeadlineForm(Form):
     deadline = forms.DateField(label=_("新的完成期限"), widget=forms.DateInput(attrs=DATE))
     reason = forms.CharField(label=_("理由"), required=False)
 
 
-class ProgressForm(forms.Form):
+class ProgressForm(Form):
     quantity_done = forms.DecimalField(label=_("累计完成数量"), max_digits=12, decimal_places=2, min_value=0)
     text = forms.CharField(label=_("进展情况"), widget=forms.Textarea(attrs={"rows": 3}))
     files = MultipleFileField(
@@ -62,7 +62,7 @@ class ProgressForm(forms.Form):
     )
 
 
-class FiveInPlaceForm(forms.Form):
+class FiveInPlaceForm(Form):
     status = forms.ChoiceField(label=_("状态"), choices=FiveInPlace.Status.choices)
     note = forms.CharField(label=_("说明"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     files = MultipleFileField(

@@ -14,14 +14,14 @@ from campaigns import selectors, services
 from campaigns.forms import DeadlineForm, FiveInPlaceForm, ProgressForm, TaskFilterForm, TaskForm
 from campaigns.models import FiveInPlace
 from core.errors import DomainError
-from core.forms import uploaded_files
+from core.forms import applicable_filters, uploaded_files
 
 
 @login_required
 def ledger(request):
     campaign = selectors.current_campaign_or_404()
     form = TaskFilterForm(request.GET or None, campaign=campaign)
-    filters = form.cleaned_data if form.is_valid() else {}
+    filters = applicable_filters(form)
     tasks = selectors.task_list(user=request.user, campaign=campaign, filters=filters)
     page = Paginator(tasks, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()

@@ -80,6 +80,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # NUL in a URL: 404 or 400 before any view queries with it (its error page knows the person).
+    "core.middleware.NulRefusedMiddleware",
     "core.middleware.RefusalLogMiddleware",
     "access.middleware.AdministratorBoundaryMiddleware",
     # Below whitenoise, which answers static files itself: they keep their long cache.

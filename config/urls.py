@@ -33,3 +33,7 @@ urlpatterns = [
     path("admin/", include(admin_urlpatterns)),  # the admin signs in like everyone (accounts/urls.py)
     path("admin/", admin.site.urls),
 ]
+
+# Error pages in the site's layout (templates/400.html … 500.html); 400 names the edge's reason.
+handler400 = "core.views.bad_request"
+handler500 = "core.views.server_error"

@@ -13,6 +13,7 @@ from django.contrib import admin
 from django.db import models
 from django.forms.models import model_to_dict
 
+from core.forms import with_edge
 from core.models import Attachment
 from core.security import Kind, log_event, target_of, zh
 
@@ -77,6 +78,19 @@ class RoleAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return self._allowed(request, self.delete_roles)
+
+    # The admin's forms are made by Django; they go through the edge like every other form
+    # (core/text.py: an area's name typed here is shown on the map and printed in bulletins).
+    def get_form(self, request, obj=None, **kwargs):
+        return with_edge(super().get_form(request, obj, **kwargs))
+
+    def get_formsets_with_inlines(self, request, obj=None):
+        for formset, inline in super().get_formsets_with_inlines(request, obj):
+            formset.form = with_edge(formset.form)
+            yield formset, inline
+
+    def get_changelist_form(self, request, **kwargs):
+        return with_edge(super().get_changelist_form(request, **kwargs))
 
     def save_model(self, request, obj, form, change):
         before = snapshot(type(obj).objects.filter(pk=obj.pk).first()) if change else {}

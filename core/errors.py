@@ -1,5 +1,7 @@
 """Domain errors. Each carries a message in Chinese that a view can show to the user as is."""
 
+from django.core.exceptions import BadRequest
+
 
 class DomainError(Exception):
     """A rule of the campaign refused the change. Nothing was written."""
@@ -29,3 +31,8 @@ class StorageFailed(DomainError):
     """A file could not be written (disk full, read-only, no permission): the server's fault, not
     the input's. Nothing was written; the API answers 503 so that a phone keeps the file and
     sends it again later."""
+
+
+class InputRefused(BadRequest):
+    """A request the edge refuses before any view (core.middleware.NulRefusedMiddleware): a 400
+    whose message, in the reader's language, the error page shows (core.views.bad_request)."""

@@ -2,8 +2,11 @@
 app renders is kept in a cache, and that refusals go to the security log."""
 
 from django.conf import settings
+from django.http import Http404
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
 
+from core.errors import InputRefused
 from core.security import Kind, is_trusted_proxy, log_event
 
 FORWARDED = ("HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST", "HTTP_X_FORWARDED_PORT")
@@ -64,3 +67,20 @@ class RefusalLogMiddleware:
                     details={"status": response.status_code, "method": request.method},
                 )
         return response
+
+
+class NulRefusedMiddleware:
+    """NUL (%00) in a URL answers 404 in its path, 400 in its query, before any view: a path
+    parameter or a filter with NUL would otherwise reach a database query, which PostgreSQL
+    refuses with an error (a 500). Nobody types NUL into an address; forms refuse it in their
+    fields with a message (core.forms)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "\x00" in request.path_info:
+            raise Http404(_("页面不存在"))
+        if any("\x00" in key or any("\x00" in value for value in values) for key, values in request.GET.lists()):
+            raise InputRefused(_("请求地址含有空字符（NUL），无法处理"))
+        return self.get_response(request)

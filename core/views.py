@@ -1,10 +1,16 @@
+import logging
+
 from django.db import DatabaseError, connection
-from django.http import JsonResponse
+from django.http import HttpResponseBadRequest, HttpResponseServerError, JsonResponse
+from django.template import loader
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from core.errors import InputRefused
 from core.services import MAX_FILE_BYTES
 from core.storage import media_status
+
+logger = logging.getLogger(__name__)
 
 
 @never_cache
@@ -28,3 +34,28 @@ def healthz(request):
     if not media["writable"]:
         body.update(status="error", media_detail=f"{media['error']}: {media['detail']}")
     return JsonResponse(body, status=200 if body["status"] == "ok" else 503)
+
+
+def bad_request(request, exception):
+    """400 in the site's layout, with the reason when the edge refused the request itself
+    (core.errors.InputRefused). Rendered without the request's context, as Django's own handler
+    does: a bad request (a forged Host header) must not reach the context processors."""
+    reason = str(exception) if isinstance(exception, InputRefused) else ""
+    try:
+        body = loader.render_to_string("400.html", {"reason": reason})
+    except Exception:
+        logger.exception("the 400 page could not be drawn")
+        body = "<!doctype html><title>400</title><h1>请求无效</h1>"
+    return HttpResponseBadRequest(body)
+
+
+def server_error(request):
+    """500 in the site's layout, without the request's context (what failed may be the database
+    the context processors read). Whatever goes wrong drawing it (static files not collected, a
+    template error), a plain page still answers: an error page must not fail in turn."""
+    try:
+        body = loader.render_to_string("500.html")
+    except Exception:
+        logger.exception("the 500 page could not be drawn")
+        body = "<!doctype html><title>500</title><h1>服务器内部错误，请稍后再试</h1>"
+    return HttpResponseServerError(body)

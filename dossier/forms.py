@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import Form
 from dossier.selectors import ACCEPTED, MISSING, PENDING, RETURNED
 from organisation.models import Unit
 
@@ -13,24 +14,24 @@ STATE_CHOICES = [
 ]
 
 
-class FilterForm(forms.Form):
+class FilterForm(Form):
     unit = forms.ModelChoiceField(
         label=_("责任单位"), queryset=Unit.objects.filter(is_active=True), required=False, empty_label=_("全部单位")
     )
     state = forms.ChoiceField(label=_("状态"), choices=STATE_CHOICES, required=False)
 
 
-class UploadForm(forms.Form):
+class UploadForm(Form):
     file = forms.FileField(label=_("文件"))
     note = forms.CharField(label=_("说明"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class ReviewForm(forms.Form):
+class ReviewForm(Form):
     action = forms.ChoiceField(choices=[("accept", _("通过")), ("return", _("退回"))])
     reason = forms.CharField(label=_("理由"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class AssignForm(forms.Form):
+class AssignForm(Form):
     unit = forms.ModelChoiceField(
         label=_("责任单位"), queryset=Unit.objects.filter(is_active=True), required=False, empty_label=_("未指定")
     )

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 import access
 from campaigns.selectors import current_campaign
 from core.errors import DomainError
-from core.forms import with_seen_version
+from core.forms import applicable_filters, with_seen_version
 from core.security import Kind, log_event
 from dossier import export, selectors, services
 from dossier.forms import AssignForm, FilterForm, ReviewForm, UploadForm
@@ -31,7 +31,7 @@ def _campaign_or_404(user):
 def dossier_index(request):
     campaign = _campaign_or_404(request.user)
     form = FilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
+    filters = applicable_filters(form)
     materials = list(selectors.material_list(user=request.user, campaign=campaign, filters=filters))
     scope = access.dossier_materials_visible_to(request.user).filter(campaign=campaign)
     figures = selectors.completeness(scope)

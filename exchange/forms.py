@@ -1,12 +1,13 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import Form
 from exchange.imports import KINDS
 
 MAX_UPLOAD_BYTES = 30 * 1024 * 1024
 
 
-class ImportForm(forms.Form):
+class ImportForm(Form):
     kind = forms.ChoiceField(label=_("导入内容"), choices=[(kind, cls.label) for kind, cls in KINDS.items()])
     file = forms.FileField(
         label=_("Excel 文件（.xlsx）"),

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 import access
 from campaigns.forms import TaskFilterForm
 from campaigns.selectors import current_campaign
+from core.forms import applicable_filters
 from core.security import Kind, log_event
 from documents import xlsx
 from exchange import exports, imports
@@ -93,7 +94,7 @@ def problems_xlsx(request):
     if not access.can_export(request.user):
         raise Http404
     form = ProblemFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
+    filters = applicable_filters(form)
     return xlsx.xlsx_response(
         exports.problem_table(user=request.user, filters=filters), on_written=_log_export(request, "问题清单")
     )
@@ -108,7 +109,7 @@ def ledger_xlsx(request):
     if campaign is None:
         raise Http404(_("尚未建立创卫工作"))
     form = TaskFilterForm(request.GET or None, campaign=campaign)
-    filters = form.cleaned_data if form.is_valid() else {}
+    filters = applicable_filters(form)
     return xlsx.xlsx_response(
         exports.ledger_table(user=request.user, campaign=campaign, filters=filters),
         on_written=_log_export(request, "工作台账"),

@@ -14,12 +14,13 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import File, Form, Query, Router, Schema, Status
+from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 import access
 from core import geo
 from core.errors import InvalidInput
+from core.schema import AccuracyM, DateTime, Id, Latitude, Longitude, Text
 from core.services import MAX_FILE_BYTES
 from inspections import selectors, services
 from inspections.models import Finding, Inspection, InspectionPhoto, InspectionPlan
@@ -29,13 +30,18 @@ from sites.models import Site
 
 router = Router(tags=["inspections"])
 
+# The most items one request may list (checklist results, ids to look up): a checklist has a few
+# dozen checkpoints, a phone's queue a few hundred records; more is not a phone talking.
+MAX_ITEMS = 1000
+
 
 def record_covert_reads(request: HttpRequest, plans, surface: str) -> None:
     services.covert_reads_record(user=request.auth, plans=plans, surface=surface, path=request.path)
 
 
 class Error(Schema):
-    detail: str
+    detail: str  # in the reader's language (Chinese by default)
+    errors: list[dict] | None = None  # 422 only: where and what, as pydantic reports it
 
 
 class SiteOut(Schema):
@@ -118,22 +124,22 @@ class CheckpointOut(Schema):
 
 
 class ResultIn(Schema):
-    checkpoint: int
+    checkpoint: Id
     result: Literal["pass", "fail", "na"]
-    note: str = ""
+    note: Text = ""
 
 
 class InspectionIn(Schema):
     client_id: UUID
     plan: UUID
-    site: str  # the site's code
-    started_at: dt.datetime
-    submitted_at: dt.datetime
-    latitude: float | None = None
-    longitude: float | None = None
-    accuracy_m: int | None = None
-    note: str = ""
-    results: list[ResultIn]
+    site: Text  # the site's code
+    started_at: DateTime
+    submitted_at: DateTime
+    latitude: Latitude | None = None
+    longitude: Longitude | None = None
+    accuracy_m: AccuracyM | None = None
+    note: Text = ""
+    results: list[ResultIn] = Field(max_length=MAX_ITEMS)
 
 
 class InspectionOut(Schema):
@@ -167,11 +173,11 @@ def inspection_out(inspection: Inspection) -> dict:
 class ProblemIn(Schema):
     client_id: UUID
     inspection: UUID
-    checkpoint: int
-    description: str = ""
+    checkpoint: Id
+    description: Text = ""
     severity: Literal["minor", "major", "serious"] = "minor"
-    latitude: float | None = None
-    longitude: float | None = None
+    latitude: Latitude | None = None
+    longitude: Longitude | None = None
 
 
 class ProblemOut(Schema):
@@ -213,9 +219,9 @@ def photo_out(photo: InspectionPhoto) -> dict:
 
 
 class SyncIn(Schema):
-    inspections: list[str] = []
-    problems: list[str] = []
-    photos: list[str] = []
+    inspections: list[Text] = Field([], max_length=MAX_ITEMS)
+    problems: list[Text] = Field([], max_length=MAX_ITEMS)
+    photos: list[Text] = Field([], max_length=MAX_ITEMS)
 
 
 class SyncOut(Schema):
@@ -232,13 +238,19 @@ class MeOut(Schema):
     sees_all: bool
 
 
-ERRORS = {400: Error, 403: Error, 404: Error, 409: Error}
+# Every operation declares what it may answer, so that a generated client knows each answer's
+# shape: 400 a refusal (a service's, or NUL in the query), 401 not signed in, 403 not allowed (or
+# CSRF), 404 not found or not visible, 422 input refused by the schema (core/schema.py), 429
+# locked out, 503 storage failed or database unreachable; writes also 409 (stale, a client id
+# reused) and 413 (body too large).
+READ_ERRORS = {400: Error, 401: Error, 403: Error, 404: Error, 422: Error, 429: Error, 503: Error}
+ERRORS = {**READ_ERRORS, 409: Error, 413: Error}
 
 
 # ---- reads --------------------------------------------------------------------------------------
 
 
-@router.get("/me", response=MeOut, summary="The signed-in person")
+@router.get("/me", response={200: MeOut, **READ_ERRORS}, summary="The signed-in person")
 def me(request: HttpRequest):
     actor = access.actor_for(request.auth)
     return MeOut(
@@ -250,14 +262,16 @@ def me(request: HttpRequest):
     )
 
 
-@router.get("/plans", response=list[PlanOut], summary="Plans I may see (member: whether I am on the team)")
+@router.get(
+    "/plans", response={200: list[PlanOut], **READ_ERRORS}, summary="Plans I may see (member: whether I am on the team)"
+)
 def plans(request: HttpRequest):
     rows = list(selectors.plan_list(user=request.auth))
     record_covert_reads(request, rows, "api:plans")
     return [plan_out(plan) for plan in rows]
 
 
-@router.get("/plans/{uuid}", response={200: PlanDetailOut, 404: Error}, summary="A plan and the sites I may see")
+@router.get("/plans/{uuid}", response={200: PlanDetailOut, **READ_ERRORS}, summary="A plan and the sites I may see")
 def plan_detail(request: HttpRequest, uuid: UUID):
     plan = selectors.get_plan(user=request.auth, plan_uuid=uuid)
     record_covert_reads(request, [plan], "api:plan")
@@ -265,7 +279,7 @@ def plan_detail(request: HttpRequest, uuid: UUID):
     return plan_out(plan, sites=[site_out(t.site) for t in targets])
 
 
-@router.get("/today", response=list[TodayOut], summary="Today's sites of the plans I am on")
+@router.get("/today", response={200: list[TodayOut], **READ_ERRORS}, summary="Today's sites of the plans I am on")
 def today(request: HttpRequest):
     rows = selectors.today_sites(user=request.auth)
     record_covert_reads(request, {row.plan.pk: row.plan for row in rows}.values(), "api:today")
@@ -282,30 +296,34 @@ def today(request: HttpRequest):
     ]
 
 
-@router.get("/sites/{code}/checklist", response={200: list[CheckpointOut], 404: Error}, summary="A site's checklist")
-def site_checklist(request: HttpRequest, code: str):
+@router.get("/sites/{code}/checklist", response={200: list[CheckpointOut], **READ_ERRORS}, summary="A site's checklist")
+def site_checklist(request: HttpRequest, code: Text):
     site = access.get_visible_or_404(access.sites_visible_to(request.auth).select_related("site_type"), code=code)
     return [CheckpointOut(id=c.pk, code=c.code, name=c.name, weight=float(c.weight)) for c in services.checklist(site)]
 
 
-@router.get("/inspections/{client_id}", response={200: InspectionOut, 404: Error}, summary="One inspection")
+@router.get("/inspections/{client_id}", response={200: InspectionOut, **READ_ERRORS}, summary="One inspection")
 def inspection_get(request: HttpRequest, client_id: UUID):
     inspection = selectors.inspection_detail(user=request.auth, client_id=client_id)
     record_covert_reads(request, [inspection.plan], "api:inspection")
     return inspection_out(inspection)
 
 
-@router.get("/sync/status", response=SyncOut, summary="Which of the phone's ids the server holds (ids in the query)")
+@router.get(
+    "/sync/status",
+    response={200: SyncOut, **READ_ERRORS},
+    summary="Which of the phone's ids the server holds (ids in the query)",
+)
 def sync_status_get(
     request: HttpRequest,
-    inspections: list[str] = Query([]),
-    problems: list[str] = Query([]),
-    photos: list[str] = Query([]),
+    inspections: list[Text] = Query([], max_length=MAX_ITEMS),
+    problems: list[Text] = Query([], max_length=MAX_ITEMS),
+    photos: list[Text] = Query([], max_length=MAX_ITEMS),
 ):
     return services.sync_status(actor=request.auth, inspections=inspections, problems=problems, photos=photos)
 
 
-@router.post("/sync/status", response=SyncOut, summary="The same, for more ids than fit in a URL")
+@router.post("/sync/status", response={200: SyncOut, **ERRORS}, summary="The same, for more ids than fit in a URL")
 def sync_status(request: HttpRequest, payload: SyncIn):
     return services.sync_status(
         actor=request.auth, inspections=payload.inspections, problems=payload.problems, photos=payload.photos
@@ -367,11 +385,11 @@ def photo_post(
     request: HttpRequest,
     client_id: UUID = Form(...),
     inspection: UUID = Form(...),
-    sha256: str = Form(...),
+    sha256: Text = Form(...),
     problem: UUID | None = Form(None),
-    taken_at: dt.datetime | None = Form(None),
-    latitude: float | None = Form(None),
-    longitude: float | None = Form(None),
+    taken_at: DateTime | None = Form(None),
+    latitude: Latitude | None = Form(None),
+    longitude: Longitude | None = Form(None),
     file: UploadedFile = File(...),
 ):
     if file.size > MAX_FILE_BYTES:

@@ -2,7 +2,7 @@ from django import forms
 from django.db.models import Prefetch, Q
 from django.utils.translation import gettext_lazy as _
 
-from core.forms import MultipleFileField, MultipleFileInput
+from core.forms import Form, MultipleFileField, MultipleFileInput
 from inspections.models import CheckResult, InspectionPlan
 from organisation.models import Area, Membership, Unit, User
 from standard.models import SiteType
@@ -16,7 +16,7 @@ class TeamChoiceField(forms.ModelMultipleChoiceField):
         return f"{user.get_full_name()}（{units}）"
 
 
-class PlanForm(forms.Form):
+class PlanForm(Form):
     """A new plan. Besides these fields, one "count_<site type code>" field per site type: how
     many sites of that type to draw in each chosen sub-district."""
 
@@ -57,7 +57,7 @@ class PlanForm(forms.Form):
         return {t: self.cleaned_data.get(f"count_{t.code}") or 0 for t in self.site_types}
 
 
-class DrawForm(forms.Form):
+class DrawForm(Form):
     seed = forms.CharField(
         label=_("随机种子（可不填）"),
         max_length=64,
@@ -66,13 +66,13 @@ class DrawForm(forms.Form):
     )
 
 
-class ReadinessForm(forms.Form):
+class ReadinessForm(Form):
     since = forms.DateField(
         label=_("统计起始日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
 
 
-class ChecklistForm(forms.Form):
+class ChecklistForm(Form):
     """The checklist of one site, for phones without JavaScript. The offline layer
     (static/js/inspect-offline.js) reads the same page and sends the same data through the API."""
 

@@ -9,13 +9,14 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import SECURITY, SYSTEM, RoleAdmin, changed, snapshot
+from core.forms import ModelForm
 from core.security import Kind, log_event, zh
 from organisation.models import Area, Membership, Unit, User
 
 ADMIN_ONLY_FIELDS = ["is_staff", "is_superuser", "admin_role"]
 
 
-class MembershipForm(forms.ModelForm):
+class MembershipForm(ModelForm):
     class Meta:
         model = Membership
         fields = ["user", "unit", "role"]

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from core.forms import MultipleFileField, MultipleFileInput
+from core.forms import Form, MultipleFileField, MultipleFileInput
 from organisation.models import Area, Unit
 from problems.models import Problem
 from problems.states import Status
@@ -16,7 +16,7 @@ SORTS = {
 }
 
 
-class ProblemFilterForm(forms.Form):
+class ProblemFilterForm(Form):
     """The problem list's filters. They live in the URL (GET), so a filtered list can be shared."""
 
     q = forms.CharField(label=_("搜索"), required=False, widget=forms.TextInput(attrs={"placeholder": _("编号或描述")}))
@@ -42,7 +42,7 @@ class ProblemFilterForm(forms.Form):
         self.fields["criterion"].queryset = Criterion.objects.exclude(level=Criterion.Level.CATEGORY)
 
 
-class AssignForm(forms.Form):
+class AssignForm(Form):
     unit = forms.ModelChoiceField(label=_("责任单位"), queryset=Unit.objects.none())
     deadline = forms.DateField(label=_("整改期限"), widget=forms.DateInput(attrs={"type": "date"}))
     note = forms.CharField(label=_("交办意见"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
@@ -61,7 +61,7 @@ class ReassignForm(AssignForm):
     note = forms.CharField(label=_("改派理由"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class SubmitForm(forms.Form):
+class SubmitForm(Form):
     note = forms.CharField(label=_("整改情况"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     files = MultipleFileField(
         label=_("整改照片"),
@@ -70,13 +70,13 @@ class SubmitForm(forms.Form):
     )
 
 
-class VerifyForm(forms.Form):
+class VerifyForm(Form):
     note = forms.CharField(label=_("复核意见"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     files = MultipleFileField(
         label=_("复核照片"), required=False, widget=MultipleFileInput(attrs={"accept": "image/*"})
     )
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(Form):
     note = forms.CharField(label=_("理由"), widget=forms.Textarea(attrs={"rows": 2}))
     files = MultipleFileField(label=_("照片"), required=False, widget=MultipleFileInput(attrs={"accept": "image/*"}))

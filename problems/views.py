@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 import access
 from campaigns.selectors import current_campaign, unit_tasks
 from core.errors import DomainError
-from core.forms import uploaded_files, with_seen_version
+from core.forms import applicable_filters, uploaded_files, with_seen_version
 from organisation.models import Area
 from problems import selectors, services
 from problems.forms import AssignForm, ProblemFilterForm, ReasonForm, ReassignForm, SubmitForm, VerifyForm
@@ -84,7 +84,7 @@ def _get_problem(user, problem_uuid):
 @login_required
 def problem_list(request):
     form = ProblemFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
+    filters = applicable_filters(form)
     problems = selectors.problem_list(user=request.user, filters=filters)
     page = Paginator(problems, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -202,7 +202,7 @@ def problem_map(request):
 def problem_map_data(request):
     """GeoJSON of the filtered problems (the same filters as the list), nearest first capped."""
     form = ProblemFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
+    filters = applicable_filters(form)
     rows = (
         selectors.problem_list(user=request.user, filters=filters)
         .filter(site__latitude__isnull=False)

@@ -285,7 +285,7 @@ def test_the_api_answers_json_to_a_request_for_another_host(client, db):
 def test_the_api_keeps_its_own_json_refusals(client, db):
     response = client.get("/api/v1/plans")
 
-    assert (response.status_code, response.json()) == (401, {"detail": "Unauthorized"})
+    assert (response.status_code, response.json()) == (401, {"detail": "请先登录"})
 
 
 def test_the_api_json_error_speaks_english_to_an_english_phone(client, world):

@@ -6,6 +6,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
 
+from core import text as text_rules
 from documents.xlsx import BOOL, DATE, NUMBER, TEXT
 from exchange.imports.columns import CHOICE, CODE, Column, Option
 
@@ -29,7 +30,7 @@ def to_text(value) -> str | None:
     if isinstance(value, bool):
         return YES if value else NO
     if isinstance(value, str):
-        return value.strip() or None
+        return _edge(value).strip() or None
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
@@ -38,16 +39,33 @@ def to_text(value) -> str | None:
         return str(value)
     if isinstance(value, dt.date | dt.time | dt.timedelta):
         raise CellError(_("应为文字，不能是日期或时间"))
-    return str(value).strip() or None
+    return _edge(str(value)).strip() or None
+
+
+def _edge(value: str) -> str:
+    """A text cell through the edge every input goes through (core/text.py): a pasted control
+    character or a bidi override must not reach a site's name or a bulletin."""
+    try:
+        return text_rules.text(value)
+    except text_rules.Refused as refused:
+        raise CellError(refused.message) from None
+
+
+def _in_range(day: dt.date) -> dt.date:
+    try:
+        text_rules.date(day)
+    except text_rules.Refused as refused:
+        raise CellError(refused.message) from None
+    return day
 
 
 def to_date(value) -> dt.date | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, dt.datetime):
-        return value.date()
+        return _in_range(value.date())
     if isinstance(value, dt.date):
-        return value
+        return _in_range(value)
     if isinstance(value, str):
         raise CellError(
             _("日期不能是文字「%(text)s」，请把单元格设为日期格式后重新填写（如 2026-04-30）") % {"text": value.strip()}

@@ -8,6 +8,7 @@ inspection for a problem or photo), so concurrent copies queue up and the later 
 first; the unique constraint is the backstop if anything slips through (`_stored_once`)."""
 
 import datetime as dt
+import math
 import uuid
 from decimal import Decimal
 from pathlib import PurePath
@@ -17,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 import access
-from core import clock
+from core import clock, text
 from core.errors import DomainError, IllegalTransition, InvalidInput, NotAllowed
 from core.files import atomic_with_files
 from core.models import Attachment
@@ -79,7 +80,19 @@ def _moment(value, label: str) -> dt.datetime:
         raise InvalidInput(_("%(label)s无效") % {"label": label})
     if value > clock.now() + CLOCK_SKEW:
         raise InvalidInput(_("%(label)s晚于服务器时间，请检查手机时间设置") % {"label": label})
+    try:
+        text.date(value)  # year 1 is stored by PostgreSQL but cannot be read back into local time
+    except text.Refused as refused:
+        raise InvalidInput(f"{label}：{refused.message}") from None
     return value
+
+
+def _accuracy(value) -> int | None:
+    if value is None:
+        return None
+    if not (isinstance(value, int | float) and math.isfinite(value) and value <= text.MAX_ACCURACY_M):
+        raise InvalidInput(_("定位精度无效（应为 0 至 %(limit)d 米）") % {"limit": text.MAX_ACCURACY_M})
+    return max(0, int(value))
 
 
 def _coordinates(latitude, longitude) -> tuple[Decimal | None, Decimal | None]:
@@ -89,6 +102,9 @@ def _coordinates(latitude, longitude) -> tuple[Decimal | None, Decimal | None]:
         lat, lng = Decimal(str(latitude)), Decimal(str(longitude))
     except ArithmeticError:
         raise InvalidInput(_("位置坐标无效")) from None
+    # NaN cannot even be compared (InvalidOperation), and infinity is no place.
+    if not (lat.is_finite() and lng.is_finite()):
+        raise InvalidInput(_("位置坐标无效"))
     if not (-90 <= lat <= 90 and -180 <= lng <= 180):
         raise InvalidInput(_("位置坐标超出范围"))
     return lat.quantize(Decimal("0.000001")), lng.quantize(Decimal("0.000001"))
@@ -174,7 +190,7 @@ def inspection_submit(
             received_at=clock.now(),
             latitude=lat,
             longitude=lng,
-            accuracy_m=accuracy_m if accuracy_m is None else max(0, int(accuracy_m)),
+            accuracy_m=_accuracy(accuracy_m),
             note=(note or "").strip(),
             points=points,
             max_points=max_points,

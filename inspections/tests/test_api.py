@@ -82,7 +82,7 @@ def test_a_session_write_needs_the_csrf_token(world, plan):
     client = session_client(world.inspector, enforce_csrf_checks=True)
     body = inspection_body(world, plan)
     refused = post_json(client, "/api/v1/inspections", body)
-    assert (refused.status_code, refused.json()) == (403, {"detail": "CSRF check Failed"})
+    assert (refused.status_code, refused.json()) == (403, {"detail": "CSRF 校验失败：页面已过期，请刷新后重试"})
     client.get("/inspections/today/")  # a page sets the CSRF cookie, as the phone's pages do
     accepted = client.post(
         "/api/v1/inspections",
@@ -197,14 +197,14 @@ def test_an_inspection_is_stored_once_201_then_200(world, plan):
             400,
             "提交时间晚于服务器时间，请检查手机时间设置",
         ),
-        ({"latitude": 95.0}, 400, "位置坐标超出范围"),
-        ({"site": "NOPE"}, 404, "Not Found"),
-        ({"plan": str(uuid.uuid4())}, 404, "Not Found"),
+        ({"latitude": 95.0}, 422, "提交的内容无效：latitude：超出允许范围"),
+        ({"site": "NOPE"}, 404, "未找到"),
+        ({"plan": str(uuid.uuid4())}, 404, "未找到"),
     ],
 )
 def test_a_refused_inspection_is_a_json_error_in_chinese_and_nothing_is_stored(world, plan, change, status, detail):
     response = post_json(token_client(world.inspector), "/api/v1/inspections", inspection_body(world, plan, **change))
-    assert (response.status_code, response.json()) == (status, {"detail": detail})
+    assert (response.status_code, response.json()["detail"]) == (status, detail)
     assert Inspection.objects.count() == 0
 
 
@@ -213,7 +213,8 @@ def test_a_malformed_inspection_is_a_422_with_the_fields(world, plan):
     body["results"][0]["result"] = "maybe"
     response = post_json(token_client(world.inspector), "/api/v1/inspections", body)
     assert response.status_code == 422
-    assert response.json()["detail"][0]["loc"][-3:] == ["results", 0, "result"]
+    assert response.json()["detail"] == "提交的内容无效：results.0.result：不是允许的取值"
+    assert response.json()["errors"][0]["loc"][-3:] == ["results", 0, "result"]
 
 
 def test_someone_not_on_the_team_is_refused_with_403(world, plan):

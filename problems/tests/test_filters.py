@@ -12,7 +12,9 @@ The scene, recorded in this order (so numbered 2026-000001 to 000005), today bei
 """
 
 import datetime as dt
+import io
 
+import openpyxl
 import pytest
 from django.urls import reverse
 
@@ -253,6 +255,7 @@ def test_a_filter_never_widens_what_a_unit_person_sees(client, scene):
 
 # ---- bad values ----------------------------------------------------------------------------------
 
+OUT_OF_RANGE = "日期须在 2000-01-01 至 2031-12-31 之间"
 CHOICE = "选择一个有效的选项： 该选择不在可用的选项中。"
 
 
@@ -275,19 +278,39 @@ BAD_VALUES = {
     "an impossible date": ("date_from", lambda s: "2026-13-01", "输入一个有效的日期。"),
     "a date in words": ("date_to", lambda s: "昨天", "输入一个有效的日期。"),
     "an unknown order": ("sort", lambda s: "random", not_offered("random")),
+    "a day February does not have": ("date_from", lambda s: "2026-02-30", "输入一个有效的日期。"),
+    "a date before the campaign's range": ("date_from", lambda s: "0001-01-01", OUT_OF_RANGE),
 }
 
 
 @pytest.mark.parametrize("case", BAD_VALUES)
-def test_a_bad_value_is_refused_under_its_field_and_then_no_filter_applies(client, scene, case):
+def test_a_bad_value_is_reported_under_its_field_and_the_other_filters_still_apply(client, scene, case):
     field, value, message = BAD_VALUES[case]
     client.force_login(scene.office)
-    # A good filter beside the bad value: the form is refused as a whole, so the list shows it all.
+    # A good filter beside the bad value: the good one applies (only A is overdue), the bad one
+    # is reported where it was typed.
     response = client.get(reverse("problems:list"), {"overdue": "on", field: value(scene)})
     assert response.status_code == 200
     assert response.context["form"].errors == {field: [message]}
     assert f'<div class="invalid-feedback d-block">{message}</div>' in response.content.decode()
-    assert [scene.labels[p.pk] for p in response.context["page"]] == ALL
+    assert [scene.labels[p.pk] for p in response.context["page"]] == ["A"]
+
+
+def test_nul_in_a_filter_is_refused_before_the_list_with_a_chinese_page(client, scene):
+    # Nobody types NUL: the request is refused whole (core.middleware), never queried with.
+    client.force_login(scene.office)
+    response = client.get(reverse("problems:list"), {"overdue": "on", "q": "垃圾\x00"})
+    assert response.status_code == 400
+    assert "请求地址含有空字符（NUL），无法处理" in response.content.decode()
+
+
+def test_the_export_applies_the_valid_filters_beside_a_bad_one(client, scene):
+    client.force_login(scene.office)
+    query = {"source": "citizen", "date_from": "2026-02-30"}
+    response = client.get(reverse("exchange:problems_xlsx"), query)
+    workbook = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    numbers = [row[0] for row in workbook.active.iter_rows(min_row=2, values_only=True) if row[0]]
+    assert sorted(numbers) == sorted(scene.problems[label].number for label in ("B", "E"))
 
 
 # ---- the URL keeps the filters -----------------------------------------------------------------

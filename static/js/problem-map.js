@@ -31,7 +31,13 @@
           ? { color: "#b3261e", weight: 2, fill: false }
           : { color: "#999", weight: 1, dashArray: "3", fillOpacity: 0.03 };
       },
-      onEachFeature: function (f, l) { l.bindTooltip(f.properties.name); },
+      // A string given to Leaflet is HTML: the name (typed in /admin/) goes in as text, so that
+      // markup in it is shown, never run.
+      onEachFeature: function (f, l) {
+        var name = document.createElement("span");
+        name.textContent = f.properties.name;
+        l.bindTooltip(name);
+      },
     }).addTo(map);
     if (layer.getBounds().isValid()) map.fitBounds(layer.getBounds());
   });
