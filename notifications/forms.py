@@ -1,12 +1,13 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import Form, ModelForm
 from notifications import rules
 from notifications.models import PERSONAL, ROBOTS, Channel, Endpoint, Message
 from organisation.models import Unit
 
 
-class PreferenceForm(forms.Form):
+class PreferenceForm(Form):
     channels = forms.MultipleChoiceField(
         label=_("除站内信外，还通过以下方式通知我"),
         choices=[(c.value, c.label) for c in PERSONAL],
@@ -15,7 +16,7 @@ class PreferenceForm(forms.Form):
     )
 
 
-class LogFilterForm(forms.Form):
+class LogFilterForm(Form):
     state = forms.ChoiceField(label=_("状态"), required=False, choices=[("", _("全部"))] + Message.State.choices)
     channel = forms.ChoiceField(
         label=_("渠道"), required=False, choices=[("", _("全部"))] + [c for c in Channel.choices if c[0] != "inbox"]
@@ -26,7 +27,7 @@ class LogFilterForm(forms.Form):
     unit = forms.ModelChoiceField(label=_("相关单位"), required=False, queryset=Unit.objects.filter(is_active=True))
 
 
-class EndpointForm(forms.ModelForm):
+class EndpointForm(ModelForm):
     """The secret parts (a robot's URL with its key, DingTalk's signing secret) are never drawn
     back into the page: left empty on an edit, they keep their stored value."""
 
@@ -80,7 +81,7 @@ class EndpointForm(forms.ModelForm):
         return data
 
 
-class RuleForm(forms.Form):
+class RuleForm(Form):
     enabled = forms.BooleanField(label=_("启用"), required=False)
     days = forms.IntegerField(label=_("天数"), required=False, min_value=0, max_value=60)
     channels = forms.MultipleChoiceField(
