@@ -1,17 +1,24 @@
 """Delivering the outbox: claim, send, record; back off and retry; give up as `dead`.
 
-Claiming is a conditional UPDATE (healthchecks' sendalerts does the same): a worker takes a
-message only if it is still in the state it read it in, and holds it for LEASE. A worker killed
-mid-send leaves the message `sending` with a lease in the past: the next run takes it again, so
-a message is sent at least once and its row records one message (its key, sent with it, lets a
-receiver drop a duplicate). A robot takes at most `per_minute` messages a minute: beyond that,
-messages wait for the next minute (throttled, not dropped, no attempt counted)."""
+A worker claims a batch of due messages at once: in one transaction it reads their ids (FOR
+UPDATE SKIP LOCKED on PostgreSQL, so workers never take the same rows nor wait on each other;
+SQLite's writers are one at a time anyway) and marks them `sending`, with a lease. Then it sends
+them one by one and records each outcome, but only on a row still `sending` and still its own
+(`claimed_until` unchanged): healthchecks' sendalerts claims the same way. A worker killed
+mid-batch leaves its messages `sending` with a lease in the past: the next run takes them
+again, so a message is sent at least once and its row records one message; its key travels with
+it (msgid) so that a receiver can drop a duplicate. When more is due than one batch, the worker
+asks for another delivery task, so idle workers join in.
+
+A robot takes at most `per_minute` messages a minute: beyond that, a message goes back to
+waiting until a slot frees up (throttled, not dropped, no attempt counted)."""
 
 import datetime as dt
 import logging
 
 from django.conf import settings
-from django.db.models import Q
+from django.db import transaction
+from django.db.models import F, Q
 
 from core import clock
 from notifications.channels import SENDERS, DeliveryFailed
@@ -19,16 +26,15 @@ from notifications.models import ROBOTS, Message
 
 logger = logging.getLogger(__name__)
 
+MAX_ATTEMPTS = 6
+BACKOFF_BASE = dt.timedelta(minutes=1)  # 1, 2, 4, 8, 16 minutes between the six tries
+BACKOFF_MAX = dt.timedelta(hours=1)
+BATCH = 50
+
 
 def lease() -> dt.timedelta:
     """How long a claimed message is a worker's own; after it, another worker sends it again."""
     return dt.timedelta(seconds=settings.NOTIFY_LEASE_SECONDS)
-
-
-MAX_ATTEMPTS = 6
-BACKOFF_BASE = dt.timedelta(minutes=1)  # 1, 2, 4, 8, 16 minutes between the six tries
-BACKOFF_MAX = dt.timedelta(hours=1)
-BATCH = 200
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -41,25 +47,27 @@ def due(now: dt.datetime):
     return Message.objects.filter(waiting | abandoned).order_by("next_attempt_at", "pk")
 
 
-def _claim(message: Message, now: dt.datetime) -> bool:
-    """Take the message if nobody changed it since we read it."""
-    return bool(
-        Message.objects.filter(pk=message.pk, state=message.state, attempts=message.attempts).update(
-            state=Message.State.SENDING,
-            attempts=message.attempts + 1,
-            claimed_until=now + lease(),
+def claim_batch(now: dt.datetime, size: int = BATCH) -> list[Message]:
+    """Take up to `size` due messages for this worker."""
+    until = now + lease()
+    with transaction.atomic():
+        ids = list(due(now).select_for_update(skip_locked=True).values_list("pk", flat=True)[:size])
+        Message.objects.filter(pk__in=ids).update(
+            state=Message.State.SENDING, attempts=F("attempts") + 1, claimed_until=until
         )
-    )
+    return list(Message.objects.filter(pk__in=ids, claimed_until=until).select_related("endpoint").order_by("pk"))
+
+
+def _mine(message: Message):
+    return Message.objects.filter(pk=message.pk, state=Message.State.SENDING, claimed_until=message.claimed_until)
 
 
 def _throttled(message: Message, now: dt.datetime) -> dt.datetime | None:
     """For a robot at its rate limit, the moment a slot frees up."""
     if message.channel not in ROBOTS or message.endpoint is None:
         return None
-    window = now - dt.timedelta(minutes=1)
     recent = list(
-        Message.objects.filter(endpoint=message.endpoint, sent_at__gt=window)
-        .exclude(pk=message.pk)
+        Message.objects.filter(endpoint=message.endpoint, sent_at__gt=now - dt.timedelta(minutes=1))
         .order_by("sent_at")
         .values_list("sent_at", flat=True)[: message.endpoint.per_minute]
     )
@@ -68,16 +76,18 @@ def _throttled(message: Message, now: dt.datetime) -> dt.datetime | None:
     return recent[0] + dt.timedelta(minutes=1)
 
 
-def deliver_one(message: Message, now: dt.datetime | None = None) -> str:
-    """Send one due message. Returns its new state."""
-    now = now or clock.now()
+def send_claimed(message: Message) -> str:
+    """Send one claimed message and record the outcome. Returns its new state."""
+    now = clock.now()
     wait = _throttled(message, now)
     if wait is not None:
-        Message.objects.filter(pk=message.pk, state=message.state).update(next_attempt_at=wait)
-        return message.state
-    if not _claim(message, now):
-        return "taken"
-    attempts = message.attempts + 1
+        _mine(message).update(
+            state=Message.State.PENDING if message.attempts == 1 else Message.State.FAILED,
+            attempts=F("attempts") - 1,
+            next_attempt_at=wait,
+            claimed_until=None,
+        )
+        return "throttled"
     try:
         if message.endpoint_id is None and message.channel in ROBOTS:
             raise DeliveryFailed("渠道已删除")
@@ -85,40 +95,41 @@ def deliver_one(message: Message, now: dt.datetime | None = None) -> str:
             raise DeliveryFailed("渠道已停用")
         SENDERS[message.channel](message)
     except DeliveryFailed as error:
-        dead = attempts >= MAX_ATTEMPTS
-        state = Message.State.DEAD if dead else Message.State.FAILED
-        Message.objects.filter(pk=message.pk, state=Message.State.SENDING).update(
+        state = Message.State.DEAD if message.attempts >= MAX_ATTEMPTS else Message.State.FAILED
+        _mine(message).update(
             state=state,
             last_error=str(error)[:1000],
-            next_attempt_at=clock.now() + backoff(attempts),
+            next_attempt_at=clock.now() + backoff(message.attempts),
             claimed_until=None,
         )
         # The reason, never the address: a robot's URL carries its key.
-        logger.warning("message %s (%s) try %s failed: %s", message.pk, message.channel, attempts, error)
+        logger.warning("message %s (%s) try %s failed: %s", message.pk, message.channel, message.attempts, error)
         return state
-    Message.objects.filter(pk=message.pk).update(
-        state=Message.State.SENT, sent_at=clock.now(), claimed_until=None, last_error=""
-    )
+    _mine(message).update(state=Message.State.SENT, sent_at=clock.now(), claimed_until=None, last_error="")
     return Message.State.SENT
 
 
 def deliver_due(*, limit: int | None = None) -> int:
-    """Deliver what is due, batch after batch, until nothing is due (or `limit` tries). Returns
-    the number sent."""
+    """Deliver what is due, batch after batch, until nothing is due (or about `limit` tries).
+    Returns the number sent."""
     sent = tried = 0
     while limit is None or tried < limit:
-        now = clock.now()
-        batch = list(due(now).select_related("endpoint")[:BATCH])
+        batch = claim_batch(clock.now(), BATCH if limit is None else min(BATCH, limit - tried))
         if not batch:
             break
-        progressed = False
+        if len(batch) == BATCH:
+            _ask_for_help()
         for message in batch:
-            state = deliver_one(message, now)
+            sent += send_claimed(message) == Message.State.SENT
             tried += 1
-            progressed |= state != message.state or state == Message.State.SENT
-            sent += state == Message.State.SENT
-            if limit is not None and tried >= limit:
-                break
-        if not progressed:
-            break  # everything left is throttled until later
     return sent
+
+
+def _ask_for_help() -> None:
+    """More is due than one batch: another delivery task lets an idle worker join in."""
+    from django_tasks_db.models import DBTaskResult
+
+    from notifications.tasks import deliver
+
+    if not DBTaskResult.objects.ready().filter(task_path=deliver.module_path).exists():
+        deliver.enqueue()
