@@ -399,6 +399,20 @@ def can_inspect(user, plan) -> bool:
     return PlanMember.objects.filter(plan=plan, user=user).exists()
 
 
+# ---- documents made by the worker --------------------------------------------------------------
+
+
+def generated_files_visible_to(user, queryset: QuerySet | None = None) -> QuerySet:
+    """A file the worker made (a large export, the dossier ZIP) is its requester's alone: it holds
+    what their own lists showed them, so nobody else, the office included, may fetch it."""
+    from core.models import GeneratedFile
+
+    qs = GeneratedFile.objects.all() if queryset is None else queryset
+    if not getattr(user, "is_authenticated", False):
+        return qs.none()
+    return qs.filter(requested_by=user)
+
+
 # ---- bulletins and accountability --------------------------------------------------------------
 
 

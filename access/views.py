@@ -1,12 +1,17 @@
-"""The two views that only the access rules decide: where each role starts, and the evidence
-files, served only after the rules say yes."""
+"""The views that only the access rules decide: where each role starts, the evidence files,
+served only after the rules say yes, and the files the worker made for one person."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse
-from django.shortcuts import redirect
-from django.views.decorators.http import require_GET
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext
+from django.views.decorators.http import require_GET, require_POST
 
 import access
+from core import downloads
+from core.errors import DomainError
+from core.models import GeneratedFile
 from core.services import attachment_thumbnail
 
 
@@ -38,3 +43,43 @@ def attachment_file(request, attachment_uuid):
     response["Content-Disposition"] = f"inline; filename*=UTF-8''{attachment.uuid.hex}"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@login_required
+@require_GET
+def download_page(request, file_uuid):
+    """A document the worker makes: its progress, then the link. `?part=status` answers the
+    status box alone, which static/js/poll.js fetches every few seconds while the work runs."""
+    job = access.get_visible_or_404(access.generated_files_visible_to(request.user), uuid=file_uuid)
+    template = "downloads/_status.html" if request.GET.get("part") == "status" else "downloads/detail.html"
+    return render(request, template, {"job": job, "under_way": job.state in _UNDER_WAY})
+
+
+_UNDER_WAY = (GeneratedFile.State.PENDING, GeneratedFile.State.RUNNING)
+
+
+@login_required
+@require_GET
+def download_file(request, file_uuid):
+    """The finished file, for its requester only (others 404), until it expires."""
+    job = access.get_visible_or_404(access.generated_files_visible_to(request.user), uuid=file_uuid)
+    if job.state != GeneratedFile.State.READY or not job.file:
+        return redirect("download", file_uuid=job.uuid)
+    try:
+        handle = job.file.open("rb")
+    except FileNotFoundError:
+        raise Http404(gettext("文件已过期或已被清理，请重新生成")) from None
+    return FileResponse(handle, as_attachment=True, filename=job.filename)
+
+
+@login_required
+@require_POST
+def download_again(request, file_uuid):
+    """Make a failed document again, with the same parameters."""
+    job = access.get_visible_or_404(access.generated_files_visible_to(request.user), uuid=file_uuid)
+    try:
+        again = downloads.generated_file_again(actor=request.user, job=job)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("download", file_uuid=job.uuid)
+    return redirect("download", file_uuid=again.uuid)

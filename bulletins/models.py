@@ -1,3 +1,4 @@
+import datetime as dt
 import uuid
 
 from django.conf import settings
@@ -5,7 +6,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from bulletins.states import BulletinAction, BulletinStatus
+from bulletins.states import BulletinAction, BulletinStatus, RenderState
 from campaigns.models import Campaign
 from core.models import AppendOnly, Attachment, YearCounter
 from organisation.models import Unit
@@ -17,6 +18,7 @@ class Bulletin(models.Model):
     figures, the text, the Word and PDF files and the number in the year's series never change."""
 
     Status = BulletinStatus
+    RenderState = RenderState
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="bulletins")
@@ -34,6 +36,12 @@ class Bulletin(models.Model):
     snapshot = models.JSONField(_("印发时的数据"), null=True, blank=True)
     docx = models.ForeignKey(Attachment, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     pdf = models.ForeignKey(Attachment, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # The files are made by the worker after publication (bulletins.services.bulletin_render):
+    # blank for a draft, then pending -> rendering -> ready, or failed with the reason in Chinese.
+    render_state = models.CharField(_("文件状态"), max_length=10, choices=RenderState.choices, blank=True)
+    render_error = models.TextField(_("文件生成错误"), blank=True)
+    render_started_at = models.DateTimeField(null=True, blank=True)
+    render_attempt = models.PositiveIntegerField(default=0)  # which run owns the rendering
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField()
     published_by = models.ForeignKey(
@@ -56,6 +64,18 @@ class Bulletin(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def render_interrupted(self, now) -> bool:
+        """A rendering whose run has been silent longer than the lease (a killed worker)."""
+        lease = dt.timedelta(minutes=settings.DOCUMENT_LEASE_MINUTES)
+        return (
+            self.render_state == RenderState.RENDERING
+            and self.render_started_at is not None
+            and self.render_started_at < now - lease
+        )
+
+    def render_may_start_again(self, now) -> bool:
+        return self.render_state == RenderState.FAILED or self.render_interrupted(now)
 
     @property
     def issue_label(self) -> str:

@@ -2,6 +2,8 @@
 freezes a bulletin: the snapshot, the text and the Word and PDF files never change after it."""
 
 import datetime as dt
+import logging
+import subprocess
 
 from django.conf import settings
 from django.db import transaction
@@ -12,12 +14,15 @@ import access
 from bulletins import content as bulletin_content
 from bulletins.models import Accountability, AccountabilityEvent, Bulletin, BulletinCounter, BulletinEvent
 from bulletins.render import render_docx
-from bulletins.states import BULLETIN_MACHINE, BulletinAction, BulletinStatus
+from bulletins.states import BULLETIN_MACHINE, BulletinAction, BulletinStatus, RenderState
 from core import clock
-from core.errors import InvalidInput, NotAllowed
+from core.errors import DomainError, IllegalTransition, InvalidInput, NotAllowed
+from core.files import atomic_with_files
 from core.services import attachment_store
 from core.states import transition
-from documents.pdf import docx_to_pdf
+from documents.pdf import PdfConversionError, docx_to_pdf
+
+logger = logging.getLogger(__name__)
 
 
 def _require_office(actor) -> None:
@@ -112,15 +117,19 @@ def bulletin_edit(
 
 
 def bulletin_publish(*, actor, bulletin: Bulletin) -> Bulletin:
-    """Number the bulletin in the year's series, freeze its content and store its Word and PDF.
+    """Number the bulletin in the year's series and freeze its content; the worker makes its Word
+    and PDF files afterwards (bulletin_render).
 
     Through core.states.transition (the draft locked, the office only, on the version seen);
     once the step is allowed:
     1. take the next number of the year from its counter row, locked (the bulletin_number_unique
        constraint backs it);
     2. build the content as of now and store it as the snapshot;
-    3. render Word and PDF from the snapshot and store them as evidence files.
-    A failure at any step (LibreOffice missing, say) leaves the draft as it was."""
+    3. mark the files pending and enqueue their rendering, in the same transaction: the task
+       exists exactly when the publication committed.
+    LibreOffice is no longer inside this step: a rendering that fails cannot cost the number."""
+    from bulletins.tasks import render_files
+
     _require_office(actor)
 
     def publication(current: Bulletin) -> dict:
@@ -129,26 +138,106 @@ def bulletin_publish(*, actor, bulletin: Bulletin) -> Bulletin:
         current.year, current.number = year, BulletinCounter.take_next(year)
         current.published_at, current.published_by = now, actor
         current.status = BulletinStatus.PUBLISHED  # the content's issue label reads it
-        snapshot = _build_content(current)
-        docx_bytes = render_docx(snapshot)
-        name = f"通报{year}年第{current.number}期"
         return {
             "year": year,
             "number": current.number,
             "published_at": now,
             "published_by": actor,
-            "snapshot": snapshot,
-            "docx": attachment_store(actor=actor, name=f"{name}.docx", data=docx_bytes),
-            "pdf": attachment_store(actor=actor, name=f"{name}.pdf", data=docx_to_pdf(docx_bytes)),
+            "snapshot": _build_content(current),
+            "render_state": RenderState.PENDING,
+            "render_error": "",
         }
 
-    return _transition(
-        bulletin,
-        action=BulletinAction.PUBLISH,
-        actor=actor,
-        changes=publication,
-        note=lambda current: current.issue_label,
-    )
+    with transaction.atomic():
+        published = _transition(
+            bulletin,
+            action=BulletinAction.PUBLISH,
+            actor=actor,
+            changes=publication,
+            note=lambda current: current.issue_label,
+        )
+        render_files.enqueue(published.pk)
+    return published
+
+
+def bulletin_render(*, bulletin_id: int) -> str:
+    """The worker's side of publishing: the Word and PDF files from the frozen snapshot.
+
+    1. Claim: pending (or rendering, cut short past its lease) -> rendering, the attempt number
+       bumped, committed at once so that the page shows it;
+    2. render Word and convert it to PDF (LibreOffice, seconds) outside any transaction;
+    3. store both as evidence files and mark the bulletin ready, if this run still owns it (a
+       retry after the lease may have taken it over); on any failure mark it failed with the
+       reason in Chinese. The number and the snapshot are never touched.
+    Returns what happened ("ready", "failed", or why nothing was done)."""
+    with transaction.atomic():
+        current = Bulletin.objects.select_for_update().filter(pk=bulletin_id).first()
+        if current is None or current.status != BulletinStatus.PUBLISHED:
+            return "not published"
+        now = clock.now()
+        if current.render_state != RenderState.PENDING and not current.render_interrupted(now):
+            return f"already {current.render_state}"  # a second task for the same bulletin
+        current.render_state, current.render_started_at = RenderState.RENDERING, now
+        current.render_attempt += 1
+        current.save(update_fields=["render_state", "render_started_at", "render_attempt"])
+    attempt = current.render_attempt
+    try:
+        docx_bytes = render_docx(current.snapshot)
+        pdf_bytes = docx_to_pdf(docx_bytes)
+    except Exception as error:
+        logger.exception("bulletin %s: rendering failed", current.uuid)
+        # Only if this run still owns the rendering: one conditional UPDATE.
+        Bulletin.objects.filter(pk=bulletin_id, render_state=RenderState.RENDERING, render_attempt=attempt).update(
+            render_state=RenderState.FAILED, render_error=_render_failure(error)
+        )
+        return "failed"
+    name = f"通报{current.year}年第{current.number}期"
+    with atomic_with_files():
+        locked = Bulletin.objects.select_for_update().get(pk=bulletin_id)
+        if locked.render_state != RenderState.RENDERING or locked.render_attempt != attempt:
+            return "taken over"
+        locked.docx = attachment_store(actor=locked.published_by, name=f"{name}.docx", data=docx_bytes)
+        locked.pdf = attachment_store(actor=locked.published_by, name=f"{name}.pdf", data=pdf_bytes)
+        locked.render_state, locked.render_error = RenderState.READY, ""
+        locked.save(update_fields=["docx", "pdf", "render_state", "render_error"])
+    return "ready"
+
+
+def _render_failure(error: Exception) -> str:
+    """Why the files could not be made, in Chinese (the document's language) for the office."""
+    with translation.override(settings.LANGUAGE_CODE):
+        if isinstance(error, PdfConversionError):
+            return gettext("Word 和 PDF 文件生成失败：%(reason)s") % {"reason": str(error)[:500]}
+        if isinstance(error, subprocess.TimeoutExpired):
+            return gettext("PDF 转换超时（LibreOffice 在 %(seconds)s 秒内未完成）") % {"seconds": int(error.timeout)}
+        if isinstance(error, DomainError):
+            return gettext("Word 和 PDF 文件生成失败：%(reason)s") % {"reason": error.message}
+        return gettext("Word 和 PDF 文件生成失败（内部错误，已记入服务器日志），请重试或联系系统管理员")
+
+
+def bulletin_render_again(*, actor, bulletin: Bulletin) -> Bulletin:
+    """Make a published bulletin's files again after a failed rendering, or after one cut short
+    (its lease passed: a killed worker). The office only, on the version seen; a step of the
+    bulletin's trail (its note is the failure being retried), and the task enqueued with it."""
+    from bulletins.tasks import render_files
+
+    _require_office(actor)
+    reason = []
+
+    def again(current: Bulletin) -> dict:
+        if not current.render_may_start_again(clock.now()):
+            raise IllegalTransition(
+                gettext("通报%(issue)s的文件正在生成或已经生成，不能重新生成") % {"issue": current.issue_label}
+            )
+        reason.append(current.render_error or gettext("生成过程中断"))
+        return {"render_state": RenderState.PENDING, "render_error": "", "render_started_at": None}
+
+    with transaction.atomic():
+        current = _transition(
+            bulletin, action=BulletinAction.RENDER, actor=actor, changes=again, note=lambda current: reason[0]
+        )
+        render_files.enqueue(current.pk)
+    return current
 
 
 def bulletin_content_now(bulletin: Bulletin) -> dict:

@@ -10,4 +10,6 @@ urlpatterns = [
     path("<uuid:bulletin_uuid>/", views.bulletin_detail, name="detail"),
     path("<uuid:bulletin_uuid>/publish/", views.bulletin_publish, name="publish"),
     path("<uuid:bulletin_uuid>/file.<str:kind>", views.bulletin_file, name="file"),
+    path("<uuid:bulletin_uuid>/files/", views.bulletin_files, name="files"),
+    path("<uuid:bulletin_uuid>/render/", views.bulletin_render_again, name="render"),
 ]

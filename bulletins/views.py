@@ -8,7 +8,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext, pgettext
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 import access
 from bulletins import services
@@ -16,6 +16,7 @@ from bulletins.forms import AccountabilityForm, BulletinCreateForm, BulletinEdit
 from bulletins.models import Bulletin
 from bulletins.render import render_docx
 from campaigns.selectors import current_campaign_or_404
+from core import clock
 from core.errors import DomainError
 from core.forms import with_seen_version
 
@@ -86,7 +87,12 @@ def bulletin_detail(request, bulletin_uuid):
     return render(
         request,
         "bulletins/detail.html",
-        {"bulletin": bulletin, "content": services.bulletin_content_now(bulletin), "form": form, "can_edit": can_edit},
+        {
+            "content": services.bulletin_content_now(bulletin),
+            "form": form,
+            "can_edit": can_edit,
+            **_files_context(request, bulletin),
+        },
         status=400 if form is not None and form.errors else 200,
     )
 
@@ -108,13 +114,17 @@ def bulletin_publish(request, bulletin_uuid):
 
 @login_required
 def bulletin_file(request, bulletin_uuid, kind):
-    """The Word or PDF file: the frozen one once published; a draft's Word file is made live."""
+    """The Word or PDF file: the frozen one once published (back to the page, which shows the
+    progress, while the worker still makes it); a draft's Word file is made live."""
     bulletin = _get_bulletin(request.user, bulletin_uuid)
     if kind not in ("docx", "pdf"):
         raise Http404
     name = f"{bulletin.title}.{kind}"
     if bulletin.status == Bulletin.Status.PUBLISHED:
         attachment = bulletin.docx if kind == "docx" else bulletin.pdf
+        if attachment is None:
+            messages.info(request, gettext("通报的 Word 和 PDF 文件尚未生成，请稍候"))
+            return redirect("bulletins:detail", bulletin_uuid=bulletin.uuid)
         return FileResponse(
             attachment.file.open("rb"), as_attachment=True, filename=name, content_type=attachment.content_type
         )
@@ -123,6 +133,42 @@ def bulletin_file(request, bulletin_uuid, kind):
     response = HttpResponse(render_docx(services.bulletin_content_now(bulletin)), content_type=DOCX)
     response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=name)
     return response
+
+
+def _files_context(request, bulletin: Bulletin) -> dict:
+    state = bulletin.render_state
+    return {
+        "bulletin": bulletin,
+        "under_way": state in (Bulletin.RenderState.PENDING, Bulletin.RenderState.RENDERING)
+        and not bulletin.render_interrupted(clock.now()),
+        "may_start_again": access.can_manage_campaign(request.user) and bulletin.render_may_start_again(clock.now()),
+    }
+
+
+@login_required
+@require_GET
+def bulletin_files(request, bulletin_uuid):
+    """The published bulletin's file box alone: static/js/poll.js fetches it while the worker
+    makes the files."""
+    bulletin = _get_bulletin(request.user, bulletin_uuid)
+    if bulletin.status != Bulletin.Status.PUBLISHED:
+        raise Http404
+    return render(request, "bulletins/_files.html", _files_context(request, bulletin))
+
+
+@login_required
+@require_POST
+def bulletin_render_again(request, bulletin_uuid):
+    bulletin = access.get_for_action_or_403(
+        request.user, _bulletins(request.user), access.can_manage_campaign, uuid=bulletin_uuid
+    )
+    try:
+        services.bulletin_render_again(actor=request.user, bulletin=with_seen_version(bulletin, request.POST))
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, gettext("已重新开始生成 Word 和 PDF 文件"))
+    return redirect("bulletins:detail", bulletin_uuid=bulletin.uuid)
 
 
 @login_required

@@ -240,9 +240,19 @@ SCHEDULE = {
     "digest_daily": {"task": "oversight.tasks.digest_daily", "at": "08:00"},
     "digest_weekly": {"task": "oversight.tasks.digest_weekly", "at": "08:30", "weekday": 0},
     "housekeeping": {"task": "core.tasks.housekeeping", "at": "03:00"},
+    "downloads": {"task": "core.downloads.downloads_prune", "every_minutes": 60},
 }
 # Finished background jobs are kept this many days (then pruned by housekeeping).
 TASK_RESULTS_KEEP_DAYS = env_int("TASK_RESULTS_KEEP_DAYS", 14, minimum=1)
+
+# Slow documents (docs/ARCHITECTURE.md, "The worker": slow documents). An Excel export of more rows
+# than this is made by the worker and fetched from a download page; smaller ones stay immediate.
+EXPORT_IMMEDIATE_MAX_ROWS = env_int("EXPORT_IMMEDIATE_MAX_ROWS", 5000, minimum=0)
+# A file made by the worker is kept this many hours for its requester, then removed.
+DOWNLOADS_KEEP_HOURS = env_int("DOWNLOADS_KEEP_HOURS", 24, minimum=1)
+# A document's run that shows no sign of life for this long is taken as cut short (a killed
+# worker): a bulletin's files may then be made again, a download is marked failed.
+DOCUMENT_LEASE_MINUTES = env_int("DOCUMENT_LEASE_MINUTES", 15, minimum=1)
 
 # ---- Notifications (docs/ARCHITECTURE.md, "Reaching people") ------------------------------------
 # The address people use to reach the site: links in messages are built on it.

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
-from access.views import attachment_file, home
+from access.views import attachment_file, download_again, download_file, download_page, home
 from accounts.urls import admin_urlpatterns
 from config.api import api
 from core.views import healthz
@@ -30,6 +30,10 @@ urlpatterns = [
     path("", include("oversight.urls")),
     path("", include("campaigns.urls")),
     path("files/<uuid:attachment_uuid>", attachment_file, name="attachment"),
+    # Documents the worker made for one person (large exports, the dossier ZIP): core/downloads.py.
+    path("downloads/<uuid:file_uuid>/", download_page, name="download"),
+    path("downloads/<uuid:file_uuid>/file", download_file, name="download_file"),
+    path("downloads/<uuid:file_uuid>/again", download_again, name="download_again"),
     path("admin/", include(admin_urlpatterns)),  # the admin signs in like everyone (accounts/urls.py)
     path("admin/", admin.site.urls),
 ]

@@ -215,6 +215,55 @@ class ScheduleSlot(models.Model):
         ordering = ["-slot"]
 
 
+def _generated_path(instance: "GeneratedFile", filename: str) -> str:
+    # Kept apart from attachments/: these are not evidence, they expire, and housekeeping
+    # removes them (core/downloads.py); attachments_orphans and backups look at attachments/ only.
+    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"downloads/{instance.uuid.hex}.{suffix[:8]}"
+
+
+class GeneratedFile(models.Model):
+    """A document the worker makes for one person (a large Excel export, the dossier ZIP): asked
+    for in a request, built in the background with its progress, then fetched by its requester
+    alone until it expires. core/downloads.py runs it; `builder` names the function that writes
+    it (core imports no domain app, so the row says where the work is)."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("排队中")
+        RUNNING = "running", _("生成中")
+        READY = "ready", _("已完成")
+        FAILED = "failed", _("生成失败")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    title = models.CharField(_("内容"), max_length=100)
+    filename = models.CharField(_("文件名"), max_length=200)
+    builder = models.CharField(max_length=200)
+    parameters = models.JSONField(default=dict)
+    # SHA-256 of builder and parameters: the same request again while one is under way is that one.
+    key = models.CharField(max_length=64, db_index=True)
+    state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.PENDING)
+    progress = models.PositiveSmallIntegerField(_("进度"), default=0)  # percent
+    attempt = models.PositiveIntegerField(default=0)  # which run owns the row (a stale run's result is dropped)
+    file = models.FileField(upload_to=_generated_path, max_length=200, blank=True)
+    size = models.PositiveBigIntegerField(null=True, blank=True)
+    result = models.JSONField(default=dict, blank=True)  # what the builder reports: {"rows": 12345}
+    error = models.TextField(_("错误"), blank=True)
+    created_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)  # the last sign of life of its run
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("生成的文件")
+        verbose_name_plural = pgettext_lazy("plural", "生成的文件")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.filename
+
+
 class SecurityEvent(AppendOnly):
     """The security log (安全审计日志), append-only: sign-ins and their failures, lockouts,
     sign-outs, refusals, exports and imports, changes to people, units, sites, roles, tokens and

@@ -1,13 +1,17 @@
 """The dossier as one ZIP for the examiners: the accepted files in folders following the
 standard's tree ("3 市容环境卫生/3.2 背街小巷保洁/<material>/<file>"), with an index as
-目录.xlsx and 目录.pdf. Built in a temporary file and streamed from there."""
+目录.xlsx and 目录.pdf. Made by the worker (it converts the index to PDF with LibreOffice and
+copies every file): the page asks for it and shows its progress (core/downloads.py)."""
 
 import io
 import re
-import tempfile
 import zipfile
 
+from django.utils.translation import gettext
+
+import access
 from campaigns.models import Campaign
+from core.errors import NotAllowed
 from documents.pdf import docx_to_pdf
 from documents.xlsx import Col, Table, write_table
 from dossier import selectors
@@ -107,29 +111,34 @@ def index_docx(rows) -> bytes:
     return buffer.getvalue()
 
 
-def build_zip(campaign: Campaign, fileobj) -> None:
-    """Write the dossier ZIP into an open binary file."""
+def build_zip(campaign: Campaign, fileobj, *, progress=None) -> int:
+    """Write the dossier ZIP into an open binary file; returns the number of files in it.
+    `progress(done, total)` hears of each file copied (the index's PDF counts as one more)."""
     rows = index_rows(campaign)
+    files = [row for row in rows if row[-1] is not None]
+    total = len(files) + 1
     with zipfile.ZipFile(fileobj, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for row in rows:
-            submission = row[-1]
-            if submission is None:
-                continue
-            with submission.attachment.file.open("rb") as source, archive.open(row[4], "w") as target:
+        for done, row in enumerate(files, start=1):
+            with row[-1].attachment.file.open("rb") as source, archive.open(row[4], "w") as target:
                 while chunk := source.read(1024 * 1024):
                     target.write(chunk)
+            if progress is not None:
+                progress(done, total)
         xlsx = io.BytesIO()
         write_table(Table(title=TITLE, filename="目录.xlsx", columns=COLUMNS, rows=[r[:7] for r in rows]), xlsx)
         archive.writestr("目录.xlsx", xlsx.getvalue())
         archive.writestr("目录.pdf", docx_to_pdf(index_docx(rows)))
+    return len(files)
 
 
-def zip_tempfile(campaign: Campaign):
-    spool = tempfile.TemporaryFile(suffix=".zip")
-    try:
-        build_zip(campaign, spool)
-    except BaseException:
-        spool.close()
-        raise
-    spool.seek(0)
-    return spool
+def zip_filename(campaign: Campaign) -> str:
+    return f"资料申报_{campaign.year}.zip"
+
+
+def build_for_download(*, requester, parameters: dict, out, progress) -> dict:
+    """The dossier ZIP as the worker makes it (core/downloads.py): the rights are asked again, as
+    the requester, when it runs."""
+    campaign = Campaign.objects.get(pk=parameters["campaign"])
+    if not access.can_manage_dossier(requester):
+        raise NotAllowed(gettext("只有爱卫办可以导出申报包"))
+    return {"files": build_zip(campaign, out, progress=progress)}

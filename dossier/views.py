@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 import access
 from campaigns.selectors import current_campaign
+from core import downloads
 from core.errors import DomainError
 from core.forms import applicable_filters, with_seen_version
 from core.security import Kind, log_event
@@ -183,18 +184,23 @@ def submission_file(request, submission_uuid):
 
 @login_required
 def dossier_export(request):
+    """Ask the worker for the ZIP and show its progress page (the same request again while it
+    is being made leads to the same page)."""
     campaign = _campaign_or_404(request.user)
     if not access.can_manage_dossier(request.user):
         raise PermissionDenied
-    spool = export.zip_tempfile(campaign)
+    job = downloads.generated_file_request(
+        actor=request.user,
+        title=gettext("申报资料包"),
+        filename=export.zip_filename(campaign),
+        builder="dossier.export.build_for_download",
+        parameters={"campaign": campaign.pk},
+    )
     log_event(
         Kind.EXPORT,
         user=request.user,
         request=request,
-        target=f"资料申报_{campaign.year}.zip",
-        summary=f"导出{campaign.year}年申报资料（ZIP，{spool.seek(0, 2)} 字节）",
+        target=export.zip_filename(campaign),
+        summary=f"导出{campaign.year}年申报资料（ZIP，后台生成）",
     )
-    spool.seek(0)
-    return FileResponse(
-        spool, as_attachment=True, filename=f"资料申报_{campaign.year}.zip", content_type="application/zip"
-    )
+    return redirect("download", file_uuid=job.uuid)

@@ -3,6 +3,7 @@ decides, exchange.imports and exchange.exports do the work, documents.xlsx rende
 
 import tempfile
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -12,13 +13,15 @@ from django.utils.translation import gettext as _
 
 import access
 from campaigns.forms import TaskFilterForm
-from campaigns.selectors import current_campaign
+from campaigns.selectors import current_campaign, task_list
+from core import downloads
 from core.forms import applicable_filters
 from core.security import Kind, log_event
 from documents import xlsx
 from exchange import exports, imports
 from exchange.forms import ImportForm
 from problems.forms import ProblemFilterForm
+from problems.selectors import problem_list
 
 
 @login_required
@@ -95,9 +98,9 @@ def problems_xlsx(request):
         raise Http404
     form = ProblemFilterForm(request.GET or None)
     filters = applicable_filters(form)
-    return xlsx.xlsx_response(
-        exports.problem_table(user=request.user, filters=filters), on_written=_log_export(request, "问题清单")
-    )
+    count = problem_list(user=request.user, filters=filters).count()
+    table = exports.problem_table(user=request.user, filters=filters)
+    return _export(request, table, count=count, what="问题清单", builder="exchange.downloads.problems_xlsx")
 
 
 @login_required
@@ -110,10 +113,32 @@ def ledger_xlsx(request):
         raise Http404(_("尚未建立创卫工作"))
     form = TaskFilterForm(request.GET or None, campaign=campaign)
     filters = applicable_filters(form)
-    return xlsx.xlsx_response(
-        exports.ledger_table(user=request.user, campaign=campaign, filters=filters),
-        on_written=_log_export(request, "工作台账"),
+    count = task_list(user=request.user, campaign=campaign, filters=filters).count()
+    table = exports.ledger_table(user=request.user, campaign=campaign, filters=filters)
+    return _export(
+        request,
+        table,
+        count=count,
+        what="工作台账",
+        builder="exchange.downloads.ledger_xlsx",
+        parameters={"campaign": campaign.pk},
     )
+
+
+def _export(request, table, *, count: int, what: str, builder: str, parameters: dict | None = None):
+    """Small exports are written in the request; a larger one (over EXPORT_IMMEDIATE_MAX_ROWS rows)
+    goes to the worker, and the person is sent to its progress page, where the link appears."""
+    if count <= settings.EXPORT_IMMEDIATE_MAX_ROWS:
+        return xlsx.xlsx_response(table, on_written=_log_export(request, what))
+    job = downloads.generated_file_request(
+        actor=request.user,
+        title=str(table.title),
+        filename=table.filename,
+        builder=builder,
+        parameters={"query": request.GET.urlencode(), **(parameters or {})},
+    )
+    _log_export(request, what)(count)
+    return redirect("download", file_uuid=job.uuid)
 
 
 def _log_export(request, what: str):

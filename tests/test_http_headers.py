@@ -45,6 +45,23 @@ def evidence(world):
     return problem, submission
 
 
+def _dossier_package(submission):
+    """The dossier ZIP as its requester (the office, who uploaded the file) gets it: asked for,
+    then made by the worker in this process."""
+    from core.downloads import generated_file_request
+    from core.worker import run_pending
+
+    job = generated_file_request(
+        actor=submission.submitted_by,
+        title="申报资料包",
+        filename="资料申报.zip",
+        builder="dossier.export.build_for_download",
+        parameters={"campaign": submission.material.campaign_id},
+    )
+    run_pending()
+    return job
+
+
 SIGNED_IN = {
     "a page": lambda p, s: reverse("problems:list"),
     "a problem": lambda p, s: reverse("problems:detail", args=[p.uuid]),
@@ -53,7 +70,8 @@ SIGNED_IN = {
     "a dossier file": lambda p, s: reverse("dossier:file", args=[s.uuid]),
     "the problems export": lambda p, s: reverse("exchange:problems_xlsx"),
     "the ledger export": lambda p, s: reverse("exchange:ledger_xlsx"),
-    "the dossier package": lambda p, s: reverse("dossier:export"),
+    "the dossier package's progress page": lambda p, s: reverse("download", args=[_dossier_package(s).uuid]),
+    "the dossier package": lambda p, s: reverse("download_file", args=[_dossier_package(s).uuid]),
     "an import template": lambda p, s: reverse("exchange:template", args=["sites"]),
     "the API": lambda p, s: "/api/v1/me",
 }

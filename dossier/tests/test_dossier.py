@@ -1,13 +1,15 @@
 import io
 import subprocess
 import zipfile
+from urllib.parse import quote
 
 import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
 from core.errors import IllegalTransition, InvalidInput, NotAllowed, StaleObject
-from core.models import Attachment
+from core.models import Attachment, GeneratedFile
+from core.worker import run_pending
 from dossier import selectors, services
 from dossier.models import Material, Submission, SubmissionEvent
 
@@ -218,7 +220,12 @@ def test_export_zip_has_accepted_files_in_the_tree_and_an_index(dossier, client,
 
     client.force_login(dossier.office)
     response = client.get(reverse("dossier:export"))
+    job = GeneratedFile.objects.get()
+    assert response.url == reverse("download", args=[job.uuid])
+    run_pending()
+    response = client.get(reverse("download_file", args=[job.uuid]))
     assert response.status_code == 200
+    assert response["Content-Disposition"] == "attachment; filename*=utf-8''" + quote("资料申报_2026.zip")
     archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
     path = "3 市容环境卫生/3.2 背街小巷保洁/保洁制度/制度.pdf"
     assert sorted(archive.namelist()) == sorted([path, "目录.xlsx", "目录.pdf"])
