@@ -7,6 +7,8 @@ import subprocess
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext
 
@@ -21,6 +23,9 @@ from core.files import atomic_with_files
 from core.services import attachment_store
 from core.states import transition
 from documents.pdf import PdfConversionError, docx_to_pdf
+from notifications.people import unit_people
+from notifications.services import notify
+from organisation.models import Membership, Unit
 
 logger = logging.getLogger(__name__)
 
@@ -157,7 +162,40 @@ def bulletin_publish(*, actor, bulletin: Bulletin) -> Bulletin:
             note=lambda current: current.issue_label,
         )
         render_files.enqueue(published.pk)
+        _tell_named_units(published)
     return published
+
+
+def _tell_named_units(bulletin: Bulletin) -> None:
+    """The head of every unit the bulletin names hears its place, in the publication's
+    transaction. The snapshot names units as printed (short name, else name)."""
+    snapshot = bulletin.snapshot
+    rows = {entry["unit"]: entry for entry in snapshot.get("units", [])}
+    criticised = {entry["unit"] for entry in snapshot.get("criticised", [])}
+    named = set(rows) | {entry["unit"] for entry in snapshot.get("accountability", [])}
+    units = Unit.objects.filter(Q(short_name__in=named) | Q(name__in=named), is_active=True).order_by("code")
+    for unit in units:
+        printed = unit.short_name if unit.short_name in named else unit.name
+        entry = rows.get(printed)
+        if entry is not None:
+            body = gettext("贵单位排名第 %(rank)s（共 %(total)s 个单位），逾期未整改 %(overdue)s 个。") % {
+                "rank": entry["rank"],
+                "total": len(rows),
+                "overdue": entry["overdue"],
+            }
+        else:
+            body = ""
+        if printed in criticised:
+            body += gettext("贵单位被通报批评。")
+        notify(
+            rule="bulletin",
+            source=f"bulletin:{bulletin.pk}:unit{unit.pk}",
+            recipients=unit_people(unit, Membership.Role.HEAD),
+            subject=gettext("通报%(issue)s已印发") % {"issue": bulletin.issue_label},
+            body=body or gettext("贵单位在本期通报中被点名。"),
+            link=reverse("bulletins:detail", args=[bulletin.uuid]),
+            unit=unit,
+        )
 
 
 def bulletin_render(*, bulletin_id: int) -> str:
