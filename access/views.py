@@ -2,8 +2,9 @@
 files, served only after the rules say yes."""
 
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 
 import access
@@ -31,10 +32,14 @@ def attachment_file(request, attachment_uuid):
     """Evidence files are served only through here, after the access module says yes."""
     attachment = access.get_visible_or_404(access.attachments_visible_to(request.user), uuid=attachment_uuid)
     thumbnail = attachment_thumbnail(attachment) if request.GET.get("thumb") else None
-    if thumbnail:
-        response = FileResponse(attachment.file.storage.open(thumbnail, "rb"), content_type="image/jpeg")
-    else:
-        response = FileResponse(attachment.file.open("rb"), content_type=attachment.content_type)
+    try:
+        if thumbnail:
+            response = FileResponse(attachment.file.storage.open(thumbnail, "rb"), content_type="image/jpeg")
+        else:
+            response = FileResponse(attachment.file.open("rb"), content_type=attachment.content_type)
+    except OSError:
+        # The row without its bytes (a restore without the media folder): audit_check names it.
+        raise Http404(gettext("文件已丢失，请联系系统管理员")) from None
     response["Content-Disposition"] = f"inline; filename*=UTF-8''{attachment.uuid.hex}"
     response["X-Content-Type-Options"] = "nosniff"
     return response

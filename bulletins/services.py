@@ -15,7 +15,7 @@ from bulletins.render import render_docx
 from bulletins.states import BULLETIN_MACHINE, BulletinAction, BulletinStatus
 from core import clock
 from core.errors import InvalidInput, NotAllowed
-from core.services import attachment_store
+from core.services import DOCUMENT, attachment_store
 from core.states import transition
 from documents.pdf import docx_to_pdf
 
@@ -138,8 +138,8 @@ def bulletin_publish(*, actor, bulletin: Bulletin) -> Bulletin:
             "published_at": now,
             "published_by": actor,
             "snapshot": snapshot,
-            "docx": attachment_store(actor=actor, name=f"{name}.docx", data=docx_bytes),
-            "pdf": attachment_store(actor=actor, name=f"{name}.pdf", data=docx_to_pdf(docx_bytes)),
+            "docx": attachment_store(actor=actor, name=f"{name}.docx", data=docx_bytes, kind=DOCUMENT),
+            "pdf": attachment_store(actor=actor, name=f"{name}.pdf", data=docx_to_pdf(docx_bytes), kind=DOCUMENT),
         }
 
     return _transition(

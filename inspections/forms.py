@@ -2,7 +2,8 @@ from django import forms
 from django.db.models import Prefetch, Q
 from django.utils.translation import gettext_lazy as _
 
-from core.forms import MultipleFileField, MultipleFileInput
+from core.forms import ACCEPT, MultipleFileField, MultipleFileInput
+from core.services import PHOTO
 from inspections.models import CheckResult, InspectionPlan
 from organisation.models import Area, Membership, Unit, User
 from standard.models import SiteType
@@ -95,9 +96,10 @@ class ChecklistForm(forms.Form):
                 label=_("问题描述"), required=False, widget=forms.Textarea(attrs={"rows": 2})
             )
             self.fields[f"photos_{checkpoint.pk}"] = MultipleFileField(
+                kind=PHOTO,
                 label=_("拍照"),
                 required=False,
-                widget=MultipleFileInput(attrs={"accept": "image/*", "capture": "environment"}),
+                widget=MultipleFileInput(attrs={"accept": ACCEPT[PHOTO], "capture": "environment"}),
             )
 
     def rows(self):

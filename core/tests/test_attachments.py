@@ -15,7 +15,7 @@ from conftest import TODAY
 from core import services
 from core.errors import InvalidInput
 from core.models import Attachment
-from core.services import attachment_store, attachments_store
+from core.services import EVIDENCE, attachment_store, attachments_store
 from tests.factories import jpeg_bytes
 
 
@@ -71,7 +71,7 @@ def stored_files(root: Path) -> list[Path]:
     ],
 )
 def test_a_real_file_is_stored_under_a_generated_name_with_its_sha256(world, media, name, data, content_type, suffix):
-    attachment = attachment_store(actor=world.liaison_a, name=name, data=data)
+    attachment = attachment_store(kind=EVIDENCE, actor=world.liaison_a, name=name, data=data)
 
     attachment = Attachment.objects.get(pk=attachment.pk)
     assert (attachment.original_name, attachment.content_type, attachment.size) == (name, content_type, len(data))
@@ -85,8 +85,8 @@ def test_a_real_file_is_stored_under_a_generated_name_with_its_sha256(world, med
 def test_the_same_file_twice_is_two_attachments_with_one_hash(world, media):
     photo = jpeg_bytes()
 
-    first = attachment_store(actor=world.liaison_a, name="现场.jpg", data=photo)
-    second = attachment_store(actor=world.liaison_a, name="现场.jpg", data=photo)
+    first = attachment_store(kind=EVIDENCE, actor=world.liaison_a, name="现场.jpg", data=photo)
+    second = attachment_store(kind=EVIDENCE, actor=world.liaison_a, name="现场.jpg", data=photo)
 
     assert first.file.name != second.file.name
     assert first.sha256 == second.sha256 == hashlib.sha256(photo).hexdigest()
@@ -97,7 +97,7 @@ def test_a_file_exactly_at_the_size_limit_is_accepted(world, media, monkeypatch)
     monkeypatch.setattr(services, "MAX_FILE_BYTES", 1024 * 1024)
     data = b"%PDF-" + b"0" * (1024 * 1024 - 5)
 
-    attachment = attachment_store(actor=world.liaison_a, name="台账.pdf", data=data)
+    attachment = attachment_store(kind=EVIDENCE, actor=world.liaison_a, name="台账.pdf", data=data)
 
     assert attachment.size == 1024 * 1024
 
@@ -106,7 +106,7 @@ def test_a_file_exactly_at_the_size_limit_is_accepted(world, media, monkeypatch)
     "name", ["../../etc/passwd.jpg", "/etc/passwd.jpg", "attachments/2026/05/other.jpg", "../../../../passwd.jpg"]
 )
 def test_a_path_in_the_name_chooses_nothing(world, media, name):
-    attachment = attachment_store(actor=world.liaison_a, name=name, data=jpeg_bytes())
+    attachment = attachment_store(kind=EVIDENCE, actor=world.liaison_a, name=name, data=jpeg_bytes())
 
     assert attachment.original_name == Path(name).name
     assert attachment.file.name == f"attachments/2026/05/{attachment.uuid.hex}.jpg"
@@ -115,7 +115,9 @@ def test_a_path_in_the_name_chooses_nothing(world, media, name):
 
 
 def test_the_users_file_name_never_becomes_the_stored_name(world, media):
-    attachment = attachment_store(actor=world.liaison_a, name="东城街道 幸福巷 整改前.jpg", data=jpeg_bytes())
+    attachment = attachment_store(
+        kind=EVIDENCE, actor=world.liaison_a, name="东城街道 幸福巷 整改前.jpg", data=jpeg_bytes()
+    )
 
     assert "幸福巷" not in attachment.file.name
     assert attachment.original_name == "东城街道 幸福巷 整改前.jpg"
@@ -165,7 +167,7 @@ def test_a_bad_file_is_refused_and_nothing_is_stored(world, media, case):
     name, data, message = REFUSED[case]
 
     with pytest.raises(InvalidInput) as refused:
-        attachment_store(actor=world.liaison_a, name=name, data=data)
+        attachment_store(kind=EVIDENCE, actor=world.liaison_a, name=name, data=data)
 
     assert refused.value.message == message
     assert Attachment.objects.count() == 0
@@ -181,7 +183,9 @@ def test_an_oversize_file_is_refused(world, media, monkeypatch):
     monkeypatch.setattr(services, "MAX_FILE_BYTES", 1024 * 1024)
 
     with pytest.raises(InvalidInput) as refused:
-        attachment_store(actor=world.liaison_a, name="台账.pdf", data=b"%PDF-" + b"0" * (1024 * 1024 - 4))
+        attachment_store(
+            kind=EVIDENCE, actor=world.liaison_a, name="台账.pdf", data=b"%PDF-" + b"0" * (1024 * 1024 - 4)
+        )
 
     assert refused.value.message == "文件「台账.pdf」超过 1 MB"
     assert (Attachment.objects.count(), stored_files(media)) == (0, [])
@@ -193,7 +197,7 @@ def test_an_oversize_file_is_refused(world, media, monkeypatch):
 def test_several_files_are_stored_together(world, media):
     photo, report = jpeg_bytes(), pdf_bytes()
 
-    stored = attachments_store(actor=world.liaison_a, files=[("现场.jpg", photo), ("报告.pdf", report)])
+    stored = attachments_store(kind=EVIDENCE, actor=world.liaison_a, files=[("现场.jpg", photo), ("报告.pdf", report)])
 
     assert [(a.original_name, a.sha256) for a in stored] == [
         ("现场.jpg", hashlib.sha256(photo).hexdigest()),
@@ -204,7 +208,9 @@ def test_several_files_are_stored_together(world, media):
 
 def test_one_bad_file_among_several_leaves_no_file_on_disk(world, media):
     with pytest.raises(InvalidInput) as refused:
-        attachments_store(actor=world.liaison_a, files=[("现场.jpg", jpeg_bytes()), ("坏图.jpg", b"\xff\xd8\xff")])
+        attachments_store(
+            kind=EVIDENCE, actor=world.liaison_a, files=[("现场.jpg", jpeg_bytes()), ("坏图.jpg", b"\xff\xd8\xff")]
+        )
 
     assert refused.value.message == "文件「坏图.jpg」不是有效的图片或已损坏"
     assert (Attachment.objects.count(), stored_files(media)) == (0, [])
