@@ -212,6 +212,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_NUMBER_FILES = 50  # a checklist's photos in one form, a few per failed checkpoint
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000  # a plan's or a checklist's fields, with room
+# An Excel import runs inside the request until there is a worker: it stops after this many
+# seconds with nothing written (exchange/reader.py), well within gunicorn's 120 s timeout.
+IMPORT_TIME_BUDGET_SECONDS = env_int("IMPORT_TIME_BUDGET_SECONDS", 60, minimum=5)
 
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
