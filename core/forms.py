@@ -9,10 +9,11 @@ from core import services
 from core.errors import InvalidInput
 
 # What the file picker offers; the server decides (attachment_store looks inside every file).
+# Photos keep "image/*": phones open the camera for it, and iPhones hand over a JPEG, not HEIC.
 ACCEPT = {
-    services.PHOTO: "image/jpeg,image/png,image/webp",
+    services.PHOTO: "image/*",
     services.DOCUMENT: ".pdf,.docx,.xlsx",
-    services.EVIDENCE: "image/jpeg,image/png,image/webp,.pdf,.docx,.xlsx",
+    services.EVIDENCE: "image/*,.pdf,.docx,.xlsx",
 }
 
 
