@@ -4,7 +4,6 @@ files, served only after the rules say yes."""
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect
-from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 
 import access
@@ -39,7 +38,7 @@ def attachment_file(request, attachment_uuid):
             response = FileResponse(attachment.file.open("rb"), content_type=attachment.content_type)
     except OSError:
         # The row without its bytes (a restore without the media folder): audit_check names it.
-        raise Http404(gettext("文件已丢失，请联系系统管理员")) from None
+        raise Http404("evidence file missing on disk") from None
     response["Content-Disposition"] = f"inline; filename*=UTF-8''{attachment.uuid.hex}"
     response["X-Content-Type-Options"] = "nosniff"
     return response

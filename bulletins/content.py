@@ -143,7 +143,7 @@ def _typical_problems(in_period) -> list[dict]:
     """The most serious problems of the period that have photos, with before-and-after evidence."""
     severity_order = {Problem.Severity.SERIOUS: 0, Problem.Severity.MAJOR: 1, Problem.Severity.MINOR: 2}
     candidates = list(
-        in_period.filter(photos__isnull=False)
+        in_period.filter(photos__content_type__startswith="image/")
         .distinct()
         .select_related("site", "assigned_unit")
         .prefetch_related("photos")
