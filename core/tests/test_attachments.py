@@ -15,7 +15,8 @@ from conftest import TODAY
 from core import services
 from core.errors import InvalidInput
 from core.models import Attachment
-from core.services import EVIDENCE, attachment_store, attachments_store
+from core.services import DOCUMENT, EVIDENCE, attachment_store, attachments_store
+from core.services import PHOTO as PHOTO_KIND
 from tests.factories import jpeg_bytes
 
 
@@ -214,3 +215,64 @@ def test_one_bad_file_among_several_leaves_no_file_on_disk(world, media):
 
     assert refused.value.message == "文件「坏图.jpg」不是有效的图片或已损坏"
     assert (Attachment.objects.count(), stored_files(media)) == (0, [])
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("现场.jpg", jpeg_bytes() + b"<html><script>alert(1)</script></html>"),
+        ("现场.png", image_bytes("PNG") + b"\n<!DOCTYPE html><body onload=alert(1)>"),
+        ("现场.webp", image_bytes("WEBP") + b"<svg onload=alert(1)>"),
+    ],
+    ids=["jpeg", "png", "webp"],
+)
+def test_markup_after_the_image_data_is_refused(world, media, name, data):
+    with pytest.raises(InvalidInput) as refused:
+        attachment_store(kind=PHOTO_KIND, actor=world.liaison_a, name=name, data=data)
+    assert refused.value.message == f"图片「{name}」在图像数据之后夹带了其他内容，请重新拍照或另存后上传"
+    assert (Attachment.objects.count(), list(media.rglob("*.*"))) == (0, [])
+
+
+def test_bytes_a_phone_appends_after_a_photo_are_kept(world, media):
+    # A motion photo carries its video after the JPEG: not markup, so the photo is taken.
+    data = jpeg_bytes() + b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 4
+    assert attachment_store(kind=PHOTO_KIND, actor=world.liaison_a, name="现场.jpg", data=data).size == len(data)
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        (
+            "图.svg",
+            b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+            "不支持的文件类型「图.svg」，只接受 jpeg、jpg、png、webp",
+        ),
+        (
+            "图.png",
+            b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+            "文件「图.png」不是有效的图片或已损坏",
+        ),
+        ("报告.pdf", pdf_bytes(), "「报告.pdf」不是照片：照片只接受 jpeg、jpg、png、webp 图片，文件请在“文件”一栏上传"),
+    ],
+    ids=["svg", "svg-named-png", "pdf"],
+)
+def test_a_photo_field_takes_only_images(world, media, name, data, message):
+    with pytest.raises(InvalidInput) as refused:
+        attachment_store(kind=PHOTO_KIND, actor=world.liaison_a, name=name, data=data)
+    assert refused.value.message == message
+
+
+def test_a_documents_field_takes_no_images(world, media):
+    with pytest.raises(InvalidInput) as refused:
+        attachment_store(kind=DOCUMENT, actor=world.liaison_a, name="现场.jpg", data=jpeg_bytes())
+    assert refused.value.message == "「现场.jpg」是图片：这一栏只接受 docx、pdf、xlsx 文件，照片请在“照片”一栏上传"
+
+
+def test_a_pixel_bomb_header_is_refused_before_decoding(world, media):
+    header = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\xc3P\x00\x00\xc3P\x08\x02\x00\x00\x00"
+    with pytest.raises(InvalidInput) as refused:
+        attachment_store(kind=PHOTO_KIND, actor=world.liaison_a, name="炸弹.png", data=header + b"\x00" * 64)
+    assert refused.value.message in (
+        "图片「炸弹.png」像素过大，请压缩后再上传",
+        "文件「炸弹.png」不是有效的图片或已损坏",
+    )
