@@ -143,7 +143,7 @@ def _typical_problems(in_period) -> list[dict]:
     """The most serious problems of the period that have photos, with before-and-after evidence."""
     severity_order = {Problem.Severity.SERIOUS: 0, Problem.Severity.MAJOR: 1, Problem.Severity.MINOR: 2}
     candidates = list(
-        in_period.filter(photos__isnull=False)
+        in_period.filter(photos__content_type__startswith="image/")
         .distinct()
         .select_related("site", "assigned_unit")
         .prefetch_related("photos")
@@ -157,7 +157,10 @@ def _typical_problems(in_period) -> list[dict]:
         .prefetch_related("attachments")
         .order_by("problem_id", "seq")
     ):
-        after[event.problem_id] = [str(a.uuid) for a in event.attachments.all()] or after.get(event.problem_id, [])
+        # Only pictures: rectification documents, and anything an older version stored as a photo
+        # that is not one, would stop the Word layout (documents.official.picture).
+        pictures = [str(a.uuid) for a in event.attachments.all() if a.is_image]
+        after[event.problem_id] = pictures or after.get(event.problem_id, [])
     return [
         {
             "number": p.number,
@@ -167,7 +170,7 @@ def _typical_problems(in_period) -> list[dict]:
             "unit": str(p.assigned_unit) if p.assigned_unit else "未交办",
             "status": p.get_status_display(),
             "recorded_on": clock.zh_date(p.recorded_at),
-            "before": [str(a.uuid) for a in p.photos.all()][:2],
+            "before": [str(a.uuid) for a in p.photos.all() if a.is_image][:2],
             "after": after.get(p.pk, [])[:2],
         }
         for p in chosen

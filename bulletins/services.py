@@ -20,7 +20,7 @@ from bulletins.states import BULLETIN_MACHINE, BulletinAction, BulletinStatus, R
 from core import clock
 from core.errors import DomainError, IllegalTransition, InvalidInput, NotAllowed
 from core.files import atomic_with_files
-from core.services import attachment_store
+from core.services import DOCUMENT, attachment_store
 from core.states import transition
 from documents.pdf import PdfConversionError, docx_to_pdf
 from notifications.people import unit_people
@@ -234,8 +234,8 @@ def bulletin_render(*, bulletin_id: int) -> str:
         locked = Bulletin.objects.select_for_update().get(pk=bulletin_id)
         if locked.render_state != RenderState.RENDERING or locked.render_attempt != attempt:
             return "taken over"
-        locked.docx = attachment_store(actor=locked.published_by, name=f"{name}.docx", data=docx_bytes)
-        locked.pdf = attachment_store(actor=locked.published_by, name=f"{name}.pdf", data=pdf_bytes)
+        locked.docx = attachment_store(actor=locked.published_by, name=f"{name}.docx", data=docx_bytes, kind=DOCUMENT)
+        locked.pdf = attachment_store(actor=locked.published_by, name=f"{name}.pdf", data=pdf_bytes, kind=DOCUMENT)
         locked.render_state, locked.render_error = RenderState.READY, ""
         locked.save(update_fields=["docx", "pdf", "render_state", "render_error"])
     return "ready"

@@ -2,7 +2,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.models import FiveInPlace, Milestone, Task
-from core.forms import Form, MultipleFileField, MultipleFileInput
+from core.forms import ACCEPT, Form, MultipleFileField, MultipleFileInput
+from core.services import EVIDENCE
 from organisation.models import Unit, User
 from standard.models import Criterion
 
@@ -58,7 +59,10 @@ class ProgressForm(Form):
     quantity_done = forms.DecimalField(label=_("累计完成数量"), max_digits=12, decimal_places=2, min_value=0)
     text = forms.CharField(label=_("进展情况"), widget=forms.Textarea(attrs={"rows": 3}))
     files = MultipleFileField(
-        label=_("佐证材料"), required=False, widget=MultipleFileInput(attrs={"accept": "image/*,.pdf"})
+        kind=EVIDENCE,
+        label=_("佐证材料"),
+        required=False,
+        widget=MultipleFileInput(attrs={"accept": ACCEPT[EVIDENCE]}),
     )
 
 
@@ -66,5 +70,8 @@ class FiveInPlaceForm(Form):
     status = forms.ChoiceField(label=_("状态"), choices=FiveInPlace.Status.choices)
     note = forms.CharField(label=_("说明"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     files = MultipleFileField(
-        label=_("佐证材料"), required=False, widget=MultipleFileInput(attrs={"accept": "image/*,.pdf"})
+        kind=EVIDENCE,
+        label=_("佐证材料"),
+        required=False,
+        widget=MultipleFileInput(attrs={"accept": ACCEPT[EVIDENCE]}),
     )

@@ -15,7 +15,7 @@ from campaigns.models import Campaign, FiveInPlace, LedgerEvent, Milestone, Prog
 from core import clock
 from core.errors import InvalidInput, NotAllowed
 from core.files import atomic_with_files
-from core.services import attachments_store
+from core.services import EVIDENCE, attachments_store
 from organisation.models import Membership, Unit
 from standard.models import Criterion
 
@@ -308,7 +308,7 @@ def task_report_progress(*, actor, task: Task, quantity_done, text: str, files=(
             task=task, quantity_done=quantity, text=text, reported_by=actor, reported_at=clock.now()
         )
         if files:
-            report.attachments.set(attachments_store(actor=actor, files=files))
+            report.attachments.set(attachments_store(actor=actor, files=files, kind=EVIDENCE))
         _log(
             campaign=task.campaign,
             action=LedgerEvent.Action.PROGRESS_REPORTED,
@@ -382,7 +382,7 @@ def five_in_place_update(
         record.updated_by, record.updated_at = actor, clock.now()
         record.save()
         if files:
-            record.attachments.add(*attachments_store(actor=actor, files=files))
+            record.attachments.add(*attachments_store(actor=actor, files=files, kind=EVIDENCE))
         _log(
             campaign=campaign,
             action=LedgerEvent.Action.FIVE_IN_PLACE_UPDATED,

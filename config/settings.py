@@ -82,6 +82,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # NUL in a URL: 404 or 400 before any view queries with it (its error page knows the person).
     "core.middleware.NulRefusedMiddleware",
+    # Before anything reads the body (CSRF reads the form in process_view), after the person is
+    # known, so that the refusal is a page with the navigation.
+    "core.middleware.RequestSizeLimitMiddleware",
     "core.middleware.RefusalLogMiddleware",
     "access.middleware.AdministratorBoundaryMiddleware",
     # Below whitenoise, which answers static files itself: they keep their long cache.
@@ -205,6 +208,20 @@ STORAGES = {
     # the new name after an upgrade; the phone's service worker changes version with them.
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+# Uploads: memory bounded whatever is sent (core.middleware.RequestSizeLimitMiddleware, README
+# "Deployment": nginx's client_max_body_size is the same). A request declaring more than
+# UPLOAD_MAX_REQUEST_MB is refused (413) before its body is read; files over 2 MB go to temporary
+# files on disk while the request is read, and each file's size is checked before it is read
+# (20 MB, core.services.MAX_FILE_BYTES). The form fields besides files stay in memory: 2.5 MB.
+UPLOAD_MAX_REQUEST_BYTES = env_int("UPLOAD_MAX_REQUEST_MB", 100, minimum=21) * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_NUMBER_FILES = 50  # a checklist's photos in one form, a few per failed checkpoint
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000  # a plan's or a checklist's fields, with room
+# An Excel import runs inside the request until there is a worker: it stops after this many
+# seconds with nothing written (exchange/reader.py), well within gunicorn's 120 s timeout.
+IMPORT_TIME_BUDGET_SECONDS = env_int("IMPORT_TIME_BUDGET_SECONDS", 60, minimum=5)
 
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"

@@ -27,6 +27,19 @@ class InvalidInput(DomainError):
     """An argument breaks a rule (a deadline too late, a person outside the unit...)."""
 
 
+def page_status(error: DomainError) -> int:
+    """The HTTP status a page answers a refusal with: a bad input (a wrong file, a missing
+    reason) is the request's fault, 400; a state that moved on is a conflict, 409; a file the
+    server could not write, 503."""
+    if isinstance(error, InvalidInput):
+        return 400
+    if isinstance(error, NotAllowed):
+        return 403
+    if isinstance(error, StorageFailed):
+        return 503
+    return 409
+
+
 class StorageFailed(DomainError):
     """A file could not be written (disk full, read-only, no permission): the server's fault, not
     the input's. Nothing was written; the API answers 503 so that a phone keeps the file and

@@ -36,6 +36,12 @@ class Attachment(models.Model):
     def __str__(self) -> str:
         return self.original_name
 
+    @property
+    def is_image(self) -> bool:
+        """Pages show a thumbnail and documents print a picture only for these; anything else
+        (rectification documents, or a file stored as a photo by an older version) is a link."""
+        return self.content_type.startswith("image/")
+
     @staticmethod
     def hash_of(data: bytes) -> str:
         return hashlib.sha256(data).hexdigest()

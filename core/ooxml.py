@@ -2,15 +2,25 @@
 
 A .docx or .xlsx is a zip whose `[Content_Types].xml` names the main part's content type. Any zip
 renamed to .docx starts with the same four bytes, so the magic number proves nothing; this looks
-inside, reading only the small parts, with the unpacked size bounded (a zip bomb is refused
-before anything is inflated). Used by evidence uploads (core.services) and Excel imports
-(exchange.reader)."""
+inside, reading only the small parts, with the package bounded before anything is inflated:
+the number of entries, the total unpacked size and each entry's compression ratio, all read from
+the zip's directory (a zip bomb named .xlsx is refused on every surface without inflating a
+byte). The declared sizes can be trusted for what we read: zipfile stops at an entry's declared
+size and fails its CRC otherwise. Used by evidence uploads (core.services), the dossier export
+(files stored by older versions are checked again before they are shipped) and Excel imports
+(exchange.reader, which adds bounds per part)."""
 
 import zipfile
 from xml.etree import ElementTree
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .doc/.xls, and Office files encrypted with a password
-MAX_UNPACKED_BYTES = 600 * 1024 * 1024
+# A 100,000-row import unpacks to well under 100 MB, a 20 MB report with photos to about its own
+# size (pictures are stored, not deflated); 256 MB leaves room without letting a bomb through.
+MAX_UNPACKED_BYTES = 256 * 1024 * 1024
+MAX_ENTRIES = 5_000  # Word and Excel write tens of parts; a workbook of many sheets a few hundred
+# XML deflates 5 to 30 times, a sheet of repeated cells up to about 100; a run of one byte 1000.
+MAX_RATIO = 200
+RATIO_FROM_BYTES = 1024 * 1024  # small parts (a few KB of repeated XML) may deflate further
 MAX_PART_BYTES = 10 * 1024 * 1024  # [Content_Types].xml, workbook.xml and relations are small
 
 WORD_TYPES = ("application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml",)
@@ -43,11 +53,23 @@ def read_part(archive: zipfile.ZipFile, name: str) -> ElementTree.Element:
     return ElementTree.fromstring(archive.read(info))
 
 
+def check_bounds(archive: zipfile.ZipFile) -> None:
+    """TooLarge when the zip's directory declares too many entries, too many unpacked bytes in
+    all, or an entry that inflates more than MAX_RATIO times (from RATIO_FROM_BYTES up)."""
+    entries = archive.infolist()
+    if len(entries) > MAX_ENTRIES:
+        raise TooLarge(f"{len(entries)} entries")
+    if sum(info.file_size for info in entries) > MAX_UNPACKED_BYTES:
+        raise TooLarge("unpacked size")
+    for info in entries:
+        if info.file_size > RATIO_FROM_BYTES and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            raise TooLarge(f"{info.filename} inflates {info.file_size // max(info.compress_size, 1)} times")
+
+
 def main_part(archive: zipfile.ZipFile, types) -> str:
     """The name of the part whose content type is one of `types`; NotOoxml when there is none,
-    or when the archive unpacks to more than MAX_UNPACKED_BYTES."""
-    if sum(info.file_size for info in archive.infolist()) > MAX_UNPACKED_BYTES:
-        raise TooLarge()
+    TooLarge when the package is out of bounds (check_bounds)."""
+    check_bounds(archive)
     names = set(archive.namelist())
     if "[Content_Types].xml" not in names:
         raise NotOoxml("[Content_Types].xml")

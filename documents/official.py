@@ -5,6 +5,8 @@ side, red issuer's mark and red rule. The building blocks a renderer composes: i
 the document says, this module how it looks."""
 
 import io
+import logging
+import warnings
 
 from docx import Document
 from docx.enum.table import WD_TABLE_ALIGNMENT
@@ -15,6 +17,9 @@ from docx.shared import Mm, Pt, RGBColor
 from PIL import Image
 
 from core.models import Attachment
+
+logger = logging.getLogger(__name__)
+MAX_PRINT_PIXELS = 40_000_000  # what evidence uploads accept (core.services.MAX_IMAGE_PIXELS)
 
 RED = RGBColor(0xE0, 0x00, 0x00)
 XIAOBIAOSONG = "方正小标宋简体"
@@ -110,17 +115,33 @@ def data_table(doc, headers: list[str], rows: list[list], widths_mm: list[float]
 
 
 def picture(cell, attachment: Attachment | None, width_mm: float):
-    """A photo scaled down for print; a missing file leaves a note, not a crash."""
+    """A photo scaled down for print. Whatever is stored, a document is made: a missing row or
+    file, a file that is not an image (an older version took any evidence as a photo), a damaged
+    or oversized image each leave a note in the cell, never a failed bulletin."""
     paragraph = cell.paragraphs[0]
-    if attachment is None:
+    buffer = _printable(attachment) if attachment is not None and attachment.is_image else None
+    if buffer is None:
         style_run(paragraph.add_run("（照片缺失）"), FANGSONG, Pt(10))
         return
-    with attachment.file.open("rb") as original, Image.open(original) as image:
-        image.thumbnail((900, 900))
-        buffer = io.BytesIO()
-        image.convert("RGB").save(buffer, format="JPEG", quality=82)
-    buffer.seek(0)
     paragraph.add_run().add_picture(buffer, width=Mm(width_mm))
+
+
+def _printable(attachment: Attachment) -> io.BytesIO | None:
+    """The photo as a JPEG of at most 900 px, or None when it cannot be read as one."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with attachment.file.open("rb") as original, Image.open(original) as image:
+                if image.width * image.height > MAX_PRINT_PIXELS:
+                    return None
+                image.thumbnail((900, 900))
+                buffer = io.BytesIO()
+                image.convert("RGB").save(buffer, format="JPEG", quality=82)
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+        logger.warning("attachment %s not printable as a photo", attachment.uuid)
+        return None
+    buffer.seek(0)
+    return buffer
 
 
 def document():

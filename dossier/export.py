@@ -11,13 +11,30 @@ from django.utils.translation import gettext
 
 import access
 from campaigns.models import Campaign
+from core import ooxml
 from core.errors import NotAllowed
+from core.services import OOXML_TYPES, suffix_of
 from documents.pdf import docx_to_pdf
 from documents.xlsx import Col, Table, write_table
 from dossier import selectors
 from dossier.models import Material, Submission
 
 TITLE = "资料申报目录"
+NOT_SHIPPED = "已通过（文件缺失或损坏，未打包）"
+
+
+def shippable(attachment) -> bool:
+    """Whether a stored file may go into the ZIP: its bytes are there, and a .docx/.xlsx is a
+    real Office package within bounds. Checked again here because older versions stored any zip
+    named .docx (a zip bomb included); the examiners must never receive one."""
+    try:
+        with attachment.file.open("rb") as stored:
+            suffix = suffix_of(attachment.original_name)
+            if suffix in OOXML_TYPES:
+                ooxml.check(stored, OOXML_TYPES[suffix])
+    except (OSError, ooxml.NotOoxml):
+        return False
+    return True
 
 
 def _safe(text: str) -> str:
@@ -57,6 +74,9 @@ def index_rows(campaign: Campaign) -> list[tuple]:
         unit = str(material.responsible_unit or "")
         used: set[str] = set()
         for submission in accepted.get(material.pk, []):
+            if not shippable(submission.attachment):
+                rows.append((criterion.code, criterion.name, material.name, unit, "", NOT_SHIPPED, "", None))
+                continue
             name = _safe(submission.attachment.original_name)
             if name in used:  # two accepted files of the same name: keep both
                 name = f"{submission.attachment.sha256[:8]}_{name}"

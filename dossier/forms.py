@@ -1,7 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from core.forms import Form
+from core.forms import Form, KindFileField
+from core.services import EVIDENCE
 from dossier.selectors import ACCEPTED, MISSING, PENDING, RETURNED
 from organisation.models import Unit
 
@@ -22,7 +23,7 @@ class FilterForm(Form):
 
 
 class UploadForm(Form):
-    file = forms.FileField(label=_("文件"))
+    file = KindFileField(kind=EVIDENCE, label=_("文件"))
     note = forms.CharField(label=_("说明"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 

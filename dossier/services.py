@@ -9,7 +9,7 @@ from campaigns.models import Campaign
 from core import clock
 from core.errors import InvalidInput, NotAllowed
 from core.files import atomic_with_files
-from core.services import attachment_store
+from core.services import EVIDENCE, attachment_store
 from core.states import transition
 from dossier.models import Material, MaterialEvent, Submission, SubmissionEvent
 from dossier.states import REVIEW_ACTIONS, SUBMISSION_MACHINE, SubmissionAction
@@ -89,7 +89,7 @@ def submission_upload(*, actor, material: Material, name: str, data: bytes, note
         office_units = Unit.objects.filter(pk__in=access.actor_for(actor).unit_ids, kind=Unit.Kind.PHC_OFFICE)
         unit_id = office_units.values_list("pk", flat=True).first()
     with atomic_with_files():
-        attachment = attachment_store(actor=actor, name=name, data=data)
+        attachment = attachment_store(actor=actor, name=name, data=data, kind=EVIDENCE)
         now = clock.now()
         submission = Submission.objects.create(
             material=material,

@@ -12,7 +12,7 @@ import access
 from campaigns.selectors import current_campaign
 from core import downloads
 from core.errors import DomainError
-from core.forms import applicable_filters, with_seen_version
+from core.forms import applicable_filters, upload_bytes, with_seen_version
 from core.security import Kind, log_event
 from dossier import export, selectors, services
 from dossier.forms import AssignForm, FilterForm, ReviewForm, UploadForm
@@ -97,7 +97,7 @@ def material_detail(request, material_uuid):
                     actor=request.user,
                     material=material,
                     name=upload.name,
-                    data=upload.read(),
+                    data=upload_bytes(upload),
                     note=form.cleaned_data["note"],
                 )
             except DomainError as error:

@@ -2,7 +2,8 @@ from django import forms
 from django.db.models import Prefetch, Q
 from django.utils.translation import gettext_lazy as _
 
-from core.forms import Form, MultipleFileField, MultipleFileInput
+from core.forms import ACCEPT, Form, MultipleFileField, MultipleFileInput
+from core.services import PHOTO
 from inspections.models import CheckResult, InspectionPlan
 from organisation.models import Area, Membership, Unit, User
 from standard.models import SiteType
@@ -78,8 +79,8 @@ class ChecklistForm(Form):
 
     client_id = forms.UUIDField(widget=forms.HiddenInput)
     started_at = forms.DateTimeField(widget=forms.HiddenInput)
-    latitude = forms.DecimalField(required=False, widget=forms.HiddenInput)
-    longitude = forms.DecimalField(required=False, widget=forms.HiddenInput)
+    latitude = forms.DecimalField(required=False, min_value=-90, max_value=90, widget=forms.HiddenInput)
+    longitude = forms.DecimalField(required=False, min_value=-180, max_value=180, widget=forms.HiddenInput)
     note = forms.CharField(label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, checkpoints, **kwargs):
@@ -95,10 +96,40 @@ class ChecklistForm(Form):
                 label=_("问题描述"), required=False, widget=forms.Textarea(attrs={"rows": 2})
             )
             self.fields[f"photos_{checkpoint.pk}"] = MultipleFileField(
+                kind=PHOTO,
                 label=_("拍照"),
                 required=False,
-                widget=MultipleFileInput(attrs={"accept": "image/*", "capture": "environment"}),
+                widget=MultipleFileInput(attrs={"accept": ACCEPT[PHOTO], "capture": "environment"}),
             )
+
+    # The hidden fields are the page's, not the inspector's: their errors would show nowhere, and
+    # the form came back with a bare 400. Said once at the top, with what to do.
+    HIDDEN_MESSAGES = {
+        "client_id": _("页面数据不完整（记录编号无效），请刷新页面后重新填写"),
+        "started_at": _("页面数据不完整（开始时间无效），请刷新页面后重新填写"),
+        "latitude": _("手机位置数据无效，请刷新页面后重新提交"),
+        "longitude": _("手机位置数据无效，请刷新页面后重新提交"),
+    }
+
+    def full_clean(self):
+        super().full_clean()
+        if not self.is_bound:
+            return
+        for name, message in self.HIDDEN_MESSAGES.items():
+            if name in self._errors:
+                del self._errors[name]
+                if message not in self.non_field_errors():
+                    self.add_error(None, message)
+
+    def clean(self):
+        """A failed checkpoint becomes a problem: it needs at least a description or a photo."""
+        cleaned = super().clean()
+        for checkpoint in self.checkpoints:
+            failed = cleaned.get(f"result_{checkpoint.pk}") == CheckResult.Result.FAIL
+            described = (cleaned.get(f"note_{checkpoint.pk}") or "").strip()
+            if failed and not described and not cleaned.get(f"photos_{checkpoint.pk}"):
+                self.add_error(f"note_{checkpoint.pk}", _("不合格的检查要点须填写问题描述或拍照"))
+        return cleaned
 
     def rows(self):
         """(checkpoint, result field, note field, photos field) for the template."""

@@ -1,7 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from core.forms import Form, MultipleFileField, MultipleFileInput
+from core.forms import ACCEPT, Form, MultipleFileField, MultipleFileInput
+from core.services import DOCUMENT, PHOTO
 from organisation.models import Area, Unit
 from problems.models import Problem
 from problems.states import Status
@@ -64,19 +65,30 @@ class ReassignForm(AssignForm):
 class SubmitForm(Form):
     note = forms.CharField(label=_("整改情况"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     files = MultipleFileField(
+        kind=PHOTO,
         label=_("整改照片"),
         required=False,
-        widget=MultipleFileInput(attrs={"accept": "image/*", "capture": "environment"}),
+        widget=MultipleFileInput(attrs={"accept": ACCEPT[PHOTO], "capture": "environment"}),
+    )
+    # Rectification evidence may be a document too (a contract, a report); it is kept apart from
+    # the photos, which the bulletin prints as "after".
+    documents = MultipleFileField(
+        kind=DOCUMENT,
+        label=_("整改文件（PDF、Word、Excel，可不填）"),
+        required=False,
+        widget=MultipleFileInput(attrs={"accept": ACCEPT[DOCUMENT]}),
     )
 
 
 class VerifyForm(Form):
     note = forms.CharField(label=_("复核意见"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     files = MultipleFileField(
-        label=_("复核照片"), required=False, widget=MultipleFileInput(attrs={"accept": "image/*"})
+        kind=PHOTO, label=_("复核照片"), required=False, widget=MultipleFileInput(attrs={"accept": ACCEPT[PHOTO]})
     )
 
 
 class ReasonForm(Form):
     note = forms.CharField(label=_("理由"), widget=forms.Textarea(attrs={"rows": 2}))
-    files = MultipleFileField(label=_("照片"), required=False, widget=MultipleFileInput(attrs={"accept": "image/*"}))
+    files = MultipleFileField(
+        kind=PHOTO, label=_("照片"), required=False, widget=MultipleFileInput(attrs={"accept": ACCEPT[PHOTO]})
+    )

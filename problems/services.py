@@ -13,7 +13,7 @@ import access
 from core import clock
 from core.errors import IllegalTransition, InvalidInput, NotAllowed
 from core.files import atomic_with_files
-from core.services import attachments_store
+from core.services import DOCUMENT, PHOTO, attachments_store
 from core.states import transition
 from organisation.models import Unit
 from problems import reminders
@@ -40,11 +40,13 @@ def problem_transition(
     note: str = "",
     changes: dict | None = None,
     files=(),
+    documents=(),
 ) -> Problem:
     """Move a problem one step around the closed loop, through core.states.transition (lock,
     rights, version, table, save, event, side effects after commit). Checks first what only a
     problem has: a reason where the action needs one; a closure records its moment. Any refusal
-    leaves the database as it was."""
+    leaves the database as it was. `files` are photos; `documents` (rectification evidence only)
+    are linked to the same event, and the bulletin leaves them out of its photos."""
     if action == Action.RECORD:
         raise IllegalTransition(gettext("登记问题请使用 problem_record"))
     note = (note or "").strip()
@@ -59,7 +61,8 @@ def problem_transition(
 
     def record(current: Problem, *, previous: str, at) -> ProblemEvent:
         # The files first: the event's hash covers the evidence it links to (core.chain).
-        stored = attachments_store(actor=actor, files=files) if files else []
+        stored = attachments_store(actor=actor, files=files, kind=PHOTO) if files else []
+        stored += attachments_store(actor=actor, files=documents, kind=DOCUMENT) if documents else []
         seq = current.events.count() + 1
         # The messages commit with the step or not at all (notifications.services.notify).
         reminders.step_messages(
@@ -176,7 +179,7 @@ def problem_record(
             rebound_of=rebound_of,
             version=1,
         )
-        stored = attachments_store(actor=actor, files=photos)
+        stored = attachments_store(actor=actor, files=photos, kind=PHOTO)
         if stored:
             problem.photos.set(stored)
         ProblemEvent.objects.create(
@@ -227,11 +230,13 @@ def problem_reassign(*, actor, problem: Problem, unit: Unit, reason: str, deadli
     return problem_transition(problem=problem, action=Action.REASSIGN, actor=actor, note=reason, changes=changes)
 
 
-def problem_submit_evidence(*, actor, problem: Problem, note: str, files=()) -> Problem:
-    """The responsible unit reports the fix with text and photos."""
-    if not (note or "").strip() and not files:
+def problem_submit_evidence(*, actor, problem: Problem, note: str, files=(), documents=()) -> Problem:
+    """The responsible unit reports the fix with text, photos and documents."""
+    if not (note or "").strip() and not files and not documents:
         raise InvalidInput(gettext("请填写整改情况或上传整改照片"))
-    return problem_transition(problem=problem, action=Action.SUBMIT, actor=actor, note=note, files=files)
+    return problem_transition(
+        problem=problem, action=Action.SUBMIT, actor=actor, note=note, files=files, documents=documents
+    )
 
 
 def problem_close(*, actor, problem: Problem, note: str = "", files=()) -> Problem:

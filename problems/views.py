@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 import access
 from campaigns.selectors import current_campaign, unit_tasks
-from core.errors import DomainError
+from core.errors import DomainError, page_status
 from core.forms import applicable_filters, uploaded_files, with_seen_version
 from organisation.models import Area
 from problems import selectors, services
@@ -43,7 +43,7 @@ DONE_MESSAGES = {
 }
 
 
-def _run_action(action: str, *, actor, problem, data: dict, files):
+def _run_action(action: str, *, actor, problem, data: dict, files, documents=()):
     """Dispatch a screen's action to its service."""
     if action == Action.ASSIGN:
         return services.problem_assign(
@@ -54,7 +54,9 @@ def _run_action(action: str, *, actor, problem, data: dict, files):
             actor=actor, problem=problem, unit=data["unit"], reason=data["note"], deadline=data.get("deadline")
         )
     if action == Action.SUBMIT:
-        return services.problem_submit_evidence(actor=actor, problem=problem, note=data["note"], files=files)
+        return services.problem_submit_evidence(
+            actor=actor, problem=problem, note=data["note"], files=files, documents=documents
+        )
     if action == Action.CLOSE:
         return services.problem_close(actor=actor, problem=problem, note=data["note"], files=files)
     if action == Action.RETURN:
@@ -132,12 +134,19 @@ def problem_act(request, problem_uuid, action):
     # Act on the version the person saw: if it changed meanwhile, the service refuses.
     with_seen_version(problem, request.POST)
     try:
-        _run_action(action, actor=request.user, problem=problem, data=form.cleaned_data, files=uploaded_files(form))
+        _run_action(
+            action,
+            actor=request.user,
+            problem=problem,
+            data=form.cleaned_data,
+            files=uploaded_files(form),
+            documents=uploaded_files(form, "documents") if "documents" in form.fields else (),
+        )
     except DomainError as error:
         form.add_error(None, error.message)
         problem = _get_problem(request.user, problem_uuid)
         context = _detail_context(request, problem, bound=(action, form))
-        return render(request, "problems/detail.html", context, status=409)
+        return render(request, "problems/detail.html", context, status=page_status(error))
     messages.success(request, DONE_MESSAGES[action] % {"number": problem.number})
     return redirect("problems:detail", problem_uuid=problem.uuid)
 

@@ -122,6 +122,13 @@ def jpeg_bytes(width: int = 32, height: int = 24, color=(200, 40, 40)) -> bytes:
     return buffer.getvalue()
 
 
+def pdf_bytes() -> bytes:
+    """A real one-page PDF, as a scanner would produce it."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (20, 20), "white").save(buffer, format="PDF")
+    return buffer.getvalue()
+
+
 class PublishedBulletinFactory(factory.django.DjangoModelFactory):
     """A published bulletin, for the lists. bulletins.services.bulletin_publish is the real way, but
     it renders Word and PDF through LibreOffice (seconds each); this row has no files and an empty

@@ -151,7 +151,7 @@ def test_a_refused_action_on_the_page_is_explained_in_english(client, world):
         reverse("problems:act", args=[problem.uuid, "assign"]),
         {"version": problem.version, "unit": world.unit_a.pk, "deadline": "2026-05-01", "note": ""},
     )
-    assert response.status_code == 409
+    assert response.status_code == 400  # a bad input, not a conflict
     assert "The rectification deadline 1 May 2026 has passed; it cannot be earlier than today" in (
         response.content.decode()
     )

@@ -12,7 +12,7 @@ from django.core.management.base import CommandError
 from audit.checks import audit
 from audit.files import attachment_violations
 from core.models import Attachment
-from core.services import attachment_store
+from core.services import EVIDENCE, attachment_store
 from tests.factories import jpeg_bytes
 
 
@@ -20,7 +20,9 @@ from tests.factories import jpeg_bytes
 def photos(world):
     """Three photos of one inspection, stored by the real service."""
     return [
-        attachment_store(actor=world.inspector, name=f"现场{n}.jpg", data=jpeg_bytes(color=(n * 40, 90, 20)))
+        attachment_store(
+            kind=EVIDENCE, actor=world.inspector, name=f"现场{n}.jpg", data=jpeg_bytes(color=(n * 40, 90, 20))
+        )
         for n in (1, 2, 3)
     ]
 

@@ -15,7 +15,8 @@ from conftest import TODAY
 from core import services
 from core.errors import InvalidInput
 from core.models import Attachment
-from core.services import attachment_store, attachments_store
+from core.services import DOCUMENT, EVIDENCE, attachment_store, attachments_store
+from core.services import PHOTO as PHOTO_KIND
 from tests.factories import jpeg_bytes
 
 
@@ -71,7 +72,7 @@ def stored_files(root: Path) -> list[Path]:
     ],
 )
 def test_a_real_file_is_stored_under_a_generated_name_with_its_sha256(world, media, name, data, content_type, suffix):
-    attachment = attachment_store(actor=world.liaison_a, name=name, data=data)
+    attachment = attachment_store(kind=EVIDENCE, actor=world.liaison_a, name=name, data=data)
 
     attachment = Attachment.objects.get(pk=attachment.pk)
     assert (attachment.original_name, attachment.content_type, attachment.size) == (name, content_type, len(data))
@@ -85,8 +86,8 @@ def test_a_real_file_is_stored_under_a_generated_name_with_its_sha256(world, med
 def test_the_same_file_twice_is_two_attachments_with_one_hash(world, media):
     photo = jpeg_bytes()
 
-    first = attachment_store(actor=world.liaison_a, name="现场.jpg", data=photo)
-    second = attachment_store(actor=world.liaison_a, name="现场.jpg", data=photo)
+    first = attachment_store(kind=EVIDENCE, actor=world.liaison_a, name="现场.jpg", data=photo)
+    second = attachment_store(kind=EVIDENCE, actor=world.liaison_a, name="现场.jpg", data=photo)
 
     assert first.file.name != second.file.name
     assert first.sha256 == second.sha256 == hashlib.sha256(photo).hexdigest()
@@ -97,7 +98,7 @@ def test_a_file_exactly_at_the_size_limit_is_accepted(world, media, monkeypatch)
     monkeypatch.setattr(services, "MAX_FILE_BYTES", 1024 * 1024)
     data = b"%PDF-" + b"0" * (1024 * 1024 - 5)
 
-    attachment = attachment_store(actor=world.liaison_a, name="台账.pdf", data=data)
+    attachment = attachment_store(kind=EVIDENCE, actor=world.liaison_a, name="台账.pdf", data=data)
 
     assert attachment.size == 1024 * 1024
 
@@ -106,7 +107,7 @@ def test_a_file_exactly_at_the_size_limit_is_accepted(world, media, monkeypatch)
     "name", ["../../etc/passwd.jpg", "/etc/passwd.jpg", "attachments/2026/05/other.jpg", "../../../../passwd.jpg"]
 )
 def test_a_path_in_the_name_chooses_nothing(world, media, name):
-    attachment = attachment_store(actor=world.liaison_a, name=name, data=jpeg_bytes())
+    attachment = attachment_store(kind=EVIDENCE, actor=world.liaison_a, name=name, data=jpeg_bytes())
 
     assert attachment.original_name == Path(name).name
     assert attachment.file.name == f"attachments/2026/05/{attachment.uuid.hex}.jpg"
@@ -115,7 +116,9 @@ def test_a_path_in_the_name_chooses_nothing(world, media, name):
 
 
 def test_the_users_file_name_never_becomes_the_stored_name(world, media):
-    attachment = attachment_store(actor=world.liaison_a, name="东城街道 幸福巷 整改前.jpg", data=jpeg_bytes())
+    attachment = attachment_store(
+        kind=EVIDENCE, actor=world.liaison_a, name="东城街道 幸福巷 整改前.jpg", data=jpeg_bytes()
+    )
 
     assert "幸福巷" not in attachment.file.name
     assert attachment.original_name == "东城街道 幸福巷 整改前.jpg"
@@ -165,7 +168,7 @@ def test_a_bad_file_is_refused_and_nothing_is_stored(world, media, case):
     name, data, message = REFUSED[case]
 
     with pytest.raises(InvalidInput) as refused:
-        attachment_store(actor=world.liaison_a, name=name, data=data)
+        attachment_store(kind=EVIDENCE, actor=world.liaison_a, name=name, data=data)
 
     assert refused.value.message == message
     assert Attachment.objects.count() == 0
@@ -181,7 +184,9 @@ def test_an_oversize_file_is_refused(world, media, monkeypatch):
     monkeypatch.setattr(services, "MAX_FILE_BYTES", 1024 * 1024)
 
     with pytest.raises(InvalidInput) as refused:
-        attachment_store(actor=world.liaison_a, name="台账.pdf", data=b"%PDF-" + b"0" * (1024 * 1024 - 4))
+        attachment_store(
+            kind=EVIDENCE, actor=world.liaison_a, name="台账.pdf", data=b"%PDF-" + b"0" * (1024 * 1024 - 4)
+        )
 
     assert refused.value.message == "文件「台账.pdf」超过 1 MB"
     assert (Attachment.objects.count(), stored_files(media)) == (0, [])
@@ -193,7 +198,7 @@ def test_an_oversize_file_is_refused(world, media, monkeypatch):
 def test_several_files_are_stored_together(world, media):
     photo, report = jpeg_bytes(), pdf_bytes()
 
-    stored = attachments_store(actor=world.liaison_a, files=[("现场.jpg", photo), ("报告.pdf", report)])
+    stored = attachments_store(kind=EVIDENCE, actor=world.liaison_a, files=[("现场.jpg", photo), ("报告.pdf", report)])
 
     assert [(a.original_name, a.sha256) for a in stored] == [
         ("现场.jpg", hashlib.sha256(photo).hexdigest()),
@@ -204,7 +209,70 @@ def test_several_files_are_stored_together(world, media):
 
 def test_one_bad_file_among_several_leaves_no_file_on_disk(world, media):
     with pytest.raises(InvalidInput) as refused:
-        attachments_store(actor=world.liaison_a, files=[("现场.jpg", jpeg_bytes()), ("坏图.jpg", b"\xff\xd8\xff")])
+        attachments_store(
+            kind=EVIDENCE, actor=world.liaison_a, files=[("现场.jpg", jpeg_bytes()), ("坏图.jpg", b"\xff\xd8\xff")]
+        )
 
     assert refused.value.message == "文件「坏图.jpg」不是有效的图片或已损坏"
     assert (Attachment.objects.count(), stored_files(media)) == (0, [])
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("现场.jpg", jpeg_bytes() + b"<html><script>alert(1)</script></html>"),
+        ("现场.png", image_bytes("PNG") + b"\n<!DOCTYPE html><body onload=alert(1)>"),
+        ("现场.webp", image_bytes("WEBP") + b"<svg onload=alert(1)>"),
+    ],
+    ids=["jpeg", "png", "webp"],
+)
+def test_markup_after_the_image_data_is_refused(world, media, name, data):
+    with pytest.raises(InvalidInput) as refused:
+        attachment_store(kind=PHOTO_KIND, actor=world.liaison_a, name=name, data=data)
+    assert refused.value.message == f"图片「{name}」在图像数据之后夹带了其他内容，请重新拍照或另存后上传"
+    assert (Attachment.objects.count(), list(media.rglob("*.*"))) == (0, [])
+
+
+def test_bytes_a_phone_appends_after_a_photo_are_kept(world, media):
+    # A motion photo carries its video after the JPEG: not markup, so the photo is taken.
+    data = jpeg_bytes() + b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 4
+    assert attachment_store(kind=PHOTO_KIND, actor=world.liaison_a, name="现场.jpg", data=data).size == len(data)
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        (
+            "图.svg",
+            b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+            "不支持的文件类型「图.svg」，只接受 jpeg、jpg、png、webp",
+        ),
+        (
+            "图.png",
+            b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+            "文件「图.png」不是有效的图片或已损坏",
+        ),
+        ("报告.pdf", pdf_bytes(), "「报告.pdf」不是照片：照片只接受 jpeg、jpg、png、webp 图片，文件请在“文件”一栏上传"),
+    ],
+    ids=["svg", "svg-named-png", "pdf"],
+)
+def test_a_photo_field_takes_only_images(world, media, name, data, message):
+    with pytest.raises(InvalidInput) as refused:
+        attachment_store(kind=PHOTO_KIND, actor=world.liaison_a, name=name, data=data)
+    assert refused.value.message == message
+
+
+def test_a_documents_field_takes_no_images(world, media):
+    with pytest.raises(InvalidInput) as refused:
+        attachment_store(kind=DOCUMENT, actor=world.liaison_a, name="现场.jpg", data=jpeg_bytes())
+    assert refused.value.message == "「现场.jpg」是图片：这一栏只接受 docx、pdf、xlsx 文件，照片请在“照片”一栏上传"
+
+
+def test_a_pixel_bomb_header_is_refused_before_decoding(world, media):
+    header = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\xc3P\x00\x00\xc3P\x08\x02\x00\x00\x00"
+    with pytest.raises(InvalidInput) as refused:
+        attachment_store(kind=PHOTO_KIND, actor=world.liaison_a, name="炸弹.png", data=header + b"\x00" * 64)
+    assert refused.value.message in (
+        "图片「炸弹.png」像素过大，请压缩后再上传",
+        "文件「炸弹.png」不是有效的图片或已损坏",
+    )

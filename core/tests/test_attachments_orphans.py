@@ -4,12 +4,12 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management import call_command
 
-from core.services import attachment_store, attachment_thumbnail
+from core.services import EVIDENCE, attachment_store, attachment_thumbnail
 from tests.factories import jpeg_bytes
 
 
 def test_files_without_a_row_are_found_and_deleted_and_recorded_ones_stay(world, settings):
-    kept = attachment_store(actor=world.inspector, name="现场.jpg", data=jpeg_bytes())
+    kept = attachment_store(kind=EVIDENCE, actor=world.inspector, name="现场.jpg", data=jpeg_bytes())
     attachment_thumbnail(kept)
     stray = default_storage.save("attachments/2026/05/left-behind.jpg", ContentFile(jpeg_bytes()))
     stray_thumb = default_storage.save("thumbs/0123456789abcdef0123456789abcdef.jpg", ContentFile(b"x"))

@@ -12,7 +12,7 @@ import pytest
 from core.errors import InvalidInput
 from core.files import atomic_with_files
 from core.models import Attachment
-from core.services import attachment_store
+from core.services import EVIDENCE, attachment_store
 from tests.factories import jpeg_bytes
 
 
@@ -31,7 +31,7 @@ def files_on_disk(root: Path) -> list[str]:
 
 def test_a_file_stored_before_a_later_refusal_in_the_same_change_is_removed_with_its_row(world, media):
     with pytest.raises(Refused), atomic_with_files():
-        attachment_store(actor=world.office, name="before.jpg", data=jpeg_bytes())
+        attachment_store(kind=EVIDENCE, actor=world.office, name="before.jpg", data=jpeg_bytes())
         raise Refused
     assert (Attachment.objects.count(), files_on_disk(media)) == (0, [])
 
@@ -39,7 +39,7 @@ def test_a_file_stored_before_a_later_refusal_in_the_same_change_is_removed_with
 def test_a_committed_inner_block_s_files_go_when_the_outer_block_rolls_back(world, media):
     with pytest.raises(Refused), atomic_with_files():
         with atomic_with_files():
-            attachment_store(actor=world.office, name="inner.jpg", data=jpeg_bytes())
+            attachment_store(kind=EVIDENCE, actor=world.office, name="inner.jpg", data=jpeg_bytes())
         assert len(files_on_disk(media)) == 1
         raise Refused
     assert (Attachment.objects.count(), files_on_disk(media)) == (0, [])
@@ -47,10 +47,10 @@ def test_a_committed_inner_block_s_files_go_when_the_outer_block_rolls_back(worl
 
 def test_a_refused_inner_block_loses_its_files_and_the_outer_block_keeps_its_own(world, media):
     with atomic_with_files():
-        kept = attachment_store(actor=world.office, name="kept.jpg", data=jpeg_bytes())
+        kept = attachment_store(kind=EVIDENCE, actor=world.office, name="kept.jpg", data=jpeg_bytes())
         try:
             with atomic_with_files():
-                attachment_store(actor=world.office, name="lost.jpg", data=jpeg_bytes(color=(1, 2, 3)))
+                attachment_store(kind=EVIDENCE, actor=world.office, name="lost.jpg", data=jpeg_bytes(color=(1, 2, 3)))
                 raise Refused
         except Refused:
             pass
@@ -80,8 +80,8 @@ def plain_zip() -> bytes:
 
 
 def test_real_word_and_excel_files_are_accepted(world, media):
-    word = attachment_store(actor=world.office, name="整改报告.docx", data=docx_bytes())
-    sheet = attachment_store(actor=world.office, name="台账.xlsx", data=xlsx_bytes())
+    word = attachment_store(kind=EVIDENCE, actor=world.office, name="整改报告.docx", data=docx_bytes())
+    sheet = attachment_store(kind=EVIDENCE, actor=world.office, name="台账.xlsx", data=xlsx_bytes())
     assert (word.content_type, sheet.content_type) == (
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -100,6 +100,6 @@ def test_real_word_and_excel_files_are_accepted(world, media):
 )
 def test_a_zip_that_is_not_the_office_file_its_name_says_is_refused(world, media, name, data):
     with pytest.raises(InvalidInput) as refusal:
-        attachment_store(actor=world.office, name=name, data=data)
+        attachment_store(kind=EVIDENCE, actor=world.office, name=name, data=data)
     assert refusal.value.message == f"文件「{name}」的扩展名与内容不符"
     assert (Attachment.objects.count(), files_on_disk(media)) == (0, [])

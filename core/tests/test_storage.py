@@ -25,7 +25,7 @@ from PIL import Image
 from core.errors import StorageFailed
 from core.files import atomic_with_files
 from core.models import Attachment
-from core.services import attachment_store, attachment_thumbnail
+from core.services import EVIDENCE, attachment_store, attachment_thumbnail
 from core.storage import DurableFileSystemStorage
 from problems.models import Problem
 from problems.states import Status
@@ -67,7 +67,7 @@ def test_an_evidence_file_and_its_name_are_on_disk_before_its_row_commits(monkey
     monkeypatch.setattr(os, "fsync", fsync)
     monkeypatch.setattr(os, "link", link)
     with atomic_with_files():
-        attachment = attachment_store(actor=None, name="现场.jpg", data=jpeg_bytes())
+        attachment = attachment_store(kind=EVIDENCE, actor=None, name="现场.jpg", data=jpeg_bytes())
         transaction.on_commit(lambda: steps.append(("commit",)))
 
     final = media / attachment.file.name
@@ -168,14 +168,14 @@ import io
 from PIL import Image
 from core.errors import StorageFailed
 from core.models import Attachment
-from core.services import attachment_store
+from core.services import EVIDENCE, attachment_store
 
 buffer = io.BytesIO()
 Image.effect_noise((400, 300), 80).convert("RGB").save(buffer, format="JPEG", quality=90)
 result["bytes"] = len(buffer.getvalue())
 limited(16 * 1024)
 try:
-    attachment_store(actor=None, name="现场.jpg", data=buffer.getvalue())
+    attachment_store(kind=EVIDENCE, actor=None, name="现场.jpg", data=buffer.getvalue())
 except StorageFailed as refused:
     result["message"] = refused.message
     result["cause"] = refused.__cause__.strerror
@@ -196,11 +196,11 @@ def test_a_thumbnail_that_cannot_be_written_is_not_left_empty_or_partial(tmp_pat
         """
 import io
 from PIL import Image
-from core.services import attachment_store, attachment_thumbnail
+from core.services import EVIDENCE, attachment_store, attachment_thumbnail
 
 buffer = io.BytesIO()
 Image.effect_noise((1200, 900), 80).convert("RGB").save(buffer, format="JPEG", quality=90)
-attachment = attachment_store(actor=None, name="现场.jpg", data=buffer.getvalue())
+attachment = attachment_store(kind=EVIDENCE, actor=None, name="现场.jpg", data=buffer.getvalue())
 result["original"] = attachment.file.name
 limited(1024)
 result["full"] = attachment_thumbnail(attachment)
@@ -227,7 +227,7 @@ def broken_media(settings, tmp_path):
 
 def test_an_unwritable_folder_refuses_the_file_in_chinese_and_records_nothing(world, broken_media):
     with pytest.raises(StorageFailed) as refused:
-        attachment_store(actor=world.liaison_a, name="整改后.jpg", data=jpeg_bytes())
+        attachment_store(kind=EVIDENCE, actor=world.liaison_a, name="整改后.jpg", data=jpeg_bytes())
 
     assert refused.value.message == MESSAGE
     assert Attachment.objects.count() == 0
@@ -248,14 +248,15 @@ def test_the_liaison_is_told_in_chinese_and_the_problem_stays_as_it_was(client, 
         },
     )
 
-    assert response.status_code == 409
+    # The server's fault, not the liaison's: 503, as the API answers.
+    assert response.status_code == 503
     assert MESSAGE in response.content.decode()
     problem = Problem.objects.get(pk=problem.pk)
     assert (problem.status, problem.events.count(), Attachment.objects.count()) == (Status.ASSIGNED, 2, 0)
 
 
 def test_a_list_still_shows_the_photo_when_its_thumbnail_cannot_be_written(client, world, settings):
-    attachment = attachment_store(actor=world.office, name="现场.jpg", data=jpeg_bytes(640, 480))
+    attachment = attachment_store(kind=EVIDENCE, actor=world.office, name="现场.jpg", data=jpeg_bytes(640, 480))
     (Path(settings.MEDIA_ROOT) / "thumbs").write_bytes(b"")  # no folder for thumbnails can be made
     client.force_login(world.office)
 
@@ -267,7 +268,7 @@ def test_a_list_still_shows_the_photo_when_its_thumbnail_cannot_be_written(clien
 
 
 def test_an_empty_thumbnail_left_by_an_older_crash_is_made_again(world, settings):
-    attachment = attachment_store(actor=world.office, name="现场.jpg", data=jpeg_bytes(640, 480))
+    attachment = attachment_store(kind=EVIDENCE, actor=world.office, name="现场.jpg", data=jpeg_bytes(640, 480))
     empty = Path(settings.MEDIA_ROOT) / "thumbs" / f"{attachment.uuid.hex}.jpg"
     empty.parent.mkdir()
     empty.write_bytes(b"")

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
@@ -16,7 +17,7 @@ from exchange.imports.rows import read_rows
 from exchange.imports.sites import SiteImporter
 from exchange.imports.tasks import TaskImporter
 from exchange.imports.units import UnitImporter
-from exchange.reader import FileRefused, open_sheet
+from exchange.reader import Budget, FileRefused, open_sheet
 
 MAX_ROWS = 100_000
 
@@ -57,12 +58,14 @@ def run_import(*, actor, kind: str, file, campaign: Campaign | None = None, requ
     result = ImportResult(kind=kind, label=importer.label)
     report = Report()
     rows: list[Row] = []
+    budget = Budget(settings.IMPORT_TIME_BUDGET_SECONDS)
     try:
         if importer.needs_campaign and campaign is None:
             raise FileRefused(_("尚未建立创卫工作，不能导入任务"))
-        with open_sheet(file, sheet_title=importer.sheet, max_rows=MAX_ROWS) as sheet:
+        with open_sheet(file, sheet_title=importer.sheet, max_rows=MAX_ROWS, budget=budget) as sheet:
             importer.prepare()
             rows = read_rows(importer, sheet, report)
+        budget.check()  # the rows are checked: the write starts only within the budget
         result.rows = len(rows)
         if not report.errors or importer.rules_in_services:
             with transaction.atomic():

@@ -22,7 +22,7 @@ from core import clock, text
 from core.errors import DomainError, IllegalTransition, InvalidInput, NotAllowed
 from core.files import atomic_with_files
 from core.models import Attachment
-from core.services import IMAGE_FORMATS, attachment_store
+from core.services import IMAGE_FORMATS, PHOTO, attachment_store
 from inspections import photos as stamping
 from inspections.models import CheckResult, Finding, Inspection, InspectionPhoto, InspectionPlan, PlanSite
 from inspections.services.plans import plan_transition
@@ -358,9 +358,11 @@ def photo_store(
             )
             if finding is None:
                 raise InvalidInput(_("找不到照片所属的问题，请先同步问题"))
-        original = attachment_store(actor=actor, name=name, data=data)
+        original = attachment_store(actor=actor, name=name, data=data, kind=PHOTO)
         stamp = _stamp(inspection, actor, taken_at, lat, lng)
-        display = attachment_store(actor=actor, name=f"{client_id.hex}.jpg", data=stamping.display_copy(data, stamp))
+        display = attachment_store(
+            actor=actor, name=f"{client_id.hex}.jpg", data=stamping.display_copy(data, stamp), kind=PHOTO
+        )
         photo = InspectionPhoto.objects.create(
             client_id=client_id,
             inspection=inspection,

@@ -237,6 +237,65 @@ def test_without_javascript_a_bad_photo_refuses_the_whole_checklist(world, plan,
     assert [p for p in settings.MEDIA_ROOT.rglob("*") if p.is_file()] == []
 
 
+def checklist_refused(world, plan, data) -> str:
+    """Post the no-JavaScript checklist: the form comes back (400) and nothing is stored."""
+    response = signed_in(world.inspector).post(f"/inspections/plans/{plan.uuid}/sites/BS-0001/", data)
+    assert response.status_code == 400
+    assert (Inspection.objects.count(), Problem.objects.count(), InspectionPhoto.objects.count()) == (0, 0, 0)
+    return response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("client_id", "not-a-uuid", "页面数据不完整（记录编号无效），请刷新页面后重新填写"),
+        ("client_id", "", "页面数据不完整（记录编号无效），请刷新页面后重新填写"),
+        ("started_at", "yesterday", "页面数据不完整（开始时间无效），请刷新页面后重新填写"),
+        ("latitude", "north", "手机位置数据无效，请刷新页面后重新提交"),
+        ("longitude", "1e999999", "手机位置数据无效，请刷新页面后重新提交"),
+    ],
+)
+def test_without_javascript_a_bad_hidden_field_is_said_in_chinese(world, plan, field, value, message):
+    data = checklist_post(world, uuid.uuid4()) | {field: value}
+    page = checklist_refused(world, plan, data)
+    assert f'<div class="alert alert-danger py-2" role="alert">{message}</div>' in page
+
+
+def test_without_javascript_a_failed_checkpoint_needs_a_note_or_a_photo(world, plan):
+    data = checklist_post(world, uuid.uuid4()) | {f"note_{world.checkpoint.pk}": "  "}
+    page = checklist_refused(world, plan, data)
+    assert '<div class="invalid-feedback d-block">不合格的检查要点须填写问题描述或拍照</div>' in page
+
+
+def test_without_javascript_a_failed_checkpoint_with_a_photo_and_no_note_is_recorded(world, plan):
+    data = checklist_post(world, uuid.uuid4(), [SimpleUploadedFile("现场.jpg", jpeg_bytes())])
+    data[f"note_{world.checkpoint.pk}"] = ""
+    response = signed_in(world.inspector).post(f"/inspections/plans/{plan.uuid}/sites/BS-0001/", data)
+    assert response.status_code == 302
+    assert (Inspection.objects.count(), InspectionPhoto.objects.count()) == (1, 1)
+
+
+@pytest.mark.parametrize(
+    ("upload", "message"),
+    [
+        (SimpleUploadedFile("说明.txt", b"text"), "不支持的文件类型「说明.txt」，只接受 jpeg、jpg、png、webp"),
+        (
+            SimpleUploadedFile("整改.pdf", b"%PDF-1.4"),
+            "「整改.pdf」不是照片：照片只接受 jpeg、jpg、png、webp 图片，文件请在“文件”一栏上传",
+        ),
+        (
+            SimpleUploadedFile("现场.svg", b"<svg onload=alert(1)>"),
+            "不支持的文件类型「现场.svg」，只接受 jpeg、jpg、png、webp",
+        ),
+        (SimpleUploadedFile("现场.png", b"<svg onload=alert(1)>"), "文件「现场.png」不是有效的图片或已损坏"),
+    ],
+    ids=["text", "pdf", "svg", "svg-named-png"],
+)
+def test_without_javascript_a_bad_photo_is_said_under_its_checkpoint_or_at_the_top(world, plan, upload, message):
+    page = checklist_refused(world, plan, checklist_post(world, uuid.uuid4(), [upload]))
+    assert message in page
+
+
 def test_a_unit_sees_its_assigned_problem_s_stamped_photo_but_not_the_original(world, plan):
     from inspections import services
     from problems import services as loop

@@ -11,7 +11,7 @@ from problems import services
 from problems.models import Problem
 from problems.states import Status
 from problems.tests.helpers import DEADLINE, assigned_problem, recorded_problem, snapshot, submitted_problem
-from tests.factories import jpeg_bytes
+from tests.factories import jpeg_bytes, pdf_bytes
 
 
 def _client(client, user):
@@ -129,8 +129,56 @@ def test_a_bad_photo_is_refused_in_chinese_and_nothing_changes(client, world):
         reverse("problems:act", args=[problem.uuid, "submit"]),
         {"note": "已整改", "version": problem.version, "files": [SimpleUploadedFile("x.jpg", b"not an image")]},
     )
-    assert response.status_code == 409
+    # A bad file is a bad request (400), not a conflict with someone else's change (409).
+    assert response.status_code == 400
     assert "文件「x.jpg」不是有效的图片或已损坏" in response.content.decode()
+    assert snapshot(problem) == before
+
+
+def test_a_document_given_as_a_rectification_photo_is_refused_and_pointed_to_the_documents_field(client, world):
+    problem = assigned_problem(world)
+    before = snapshot(problem)
+    response = _client(client, world.liaison_a).post(
+        reverse("problems:act", args=[problem.uuid, "submit"]),
+        {"note": "已整改", "version": problem.version, "files": [SimpleUploadedFile("整改报告.pdf", pdf_bytes())]},
+    )
+    assert response.status_code == 400
+    assert (
+        "「整改报告.pdf」不是照片：照片只接受 jpeg、jpg、png、webp 图片，文件请在“文件”一栏上传"
+        in response.content.decode()
+    )
+    assert snapshot(problem) == before
+
+
+def test_a_rectification_document_goes_in_its_own_field_and_is_listed_not_shown_as_a_photo(client, world):
+    problem = assigned_problem(world)
+    response = _client(client, world.liaison_a).post(
+        reverse("problems:act", args=[problem.uuid, "submit"]),
+        {
+            "note": "已整改",
+            "version": problem.version,
+            "files": [SimpleUploadedFile("整改后.jpg", jpeg_bytes())],
+            "documents": [SimpleUploadedFile("整改报告.pdf", pdf_bytes())],
+        },
+    )
+    assert response.status_code == 302
+    event = problem.events.get(action="submit")
+    assert sorted(a.content_type for a in event.attachments.all()) == ["application/pdf", "image/jpeg"]
+    page = _client(client, world.liaison_a).get(reverse("problems:detail", args=[problem.uuid])).content.decode()
+    document = event.attachments.get(content_type="application/pdf")
+    assert f'<a href="/files/{document.uuid}">整改报告.pdf</a>' in page
+    assert f"/files/{document.uuid}?thumb=1" not in page
+
+
+def test_a_photo_given_as_a_rectification_document_is_refused(client, world):
+    problem = assigned_problem(world)
+    before = snapshot(problem)
+    response = _client(client, world.liaison_a).post(
+        reverse("problems:act", args=[problem.uuid, "submit"]),
+        {"note": "已整改", "version": problem.version, "documents": [SimpleUploadedFile("现场.jpg", jpeg_bytes())]},
+    )
+    assert response.status_code == 400
+    assert "「现场.jpg」是图片：这一栏只接受 docx、pdf、xlsx 文件，照片请在“照片”一栏上传" in response.content.decode()
     assert snapshot(problem) == before
 
 

@@ -264,7 +264,7 @@ def bench_bulletin(ctx: Context) -> None:
     from bulletins import services as bulletin_services
     from bulletins.content import build_content
     from bulletins.render import render_docx
-    from core.services import attachment_store
+    from core.services import PHOTO, attachment_store
     from documents.pdf import docx_to_pdf
 
     latest = list(Problem.objects.order_by("-recorded_at").values_list("pk", "recorded_at", "campaign")[:2000])
@@ -273,7 +273,7 @@ def bench_bulletin(ctx: Context) -> None:
         return
     with transaction.atomic():
         for index, (pk, _, _) in enumerate(latest[:20]):
-            photo = attachment_store(actor=ctx.office, name=f"bench{index}.jpg", data=_photo(index))
+            photo = attachment_store(actor=ctx.office, name=f"bench{index}.jpg", data=_photo(index), kind=PHOTO)
             Problem.objects.get(pk=pk).photos.add(photo)
         start = timezone.localdate(latest[-1][1])
         end = timezone.localdate(latest[0][1])
