@@ -301,8 +301,9 @@ class _Chain:
         self.seq, self.prev = self.head.seq, self.head.hash
         self.canon = canon_of(model)
         # Where each value of the canonical content sits in a row of EVENT_COLUMNS (chain_seq and
-        # chain_prev, appended to the row, are the last two).
-        self.order = [EVENT_COLUMNS.index(name) for name in self.canon.attnames]
+        # chain_prev, appended to the row, are the last two). A column the loader does not write
+        # (a reminder's level) is NULL in the table, and so None in the content.
+        self.order = [EVENT_COLUMNS.index(name) if name in EVENT_COLUMNS else None for name in self.canon.attnames]
         self.no_links = {name: [] for name in self.canon.links}
 
     def seal(self, rows: list[tuple]) -> list[tuple]:
@@ -313,7 +314,7 @@ class _Chain:
         for row in rows:
             seq += 1
             row = (*row, seq, prev)
-            prev = row_hash([row[i] for i in order], no_links)
+            prev = row_hash([None if i is None else row[i] for i in order], no_links)
             sealed.append((*row, prev))
         self.seq, self.prev = seq, prev
         return sealed
