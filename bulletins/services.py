@@ -15,6 +15,7 @@ from bulletins.render import render_docx
 from bulletins.states import BULLETIN_MACHINE, BulletinAction, BulletinStatus
 from core import clock
 from core.errors import InvalidInput, NotAllowed
+from core.once import once_per_key
 from core.services import attachment_store
 from core.states import transition
 from documents.pdf import docx_to_pdf
@@ -58,6 +59,7 @@ def _build_content(bulletin: Bulletin) -> dict:
         return bulletin_content.build_content(bulletin)
 
 
+@once_per_key(Bulletin, by="created_by")
 def bulletin_create(
     *,
     actor,
@@ -68,7 +70,9 @@ def bulletin_create(
     lead: str = "",
     closing: str = "",
     criticise_overdue_at: int = 3,
+    submit_key=None,
 ) -> Bulletin:
+    """A draft for a period (once per form: core.once)."""
     _require_office(actor)
     if not isinstance(period_start, dt.date) or not isinstance(period_end, dt.date):
         raise InvalidInput(gettext("请填写统计期间"))
@@ -87,6 +91,7 @@ def bulletin_create(
             criticise_overdue_at=criticise_overdue_at,
             created_by=actor,
             created_at=clock.now(),
+            submit_key=submit_key,
         )
         BulletinEvent.objects.create(
             bulletin=bulletin,
@@ -156,10 +161,21 @@ def bulletin_content_now(bulletin: Bulletin) -> dict:
     return bulletin.snapshot if bulletin.status == Bulletin.Status.PUBLISHED else _build_content(bulletin)
 
 
+@once_per_key(Accountability, by="recorded_by")
 def accountability_record(
-    *, actor, campaign, unit, measure: str, reason: str, decided_on: dt.date, person=None, problems=()
+    *,
+    actor,
+    campaign,
+    unit,
+    measure: str,
+    reason: str,
+    decided_on: dt.date,
+    person=None,
+    problems=(),
+    submit_key=None,
 ) -> Accountability:
-    """Record a sanction on a unit (and optionally one of its people), linked to the problems."""
+    """Record a sanction on a unit (and optionally one of its people), linked to the problems
+    (once per form: core.once)."""
     _require_office(actor)
     reason = (reason or "").strip()
     if not reason:
@@ -181,6 +197,7 @@ def accountability_record(
             decided_on=decided_on,
             recorded_by=actor,
             recorded_at=clock.now(),
+            submit_key=submit_key,
         )
         record.problems.set(problems)
         AccountabilityEvent.objects.create(

@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from campaigns.models import FiveInPlace, Milestone, Task
 from core.forms import MultipleFileField, MultipleFileInput
+from core.once import OnceForm
 from organisation.models import Unit, User
 from standard.models import Criterion
 
@@ -24,7 +25,7 @@ class TaskFilterForm(forms.Form):
         self.fields["milestone"].queryset = campaign.milestones.all()
 
 
-class TaskForm(forms.Form):
+class TaskForm(OnceForm):
     title = forms.CharField(label=_("任务内容"), max_length=200)
     criterion = forms.ModelChoiceField(label=_("标准指标"), queryset=Criterion.objects.none())
     milestone = forms.ModelChoiceField(label=_("时间节点"), queryset=Milestone.objects.none())
@@ -54,7 +55,7 @@ class DeadlineForm(forms.Form):
     reason = forms.CharField(label=_("理由"), required=False)
 
 
-class ProgressForm(forms.Form):
+class ProgressForm(OnceForm):
     quantity_done = forms.DecimalField(label=_("累计完成数量"), max_digits=12, decimal_places=2, min_value=0)
     text = forms.CharField(label=_("进展情况"), widget=forms.Textarea(attrs={"rows": 3}))
     files = MultipleFileField(
@@ -62,7 +63,7 @@ class ProgressForm(forms.Form):
     )
 
 
-class FiveInPlaceForm(forms.Form):
+class FiveInPlaceForm(OnceForm):
     status = forms.ChoiceField(label=_("状态"), choices=FiveInPlace.Status.choices)
     note = forms.CharField(label=_("说明"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     files = MultipleFileField(

@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.once import OnceForm
 from dossier.selectors import ACCEPTED, MISSING, PENDING, RETURNED
 from organisation.models import Unit
 
@@ -20,7 +21,7 @@ class FilterForm(forms.Form):
     state = forms.ChoiceField(label=_("状态"), choices=STATE_CHOICES, required=False)
 
 
-class UploadForm(forms.Form):
+class UploadForm(OnceForm):
     file = forms.FileField(label=_("文件"))
     note = forms.CharField(label=_("说明"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 

@@ -84,6 +84,7 @@ def plan_create(request):
                 counts=form.counts(),
                 members=data["members"],
                 exclude_recent_days=data["exclude_recent_days"] or 0,
+                submit_key=data["submit_key"],
             )
         except DomainError as error:
             form.add_error(None, error.message)
