@@ -304,6 +304,7 @@ OFFLINE_ASSETS = [
     "vendor/bootstrap/js/bootstrap.bundle.min.js",
     "css/app.css",
     "js/inspect-offline.js",
+    "js/once.js",
     "css/inspections.css",
     "img/icon-192.png",
     "img/icon-512.png",
