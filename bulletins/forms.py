@@ -3,12 +3,13 @@ from django.utils.translation import gettext_lazy as _
 
 from bulletins.models import Accountability
 from core.forms import Form
+from core.once import OnceForm
 from organisation.models import Unit, User
 
 DATE = {"type": "date"}
 
 
-class BulletinCreateForm(Form):
+class BulletinCreateForm(OnceForm):
     period_start = forms.DateField(label=_("统计起始日期"), widget=forms.DateInput(attrs=DATE))
     period_end = forms.DateField(label=_("统计截止日期"), widget=forms.DateInput(attrs=DATE))
     title = forms.CharField(label=_("标题（可不填，自动生成）"), required=False, max_length=200)
@@ -22,7 +23,7 @@ class BulletinEditForm(Form):
     criticise_overdue_at = forms.IntegerField(label=_("逾期问题达到几个即通报批评"), min_value=1)
 
 
-class AccountabilityForm(Form):
+class AccountabilityForm(OnceForm):
     unit = forms.ModelChoiceField(label=_("单位"), queryset=Unit.objects.filter(is_active=True))
     person = forms.ModelChoiceField(label=_("责任人（可不填）"), queryset=User.objects.none(), required=False)
     measure = forms.ChoiceField(label=_("处理措施"), choices=Accountability.Measure.choices)

@@ -9,6 +9,7 @@ from django.utils.translation import pgettext_lazy
 from bulletins.states import BulletinAction, BulletinStatus, RenderState
 from campaigns.models import Campaign
 from core.models import AppendOnly, Attachment, YearCounter
+from core.once import submit_key_field
 from organisation.models import Unit
 from problems.models import Problem
 
@@ -44,6 +45,7 @@ class Bulletin(models.Model):
     render_attempt = models.PositiveIntegerField(default=0)  # which run owns the rendering
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField()
+    submit_key = submit_key_field()  # one submit, one row (core.once)
     published_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -110,6 +112,7 @@ class Accountability(models.Model):
     decided_on = models.DateField(_("决定日期"))
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField()
+    submit_key = submit_key_field()  # one submit, one row (core.once)
 
     class Meta:
         verbose_name = _("问责记录")

@@ -20,6 +20,7 @@ from bulletins.states import BULLETIN_MACHINE, BulletinAction, BulletinStatus, R
 from core import clock
 from core.errors import DomainError, IllegalTransition, InvalidInput, NotAllowed
 from core.files import atomic_with_files
+from core.once import once_per_key
 from core.services import DOCUMENT, attachment_store
 from core.states import transition
 from documents.pdf import PdfConversionError, docx_to_pdf
@@ -68,6 +69,7 @@ def _build_content(bulletin: Bulletin) -> dict:
         return bulletin_content.build_content(bulletin)
 
 
+@once_per_key(Bulletin, by="created_by")
 def bulletin_create(
     *,
     actor,
@@ -78,7 +80,9 @@ def bulletin_create(
     lead: str = "",
     closing: str = "",
     criticise_overdue_at: int = 3,
+    submit_key=None,
 ) -> Bulletin:
+    """A draft for a period (once per form: core.once)."""
     _require_office(actor)
     if not isinstance(period_start, dt.date) or not isinstance(period_end, dt.date):
         raise InvalidInput(gettext("请填写统计期间"))
@@ -97,6 +101,7 @@ def bulletin_create(
             criticise_overdue_at=criticise_overdue_at,
             created_by=actor,
             created_at=clock.now(),
+            submit_key=submit_key,
         )
         BulletinEvent.objects.create(
             bulletin=bulletin,
@@ -283,10 +288,21 @@ def bulletin_content_now(bulletin: Bulletin) -> dict:
     return bulletin.snapshot if bulletin.status == Bulletin.Status.PUBLISHED else _build_content(bulletin)
 
 
+@once_per_key(Accountability, by="recorded_by")
 def accountability_record(
-    *, actor, campaign, unit, measure: str, reason: str, decided_on: dt.date, person=None, problems=()
+    *,
+    actor,
+    campaign,
+    unit,
+    measure: str,
+    reason: str,
+    decided_on: dt.date,
+    person=None,
+    problems=(),
+    submit_key=None,
 ) -> Accountability:
-    """Record a sanction on a unit (and optionally one of its people), linked to the problems."""
+    """Record a sanction on a unit (and optionally one of its people), linked to the problems
+    (once per form: core.once)."""
     _require_office(actor)
     reason = (reason or "").strip()
     if not reason:
@@ -308,6 +324,7 @@ def accountability_record(
             decided_on=decided_on,
             recorded_by=actor,
             recorded_at=clock.now(),
+            submit_key=submit_key,
         )
         record.problems.set(problems)
         AccountabilityEvent.objects.create(

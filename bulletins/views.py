@@ -198,6 +198,7 @@ def accountability_list(request):
                         reason=form.cleaned_data["reason"],
                         decided_on=form.cleaned_data["decided_on"],
                         problems=problems,
+                        submit_key=form.cleaned_data["submit_key"],
                     )
                 except DomainError as error:
                     form.add_error(None, error.message)

@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from campaigns.models import FiveInPlace, Milestone, Task
 from core.forms import ACCEPT, Form, MultipleFileField, MultipleFileInput
+from core.once import OnceForm
 from core.services import EVIDENCE
 from organisation.models import Unit, User
 from standard.models import Criterion
@@ -25,7 +26,7 @@ class TaskFilterForm(Form):
         self.fields["milestone"].queryset = campaign.milestones.all()
 
 
-class TaskForm(Form):
+class TaskForm(OnceForm):
     title = forms.CharField(label=_("任务内容"), max_length=200)
     criterion = forms.ModelChoiceField(label=_("标准指标"), queryset=Criterion.objects.none())
     milestone = forms.ModelChoiceField(label=_("时间节点"), queryset=Milestone.objects.none())
@@ -55,7 +56,7 @@ class DeadlineForm(Form):
     reason = forms.CharField(label=_("理由"), required=False)
 
 
-class ProgressForm(Form):
+class ProgressForm(OnceForm):
     quantity_done = forms.DecimalField(label=_("累计完成数量"), max_digits=12, decimal_places=2, min_value=0)
     text = forms.CharField(label=_("进展情况"), widget=forms.Textarea(attrs={"rows": 3}))
     files = MultipleFileField(
@@ -66,7 +67,7 @@ class ProgressForm(Form):
     )
 
 
-class FiveInPlaceForm(Form):
+class FiveInPlaceForm(OnceForm):
     status = forms.ChoiceField(label=_("状态"), choices=FiveInPlace.Status.choices)
     note = forms.CharField(label=_("说明"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     files = MultipleFileField(

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core import clock
 from core.models import AppendOnly, Attachment
+from core.once import submit_key_field
 from organisation.models import Unit
 from standard.models import Criterion, Standard
 
@@ -107,6 +108,7 @@ class Task(models.Model):
     deadline = models.DateField(_("完成期限"))
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField()
+    submit_key = submit_key_field()  # one submit, one row (core.once)
 
     objects = TaskQuerySet.as_manager()
 
@@ -139,6 +141,7 @@ class ProgressReport(models.Model):
     )
     reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     reported_at = models.DateTimeField()
+    submit_key = submit_key_field()  # one submit, one row (core.once)
 
     class Meta:
         verbose_name = _("进展报告")
@@ -202,6 +205,8 @@ class LedgerEvent(AppendOnly):
     note = models.TextField(blank=True)
     before = models.JSONField(default=dict)
     after = models.JSONField(default=dict)
+    # The five-in-place form's key: its update creates no row of its own, but this event.
+    submit_key = submit_key_field()
 
     class Meta:
         verbose_name = _("台账记录")

@@ -15,6 +15,7 @@ from campaigns.models import Campaign, FiveInPlace, LedgerEvent, Milestone, Prog
 from core import clock
 from core.errors import InvalidInput, NotAllowed
 from core.files import atomic_with_files
+from core.once import once_per_key
 from core.services import EVIDENCE, attachments_store
 from organisation.models import Membership, Unit
 from standard.models import Criterion
@@ -28,7 +29,9 @@ def _require_manager(actor) -> None:
         raise NotAllowed(gettext("只有爱卫办可以安排台账任务和时间节点"))
 
 
-def _log(*, campaign, action, actor, task=None, milestone=None, unit=None, note="", before=None, after=None):
+def _log(
+    *, campaign, action, actor, task=None, milestone=None, unit=None, note="", before=None, after=None, submit_key=None
+):
     return LedgerEvent.objects.create(
         campaign=campaign,
         action=action,
@@ -40,6 +43,7 @@ def _log(*, campaign, action, actor, task=None, milestone=None, unit=None, note=
         note=note,
         before=before or {},
         after=after or {},
+        submit_key=submit_key,
     )
 
 
@@ -84,6 +88,7 @@ def _check_deadline_within_milestone(deadline: dt.date, milestone: Milestone) ->
         )
 
 
+@once_per_key(Task, by="created_by")
 def task_create(
     *,
     actor,
@@ -98,9 +103,11 @@ def task_create(
     deadline: dt.date,
     description: str = "",
     code: str | None = None,
+    submit_key=None,
 ) -> Task:
     """Add a quantified task to the ledger with one owner. `code` is the office's own number for
-    it (the key of the Excel import), unique within the campaign."""
+    it (the key of the Excel import), unique within the campaign; `submit_key` the form's one-time
+    key (core.once: the same form sent twice answers with the first task)."""
     _require_manager(actor)
     title = (title or "").strip()
     code = (code or "").strip() or None
@@ -135,6 +142,7 @@ def task_create(
             deadline=deadline,
             created_by=actor,
             created_at=clock.now(),
+            submit_key=submit_key,
         )
         _log(
             campaign=campaign,
@@ -293,8 +301,10 @@ def task_change_owner(*, actor, task: Task, lead_unit: Unit, responsible, reason
     )
 
 
-def task_report_progress(*, actor, task: Task, quantity_done, text: str, files=()) -> ProgressReport:
-    """A unit reports how far a task has come: the cumulative quantity, what was done, evidence."""
+@once_per_key(ProgressReport, by="reported_by")
+def task_report_progress(*, actor, task: Task, quantity_done, text: str, files=(), submit_key=None) -> ProgressReport:
+    """A unit reports how far a task has come: the cumulative quantity, what was done, evidence
+    (once per form: core.once)."""
     if not access.can_report_progress(actor, task):
         raise NotAllowed(gettext("只有责任单位的一把手、分管领导、联络员或爱卫办可以报告进展"))
     text = (text or "").strip()
@@ -305,7 +315,12 @@ def task_report_progress(*, actor, task: Task, quantity_done, text: str, files=(
         raise InvalidInput(gettext("累计完成数量不能为负数"))
     with atomic_with_files():
         report = ProgressReport.objects.create(
-            task=task, quantity_done=quantity, text=text, reported_by=actor, reported_at=clock.now()
+            task=task,
+            quantity_done=quantity,
+            text=text,
+            reported_by=actor,
+            reported_at=clock.now(),
+            submit_key=submit_key,
         )
         if files:
             report.attachments.set(attachments_store(actor=actor, files=files, kind=EVIDENCE))
@@ -366,10 +381,17 @@ def milestone_move(*, actor, milestone: Milestone, due_on: dt.date, reason: str 
     return milestone
 
 
+def _five_in_place_of(event: LedgerEvent) -> FiveInPlace:
+    return FiveInPlace.objects.get(campaign_id=event.campaign_id, unit_id=event.unit_id, item=event.after["item"])
+
+
+# The record is updated, not created: the form's key is kept on the update's ledger event.
+@once_per_key(LedgerEvent, by="actor", result=_five_in_place_of)
 def five_in_place_update(
-    *, actor, campaign: Campaign, unit: Unit, item: str, status: str, note: str = "", files=()
+    *, actor, campaign: Campaign, unit: Unit, item: str, status: str, note: str = "", files=(), submit_key=None
 ) -> FiveInPlace:
-    """Record where one of a unit's "five in place" stands, with evidence."""
+    """Record where one of a unit's "five in place" stands, with evidence (once per form:
+    core.once)."""
     # Rights before arguments: an outsider learns nothing from which of its inputs are valid.
     if not access.can_update_five_in_place(actor, unit.pk):
         raise NotAllowed(gettext("只有本单位的一把手、分管领导、联络员或爱卫办可以更新五到位"))
@@ -391,5 +413,6 @@ def five_in_place_update(
             note=record.note,
             before=before,
             after={"item": item, "status": status},
+            submit_key=submit_key,
         )
     return record

@@ -80,6 +80,7 @@ def task_progress(request, task_uuid):
                 quantity_done=form.cleaned_data["quantity_done"],
                 text=form.cleaned_data["text"],
                 files=uploaded_files(form),
+                submit_key=form.cleaned_data["submit_key"],
             )
         except DomainError as error:
             form.add_error(None, error.message)
@@ -168,6 +169,7 @@ def five_in_place_unit(request, unit_code):
                     status=bound_form.cleaned_data["status"],
                     note=bound_form.cleaned_data["note"],
                     files=uploaded_files(bound_form),
+                    submit_key=bound_form.cleaned_data["submit_key"],
                 )
             except DomainError as error:
                 bound_form.add_error(None, error.message)

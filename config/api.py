@@ -16,8 +16,8 @@ from ninja.security import HttpBearer, SessionAuth
 from accounts.lockout import LockedOut
 from accounts.services import token_user
 from core.errors import DomainError, IllegalTransition, NotAllowed, StaleObject, StorageFailed
+from core.once import KeyTaken
 from inspections.api import router as inspections_router
-from inspections.services import ClientIdConflict
 
 
 class TokenAuth(HttpBearer):
@@ -43,7 +43,7 @@ api.add_router("/v1/", inspections_router)
 # A file the server could not write is its own fault: 503, so that the phone keeps it and retries.
 STATUS = {
     NotAllowed: 403,
-    ClientIdConflict: 409,
+    KeyTaken: 409,  # inspections.services.ClientIdConflict: a phone's id names another record
     IllegalTransition: 409,
     StaleObject: 409,
     LockedOut: 429,

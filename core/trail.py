@@ -53,6 +53,10 @@ def drop_sql(vendor: str, table: str) -> list[str]:
     return [f'DROP TRIGGER IF EXISTS "{_sqlite_name(table, op)}"' for op in ("UPDATE", "DELETE")]
 
 
+def _reinstall_sql(vendor: str, table: str) -> list[str]:
+    return drop_sql(vendor, table) + install_sql(vendor, table)
+
+
 def _sqlite_name(table: str, op: str) -> str:
     return f"append_only_{op.lower()}_{table}"
 
@@ -118,14 +122,9 @@ class RefuseUpdateDelete(migrations.operations.base.Operation):
                 schema_editor.execute(sql, None)
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        # Dropped first: a later migration that altered the table (SQLite rebuilds it, losing its
-        # triggers, but not its link tables) ends with this operation again, whatever survived.
-        self._run(
-            app_label,
-            schema_editor,
-            to_state,
-            lambda vendor, table: drop_sql(vendor, table) + install_sql(vendor, table),
-        )
+        # Dropped first, so that the operation can end any later migration of the table: SQLite
+        # rebuilt it without its triggers, PostgreSQL kept them and would refuse a second CREATE.
+        self._run(app_label, schema_editor, to_state, _reinstall_sql)
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
         self._run(app_label, schema_editor, from_state, drop_sql)

@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from core.forms import Form, KindFileField
+from core.once import OnceForm
 from core.services import EVIDENCE
 from dossier.selectors import ACCEPTED, MISSING, PENDING, RETURNED
 from organisation.models import Unit
@@ -22,7 +23,7 @@ class FilterForm(Form):
     state = forms.ChoiceField(label=_("状态"), choices=STATE_CHOICES, required=False)
 
 
-class UploadForm(Form):
+class UploadForm(OnceForm):
     file = KindFileField(kind=EVIDENCE, label=_("文件"))
     note = forms.CharField(label=_("说明"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 

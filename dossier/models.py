@@ -10,6 +10,7 @@ from django.utils.translation import pgettext_lazy
 
 from campaigns.models import Campaign
 from core.models import AppendOnly, Attachment
+from core.once import submit_key_field
 from dossier.states import SubmissionAction, SubmissionStatus
 from organisation.models import Unit
 from standard.models import Criterion
@@ -53,6 +54,7 @@ class Submission(models.Model):
     version = models.PositiveIntegerField(default=1)  # bumped by every review; a stale page is refused
     submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     submitted_at = models.DateTimeField()
+    submit_key = submit_key_field()  # one submit, one row (core.once)
     reviewer = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

@@ -9,6 +9,7 @@ from campaigns.models import Campaign
 from core import clock
 from core.errors import InvalidInput, NotAllowed
 from core.files import atomic_with_files
+from core.once import once_per_key
 from core.services import EVIDENCE, attachment_store
 from core.states import transition
 from dossier.models import Material, MaterialEvent, Submission, SubmissionEvent
@@ -79,8 +80,12 @@ def _event(submission, action, from_status, actor, at, note=""):
     )
 
 
-def submission_upload(*, actor, material: Material, name: str, data: bytes, note: str = "") -> Submission:
-    """A file for a material, from its responsible unit (head, deputy, liaison) or the office."""
+@once_per_key(Submission, by="submitted_by")
+def submission_upload(
+    *, actor, material: Material, name: str, data: bytes, note: str = "", submit_key=None
+) -> Submission:
+    """A file for a material, from its responsible unit (head, deputy, liaison) or the office
+    (once per form: core.once)."""
     if not access.can_submit_material(actor, material):
         raise NotAllowed(gettext("只有责任单位或爱卫办可以报送「%(material)s」") % {"material": material.name})
     unit_id = material.responsible_unit_id
@@ -98,6 +103,7 @@ def submission_upload(*, actor, material: Material, name: str, data: bytes, note
             note=note.strip(),
             submitted_by=actor,
             submitted_at=now,
+            submit_key=submit_key,
         )
         _event(submission, Action.SUBMIT, "", actor, now, submission.note)
     return submission

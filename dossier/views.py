@@ -99,6 +99,7 @@ def material_detail(request, material_uuid):
                     name=upload.name,
                     data=upload_bytes(upload),
                     note=form.cleaned_data["note"],
+                    submit_key=form.cleaned_data["submit_key"],
                 )
             except DomainError as error:
                 form.add_error(None, error.message)

@@ -3,6 +3,7 @@ from django.db.models import Prefetch, Q
 from django.utils.translation import gettext_lazy as _
 
 from core.forms import ACCEPT, Form, MultipleFileField, MultipleFileInput
+from core.once import OnceForm
 from core.services import PHOTO
 from inspections.models import CheckResult, InspectionPlan
 from organisation.models import Area, Membership, Unit, User
@@ -17,7 +18,7 @@ class TeamChoiceField(forms.ModelMultipleChoiceField):
         return f"{user.get_full_name()}（{units}）"
 
 
-class PlanForm(Form):
+class PlanForm(OnceForm):
     """A new plan. Besides these fields, one "count_<site type code>" field per site type: how
     many sites of that type to draw in each chosen sub-district."""
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from campaigns.models import Campaign
 from core.models import AppendOnly, Attachment
+from core.once import submit_key_field
 from inspections.states import PlanAction, PlanStatus
 from organisation.models import Area, Unit
 from problems.models import Problem
@@ -54,6 +55,7 @@ class InspectionPlan(models.Model):
     published_at = models.DateTimeField(_("公布时间"), null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField()
+    submit_key = submit_key_field()  # one submit, one row (core.once)
 
     class Meta:
         verbose_name = _("检查计划")

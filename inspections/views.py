@@ -84,6 +84,7 @@ def plan_create(request):
                 counts=form.counts(),
                 members=data["members"],
                 exclude_recent_days=data["exclude_recent_days"] or 0,
+                submit_key=data["submit_key"],
             )
         except DomainError as error:
             form.add_error(None, error.message)
@@ -303,6 +304,7 @@ OFFLINE_ASSETS = [
     "vendor/bootstrap/js/bootstrap.bundle.min.js",
     "css/app.css",
     "js/inspect-offline.js",
+    "js/once.js",
     "css/inspections.css",
     "img/icon-192.png",
     "img/icon-512.png",

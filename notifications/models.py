@@ -47,6 +47,21 @@ class Endpoint(models.Model):
         verbose_name = _("发送渠道")
         verbose_name_plural = pgettext_lazy("plural", "发送渠道")
         ordering = ["kind", "unit__code", "name"]
+        # One name per unit (and among the unit-less gateways): a form sent twice finds the first
+        # channel instead of making a second one that would send everything twice.
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit", "name"],
+                name="endpoint_name_per_unit",
+                violation_error_message=_("该单位已有同名的发送渠道"),
+            ),
+            models.UniqueConstraint(
+                fields=["name"],
+                condition=models.Q(unit__isnull=True),
+                name="endpoint_name_without_unit",
+                violation_error_message=_("已有同名的发送渠道"),
+            ),
+        ]
 
     def __str__(self):
         return f"{self.get_kind_display()} · {self.name}"

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 import access
 from core import clock
 from core.errors import InvalidInput, NotAllowed
+from core.once import once_per_key
 from core.security import Kind, log_event
 from core.states import transition
 from inspections import sampling
@@ -50,6 +51,7 @@ def _team(members) -> list[tuple[object, Unit]]:
     return team
 
 
+@once_per_key(InspectionPlan, by="created_by")
 def plan_create(
     *,
     actor,
@@ -63,9 +65,11 @@ def plan_create(
     counts: dict,
     members,
     exclude_recent_days: int = 0,
+    submit_key=None,
 ) -> InspectionPlan:
     """Set up a plan: its window, scope and team, and one stratum per sub-district and site type
-    with the number of sites to draw there (`counts`: site type -> sites per sub-district)."""
+    with the number of sites to draw there (`counts`: site type -> sites per sub-district); once
+    per form (core.once)."""
     if not access.can_manage_inspections(actor):
         raise NotAllowed(_("只有爱卫办可以制定检查计划"))
     name = (name or "").strip()
@@ -99,6 +103,7 @@ def plan_create(
             status=PlanStatus.DRAFT,
             created_by=actor,
             created_at=clock.now(),
+            submit_key=submit_key,
         )
         plan.areas.set(areas)
         plan.site_types.set([site_type for site_type, n in counts.items() if n > 0])

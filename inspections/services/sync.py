@@ -5,7 +5,8 @@ Each record is idempotent on the id the phone made (`client_id`, unique in the d
 the same record twice, or five times at once, stores it once and answers every caller with the
 stored row. Each writer first locks the row its record hangs on (the plan for an inspection, the
 inspection for a problem or photo), so concurrent copies queue up and the later ones find the
-first; the unique constraint is the backstop if anything slips through (`_stored_once`)."""
+first; the unique constraint is the backstop if anything slips through (`_stored_once`, over
+core.once.stored_once, which the creating forms' one-time keys use too)."""
 
 import datetime as dt
 import math
@@ -13,15 +14,15 @@ import uuid
 from decimal import Decimal
 from pathlib import PurePath
 
-from django.db import IntegrityError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 import access
 from core import clock, text
-from core.errors import DomainError, IllegalTransition, InvalidInput, NotAllowed
+from core.errors import IllegalTransition, InvalidInput, NotAllowed
 from core.files import atomic_with_files
 from core.models import Attachment
+from core.once import KeyTaken, stored_once
 from core.services import IMAGE_FORMATS, PHOTO, attachment_store
 from inspections import photos as stamping
 from inspections.models import CheckResult, Finding, Inspection, InspectionPhoto, InspectionPlan, PlanSite
@@ -36,36 +37,22 @@ from standard.models import Criterion
 CLOCK_SKEW = dt.timedelta(hours=1)
 
 
-class ClientIdConflict(DomainError):
+class ClientIdConflict(KeyTaken):
     """The phone's id is already taken by a different record (a bug or a forged request)."""
 
 
 def _stored_once(*, lock, find, same, what: str, create):
-    """Store one phone record once. Returns (row, created).
-
-    1. `lock()` locks the row the record hangs on, so concurrent copies of it queue here;
-    2. `find()` looks for the phone's id: stored already -> that row, if `same(row)` (else the id
-       is taken by another record: ClientIdConflict);
-    3. otherwise `create(locked)` checks and stores it (files too: a refusal removes them);
-    4. a copy that slipped past the lock hits the unique constraint: look it up again."""
-
-    def answer(existing):
-        if not same(existing):
-            raise ClientIdConflict(_("编号 %(id)s 已用于另一条%(what)s") % {"id": existing.client_id, "what": what})
-        return existing, False
-
-    try:
-        with atomic_with_files():
-            locked = lock()
-            existing = find()
-            if existing is not None:
-                return answer(existing)
-            return create(locked), True
-    except IntegrityError:
-        existing = find()
-        if existing is None:
-            raise
-        return answer(existing)
+    """Store one phone record once, on its id: core.once.stored_once, the same rule as the
+    one-time keys of the forms. Returns (row, created)."""
+    return stored_once(
+        lock=lock,
+        find=find,
+        same=same,
+        create=create,
+        taken=lambda existing: ClientIdConflict(
+            _("编号 %(id)s 已用于另一条%(what)s") % {"id": existing.client_id, "what": what}
+        ),
+    )
 
 
 def _client_id(value) -> uuid.UUID:

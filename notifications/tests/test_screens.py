@@ -132,3 +132,21 @@ def test_the_office_changes_a_rule_on_its_screen_and_the_change_is_logged(client
     assert SecurityEvent.objects.filter(kind="change", target="通知规则 overdue").exists()
     body = client.get(reverse("notifications:rules")).content.decode()
     assert 'name="overdue-days" value="2"' in body
+
+
+def test_a_channel_form_sent_twice_makes_one_channel(client, world):
+    client.force_login(world.office)
+    data = {
+        "kind": "dingtalk",
+        "unit": world.unit_a.pk,
+        "name": "东城钉钉群",
+        "url": "https://oapi.dingtalk.com/robot/send?access_token=T",
+        "parameters": "{}",
+        "max_length": 300,
+        "per_minute": 20,
+        "enabled": "on",
+    }
+    assert client.post(reverse("notifications:endpoints"), data).status_code == 302
+    again = client.post(reverse("notifications:endpoints"), data)
+    assert again.status_code == 200 and "该单位已有同名的发送渠道" in again.content.decode()
+    assert Endpoint.objects.count() == 1
