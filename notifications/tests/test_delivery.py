@@ -16,9 +16,9 @@ from django.core import mail
 from conftest import SHANGHAI
 from notifications import channels
 from notifications.delivery import MAX_ATTEMPTS, deliver_due
+from notifications.loopback import Stub
 from notifications.models import Channel, Endpoint, Message
 from notifications.services import endpoint_test, message_resend, notify
-from notifications.tests.stub import Stub
 
 NOW = dt.datetime(2026, 5, 12, 10, 0, tzinfo=SHANGHAI)
 

@@ -12,27 +12,20 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from core.bench import database_url
+from notifications.loopback import Stub
 from notifications.models import Channel, Endpoint, Message
 from notifications.services import notify
-from notifications.tests.stub import Stub
 
 ROOT = Path(__file__).resolve().parents[2]
 MESSAGES = 120
-
-
-def database_url() -> str:
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 def start_worker(tmp_path) -> subprocess.Popen:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings_test",
-        "DATABASE_URL": database_url(),
+        "DATABASE_URL": database_url(connection.settings_dict, connection.vendor),
         "NOTIFY_LEASE_SECONDS": "2",
         "MEDIA_ROOT": str(tmp_path),
     }

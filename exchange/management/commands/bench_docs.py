@@ -33,6 +33,7 @@ from django.utils import timezone
 
 import access
 from campaigns.models import Campaign
+from core.bench import throwaway_database
 from documents import xlsx
 from exchange import exports, imports
 from organisation.models import Area, Unit, User
@@ -316,7 +317,7 @@ class Command(BaseCommand):
         if use_current:
             self.run_sections(names, problems=problems, sites=sites, use_current=True)
             return
-        with self.throwaway_database(), tempfile.TemporaryDirectory() as media:
+        with throwaway_database(), tempfile.TemporaryDirectory() as media:
             settings.MEDIA_ROOT = media
             started = time.perf_counter()
             call_command("demo", problems=problems, stdout=io.StringIO())
@@ -325,20 +326,6 @@ class Command(BaseCommand):
                 f"用时 {time.perf_counter() - started:.1f} 秒"
             )
             self.run_sections(names, problems=problems, sites=sites, use_current=False)
-
-    @contextlib.contextmanager
-    def throwaway_database(self):
-        """A fresh database beside the configured one, migrated, dropped afterwards."""
-        creation = connection.creation
-        old_name = connection.settings_dict["NAME"]
-        with tempfile.TemporaryDirectory() as folder:
-            if connection.vendor == "sqlite":
-                connection.settings_dict.setdefault("TEST", {})["NAME"] = os.path.join(folder, "bench.sqlite3")
-            creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-            try:
-                yield
-            finally:
-                creation.destroy_test_db(old_name, verbosity=0)
 
     def run_sections(self, names, *, problems, sites, use_current):
         office = (

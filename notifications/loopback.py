@@ -1,5 +1,6 @@
 """A real HTTP server on the loopback interface that records what it receives: the robots' and
-the SMS gateway's stand-in. `answer` decides each reply: (status, body) or a delay first."""
+the SMS gateway's stand-in in the tests and in `make bench-notify`. `answer` decides each reply:
+(status, body), or (seconds, (status, body)) to wait first, or None to hang up."""
 
 import json
 import threading
