@@ -12,7 +12,7 @@ class PreferenceForm(Form):
         label=_("除站内信外，还通过以下方式通知我"),
         choices=[(c.value, c.label) for c in PERSONAL],
         required=False,
-        widget=forms.CheckboxSelectMultiple,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
     )
 
 
@@ -24,7 +24,9 @@ class LogFilterForm(Form):
     rule = forms.ChoiceField(
         label=_("规则"), required=False, choices=[("", _("全部"))] + [(k, r.label) for k, r in rules.DEFAULTS.items()]
     )
-    unit = forms.ModelChoiceField(label=_("相关单位"), required=False, queryset=Unit.objects.filter(is_active=True))
+    unit = forms.ModelChoiceField(
+        label=_("相关单位"), required=False, queryset=Unit.objects.filter(is_active=True), empty_label=_("全部单位")
+    )
 
 
 class EndpointForm(ModelForm):
@@ -81,13 +83,22 @@ class EndpointForm(ModelForm):
         return data
 
 
+CHECK = forms.CheckboxInput(attrs={"class": "form-check-input"})
+
+
 class RuleForm(Form):
-    enabled = forms.BooleanField(label=_("启用"), required=False)
-    days = forms.IntegerField(label=_("天数"), required=False, min_value=0, max_value=60)
+    enabled = forms.BooleanField(label=_("启用"), required=False, widget=CHECK)
+    days = forms.IntegerField(
+        label=_("天数"),
+        required=False,
+        min_value=0,
+        max_value=60,
+        widget=forms.NumberInput(attrs={"class": "form-control form-control-sm w-auto"}),
+    )
     channels = forms.MultipleChoiceField(
         label=_("渠道"),
         required=False,
         choices=[(c.value, c.label) for c in rules.ALL],
-        widget=forms.CheckboxSelectMultiple,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
     )
-    quiet_hours_apply = forms.BooleanField(label=_("夜间不发短信"), required=False)
+    quiet_hours_apply = forms.BooleanField(label=_("夜间不发短信"), required=False, widget=CHECK)
