@@ -245,8 +245,9 @@ def attachment_thumbnail(attachment: Attachment) -> str | None:
             with attachment.file.open("rb") as original, Image.open(original) as image:
                 if image.width * image.height > MAX_IMAGE_PIXELS:
                     return None
-                image = ImageOps.exif_transpose(image)
+                image.draft("RGB", THUMBNAIL_SIZE)  # a JPEG decodes at a fraction of its size
                 image.thumbnail(THUMBNAIL_SIZE)
+                image = ImageOps.exif_transpose(image)
                 buffer = io.BytesIO()
                 image.convert("RGB").save(buffer, format="JPEG", quality=80)
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError, Image.DecompressionBombWarning):

@@ -76,8 +76,12 @@ def _font(size: int):
 def display_copy(data: bytes, stamp: Stamp) -> bytes:
     """A stamped, upright, bounded JPEG of the image in `data`, without any metadata."""
     with Image.open(io.BytesIO(data)) as source:
+        # Made small first, then turned upright: a JPEG decodes at a fraction of its size (draft),
+        # and no full-size copy is made by the turn or the conversion. A 40-megapixel PNG so costs
+        # one decoded image, not three.
+        source.draft("RGB", (DISPLAY_MAX, DISPLAY_MAX))
+        source.thumbnail((DISPLAY_MAX, DISPLAY_MAX))
         image = ImageOps.exif_transpose(source).convert("RGB")
-    image.thumbnail((DISPLAY_MAX, DISPLAY_MAX))
     width, height = image.size
     size = max(14, width // 48)
     font, cjk = _font(size)
