@@ -34,7 +34,6 @@ from pathlib import Path
 
 from django.apps import apps
 from django.conf import settings
-from django.contrib.messages import get_messages
 from django.db import models
 from django.forms import BaseForm
 from django.test import Client
@@ -263,16 +262,16 @@ class Answer:
 
 def form_errors(context) -> list[str]:
     found = []
-    if context is None:
-        return found
-    for value in context.flatten().values() if hasattr(context, "flatten") else []:
+    contexts = context if isinstance(context, list) else [context] if context is not None else []
+    values = [v for c in contexts if hasattr(c, "flatten") for v in c.flatten().values()]
+    for value in values:
         candidates = value if isinstance(value, list | tuple) else [value]
         for candidate in candidates:
             if isinstance(candidate, tuple):
                 candidate = candidate[-1]
             if isinstance(candidate, BaseForm) and candidate.is_bound and candidate.errors:
                 for errors in candidate.errors.values():
-                    found.extend(str(e) for e in errors)
+                    found.extend(str(e) for e in errors if str(e) not in found)
     return found
 
 
@@ -291,9 +290,9 @@ def answer_messages(response) -> tuple[list[str], list[str]]:
         return errors, successes
     errors.extend(form_errors(getattr(response, "context", None)))
     request = getattr(response, "wsgi_request", None)
-    if request is not None and hasattr(request, "_messages"):
-        for message in get_messages(request):
-            (errors if message.level_tag == "error" else successes).append(str(message))
+    # Only this request's messages: earlier ones wait in the cookie until a page shows them.
+    for message in getattr(getattr(request, "_messages", None), "_queued_messages", []):
+        (errors if message.level_tag == "error" else successes).append(str(message))
     if response.status_code >= 400 and not errors and "html" in content_type:
         errors.append(_page_text(response.content.decode("utf-8", "replace")))
     if response.status_code >= 400 and not errors:
@@ -351,6 +350,7 @@ class Probe:
 @dataclass
 class Findings:
     lines: list[str] = field(default_factory=list)
+    poison_seen: set = field(default_factory=set)
 
     def add(self, answer_or_label, problem: str) -> None:
         label = answer_or_label.label if isinstance(answer_or_label, Answer) else answer_or_label
@@ -377,10 +377,15 @@ class Findings:
                 self.add(answer, f"accepted ({answer.status}), should be refused")
             if answer.changes and not stored_ok:
                 self.add(answer, f"stored: {', '.join(answer.changes)}")
-        if expect == ACCEPT and refused:
+        if expect == ACCEPT and refused and stored_ok:
             self.add(answer, f"refused ({answer.status}), should be accepted: {' | '.join(answer.messages)[:120]!r}")
         for line in answer.poison:
-            self.add(answer, f"stored poisoned: {line}")
+            # "model.field #pk: chars": the same poison again in a later row (a ledger event's
+            # "before", which copies the value it replaces) is the earlier finding, not a new one.
+            key = (line.split(" #")[0], line.rsplit(": ", 1)[-1])
+            if key not in self.poison_seen:
+                self.poison_seen.add(key)
+                self.add(answer, f"stored poisoned: {line}")
         for name in answer.scripts:
             self.add(answer, f"stored a file holding markup: {name}")
         if answer.memory.python > MEMORY_BOUND:

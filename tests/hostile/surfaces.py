@@ -104,9 +104,26 @@ class FormSurface:
     numbers: tuple[str, ...] = ()
     files: dict = field(default_factory=dict)  # field -> PHOTO or DOCUMENT
     stores: bool = True  # False: a sign-in or administration form that keeps nothing it is given
+    # Text fields with a format of their own (a code, a seed, a list of numbers): refusing a
+    # hostile value there is right, as long as the message is Chinese.
+    structured: tuple[str, ...] = ()
 
     def field(self, name: str, ctx) -> str:
         return name.format(cp=getattr(ctx, "cp", ""))
+
+    def expect(self, name: str, value, expect: str) -> str:
+        """The case's expectation on this field: a value its own rules may refuse (too long for
+        it, or a field with a format) may be refused, in Chinese."""
+        from tests.hostile.corpus import ACCEPT, EITHER
+
+        if expect != ACCEPT:
+            return expect
+        if name in self.structured or not self.stores:
+            return EITHER
+        max_length = getattr(self.form.base_fields.get(name), "max_length", None)
+        if max_length and isinstance(value, str) and len(value) > max_length:
+            return EITHER
+        return expect
 
 
 def _act(action):
@@ -303,6 +320,7 @@ FORMS = [
         },
         text=("reason", "problem_numbers"),
         dates=("decided_on",),
+        structured=("problem_numbers",),
     ),
     FormSurface(
         "dossier_upload",
@@ -357,6 +375,7 @@ FORMS = [
         lambda w, c: {"seed": "20260512", "version": _v(c.plan)},
         lambda w: _ns(plan=make_plan(w)),
         text=("seed",),
+        structured=("seed",),
     ),
     FormSurface(
         "checklist",
@@ -388,6 +407,7 @@ FORMS = [
         lambda w, c: {"username": "liaison_a"},
         text=("username",),
         stores=False,
+        structured=("username",),
     ),
     FormSurface(
         "lockout_release",
@@ -397,6 +417,7 @@ FORMS = [
         lambda w, c: {"scope": "username", "key": "liaison_a"},
         text=("key",),
         stores=False,
+        structured=("key",),
     ),
     FormSurface(
         "second_factor_verify",
@@ -406,6 +427,7 @@ FORMS = [
         lambda w, c: {"code": "123456"},
         text=("code",),
         stores=False,
+        structured=("code",),
     ),
 ]
 
