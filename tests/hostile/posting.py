@@ -31,5 +31,8 @@ class PoisonWatch:
         self.before = set(poisoned())
 
     def report(self, found: Findings) -> None:
+        reported = "\n".join(found.lines)
         for line in sorted(set(poisoned()) - self.before):
-            found.add(self.label, f"stored poisoned (edited in place): {line}")
+            if line in reported:
+                continue
+            found.add(f"{self.label} × (rows edited in place)", f"stored poisoned: {line}")
