@@ -1,0 +1,551 @@
+"""The map of every surface that takes input, and how to reach each one as the right persona.
+
+- FORMS: every screen form that is posted, with its valid data (so that one field at a time can
+  be made hostile), its free-text, date, number and file fields, and the persona who may post it.
+  A surface's `prepare(world)` makes fresh objects for each request (a problem in the right
+  state, a new plan...): an accepted input moves its object on, and the next input must not be
+  refused for that reason.
+- FILTERS: every GET form (lists, exports, the map's data, the readiness page) and its URLs.
+- API_WRITES: every POST operation of the JSON API.
+- IMPORT_KINDS: the four Excel imports.
+- PATHS: every URL pattern with a path parameter and a valid value for it.
+- NOT_SURFACES: forms not in FORMS or FILTERS, each with the reason.
+
+test_map.py fails when a form class, a URL pattern, an API operation or an import kind of the
+app is in none of these, so that a new surface cannot be forgotten silently.
+"""
+
+import datetime as dt
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+
+from django.urls import reverse
+
+from accounts.forms import CodeForm, SecondFactorResetForm, UnlockForm
+from audit.forms import SecurityLogFilterForm
+from bulletins import services as bulletin_services
+from bulletins.forms import AccountabilityForm, BulletinCreateForm, BulletinEditForm
+from campaigns import services as campaign_services
+from campaigns.forms import DeadlineForm, FiveInPlaceForm, ProgressForm, TaskFilterForm, TaskForm
+from conftest import TODAY
+from dossier import services as dossier_services
+from dossier.forms import AssignForm as MaterialAssignForm
+from dossier.forms import FilterForm as DossierFilterForm
+from dossier.forms import ReviewForm, UploadForm
+from dossier.models import Material
+from exchange.forms import ImportForm
+from inspections.forms import ChecklistForm, DrawForm, PlanForm, ReadinessForm
+from inspections.tests.helpers import drawn_plan, make_plan, record_finding, submit, with_checklist
+from problems.forms import AssignForm, ProblemFilterForm, ReasonForm, ReassignForm, SubmitForm, VerifyForm
+from problems.tests.helpers import assigned_problem, recorded_problem, submitted_problem
+from tests.factories import jpeg_bytes
+
+PDF = b"%PDF-1.4\n% evidence\n%%EOF\n"
+PHOTO, DOCUMENT = "photo", "document"  # what a file field should take: pictures only, or documents too
+
+
+def stage(world) -> SimpleNamespace:
+    """What every surface needs once per world: a two-point checklist for back streets, a material
+    of the dossier given to unit_a, and the API's inspector. Returns the world."""
+    if getattr(world, "staged", False):
+        return world
+    with_checklist(world)
+    world.criterion.required_materials = ["保洁制度"]
+    world.criterion.save(update_fields=["required_materials"])
+    dossier_services.dossier_prepare(actor=world.office, campaign=world.campaign)
+    world.material = Material.objects.get(criterion=world.criterion)
+    dossier_services.material_assign(actor=world.office, material=world.material, unit=world.unit_a)
+    world.staged = True
+    return world
+
+
+def task(world):
+    return campaign_services.task_create(
+        actor=world.office,
+        campaign=world.campaign,
+        criterion=world.criterion,
+        milestone=world.covert,
+        title="清理背街小巷卫生死角",
+        lead_unit=world.unit_a,
+        responsible=world.liaison_a,
+        target_quantity=10,
+        target_measure="条",
+        deadline=dt.date(2026, 6, 1),
+    )
+
+
+def draft(world):
+    return bulletin_services.bulletin_create(
+        actor=world.office, campaign=world.campaign, period_start=dt.date(2026, 4, 1), period_end=TODAY.date()
+    )
+
+
+def submission(world):
+    return dossier_services.submission_upload(actor=world.liaison_a, material=world.material, name="制度.pdf", data=PDF)
+
+
+def _ns(**kwargs):
+    return SimpleNamespace(**kwargs)
+
+
+@dataclass(frozen=True)
+class FormSurface:
+    name: str
+    form: type
+    persona: str
+    url: Callable  # (world, ctx) -> str
+    valid: Callable  # (world, ctx) -> dict of a POST that is accepted
+    prepare: Callable = lambda world: _ns()  # (world) -> ctx: fresh objects for one request
+    text: tuple[str, ...] = ()
+    dates: tuple[str, ...] = ()
+    datetimes: tuple[str, ...] = ()
+    numbers: tuple[str, ...] = ()
+    files: dict = field(default_factory=dict)  # field -> PHOTO or DOCUMENT
+    stores: bool = True  # False: a sign-in or administration form that keeps nothing it is given
+    # Text fields with a format of their own (a code, a seed, a list of numbers): refusing a
+    # hostile value there is right, as long as the message is Chinese.
+    structured: tuple[str, ...] = ()
+
+    def field(self, name: str, ctx) -> str:
+        return name.format(cp=getattr(ctx, "cp", ""))
+
+    def expect(self, name: str, value, expect: str) -> str:
+        """The case's expectation on this field: a value its own rules may refuse (too long for
+        it, or a field with a format) may be refused, in Chinese."""
+        from tests.hostile.corpus import ACCEPT, EITHER
+
+        if expect != ACCEPT:
+            return expect
+        if name in self.structured or not self.stores:
+            return EITHER
+        max_length = getattr(self.form.base_fields.get(name), "max_length", None)
+        if max_length and isinstance(value, str) and len(value) > max_length:
+            return EITHER
+        return expect
+
+
+def _act(action):
+    return lambda w, c: reverse("problems:act", args=[c.problem.uuid, action])
+
+
+def _problem(builder):
+    return lambda w: _ns(problem=builder(w))
+
+
+def _v(obj) -> str:
+    return str(obj.version)
+
+
+def _checklist_ctx(w):
+    plan = drawn_plan(w, count=10)
+    return _ns(plan=plan, cp=w.checkpoint.pk, cp2=w.checkpoint_2.pk)
+
+
+def _checklist_valid(w, c):
+    return {
+        "client_id": str(uuid.uuid4()),
+        "started_at": (TODAY - dt.timedelta(minutes=10)).isoformat(),
+        "latitude": "34.757100",
+        "longitude": "113.665200",
+        "note": "",
+        f"result_{c.cp}": "fail",
+        f"note_{c.cp}": "路面有垃圾",
+        f"result_{c.cp2}": "pass",
+        f"note_{c.cp2}": "",
+        f"photos_{c.cp}": _photo(),
+    }
+
+
+def _photo():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile("现场.jpg", jpeg_bytes(64, 48), content_type="image/jpeg")
+
+
+FORMS = [
+    FormSurface(
+        "problem_assign",
+        AssignForm,
+        "office",
+        _act("assign"),
+        lambda w, c: {"unit": w.unit_a.pk, "deadline": "2026-05-20", "note": "请尽快整改", "version": _v(c.problem)},
+        _problem(recorded_problem),
+        text=("note",),
+        dates=("deadline",),
+    ),
+    FormSurface(
+        "problem_reassign",
+        ReassignForm,
+        "office",
+        _act("reassign"),
+        lambda w, c: {"unit": w.unit_b.pk, "deadline": "", "note": "属地调整", "version": _v(c.problem)},
+        _problem(assigned_problem),
+        text=("note",),
+        dates=("deadline",),
+    ),
+    FormSurface(
+        "problem_submit",
+        SubmitForm,
+        "liaison_a",
+        _act("submit"),
+        lambda w, c: {"note": "已清运", "version": _v(c.problem)},
+        _problem(assigned_problem),
+        text=("note",),
+        files={"files": PHOTO},
+    ),
+    FormSurface(
+        "problem_close",
+        VerifyForm,
+        "office",
+        _act("close"),
+        lambda w, c: {"note": "复核合格", "version": _v(c.problem)},
+        _problem(submitted_problem),
+        text=("note",),
+        files={"files": PHOTO},
+    ),
+    FormSurface(
+        "problem_return",
+        ReasonForm,
+        "office",
+        _act("return"),
+        lambda w, c: {"note": "仍有积水", "version": _v(c.problem)},
+        _problem(submitted_problem),
+        text=("note",),
+        files={"files": PHOTO},
+    ),
+    FormSurface(
+        "problem_cancel",
+        ReasonForm,
+        "office",
+        _act("cancel"),
+        lambda w, c: {"note": "重复登记", "version": _v(c.problem)},
+        _problem(assigned_problem),
+        text=("note",),
+    ),
+    FormSurface(
+        "task_create",
+        TaskForm,
+        "office",
+        lambda w, c: reverse("campaigns:task_create"),
+        lambda w, c: {
+            "title": "清理卫生死角",
+            "criterion": w.criterion.pk,
+            "milestone": w.covert.pk,
+            "lead_unit": w.unit_a.pk,
+            "responsible": w.liaison_a.pk,
+            "target_quantity": "10",
+            "target_measure": "条",
+            "deadline": "2026-06-01",
+            "description": "",
+        },
+        text=("title", "target_measure", "description"),
+        dates=("deadline",),
+        numbers=("target_quantity",),
+    ),
+    FormSurface(
+        "task_deadline",
+        DeadlineForm,
+        "office",
+        lambda w, c: reverse("campaigns:task_deadline", args=[c.task.uuid]),
+        lambda w, c: {"deadline": "2026-05-30", "reason": "提前完成"},
+        lambda w: _ns(task=task(w)),
+        text=("reason",),
+        dates=("deadline",),
+    ),
+    FormSurface(
+        "task_progress",
+        ProgressForm,
+        "liaison_a",
+        lambda w, c: reverse("campaigns:task_progress", args=[c.task.uuid]),
+        lambda w, c: {"quantity_done": "3", "text": "已清理 3 条"},
+        lambda w: _ns(task=task(w)),
+        text=("text",),
+        numbers=("quantity_done",),
+        files={"files": DOCUMENT},
+    ),
+    FormSurface(
+        "five_in_place",
+        FiveInPlaceForm,
+        "office",
+        lambda w, c: reverse("campaigns:five_in_place_unit", args=[w.unit_a.code]),
+        lambda w, c: {"item": "leadership", "status": "in_place", "note": "已成立领导小组"},
+        text=("note",),
+        files={"files": DOCUMENT},
+    ),
+    FormSurface(
+        "bulletin_create",
+        BulletinCreateForm,
+        "office",
+        lambda w, c: reverse("bulletins:create"),
+        lambda w, c: {
+            "period_start": "2026-04-01",
+            "period_end": "2026-04-30",
+            "title": "",
+            "criticise_overdue_at": "3",
+        },
+        text=("title",),
+        dates=("period_start", "period_end"),
+        numbers=("criticise_overdue_at",),
+    ),
+    FormSurface(
+        "bulletin_edit",
+        BulletinEditForm,
+        "office",
+        lambda w, c: reverse("bulletins:detail", args=[c.bulletin.uuid]),
+        lambda w, c: {
+            "title": "督查通报",
+            "lead": "现将督查情况通报如下。",
+            "closing": "请各单位抓紧整改。",
+            "criticise_overdue_at": "3",
+            "version": _v(c.bulletin),
+        },
+        lambda w: _ns(bulletin=draft(w)),
+        text=("title", "lead", "closing"),
+        numbers=("criticise_overdue_at",),
+    ),
+    FormSurface(
+        "accountability",
+        AccountabilityForm,
+        "office",
+        lambda w, c: reverse("bulletins:accountability"),
+        lambda w, c: {
+            "unit": w.unit_a.pk,
+            "person": "",
+            "measure": "interview",
+            "reason": "逾期未整改",
+            "decided_on": "2026-05-12",
+            "problem_numbers": "",
+        },
+        text=("reason", "problem_numbers"),
+        dates=("decided_on",),
+        structured=("problem_numbers",),
+    ),
+    FormSurface(
+        "dossier_upload",
+        UploadForm,
+        "liaison_a",
+        lambda w, c: reverse("dossier:material", args=[w.material.uuid]),
+        lambda w, c: {"note": "保洁制度", "file": _document()},
+        text=("note",),
+        files={"file": DOCUMENT},
+    ),
+    FormSurface(
+        "dossier_review",
+        ReviewForm,
+        "office",
+        lambda w, c: reverse("dossier:review", args=[c.submission.uuid]),
+        lambda w, c: {"action": "return", "reason": "缺少盖章", "version": _v(c.submission)},
+        lambda w: _ns(submission=submission(w)),
+        text=("reason",),
+    ),
+    FormSurface(
+        "dossier_assign",
+        MaterialAssignForm,
+        "office",
+        lambda w, c: reverse("dossier:assign", args=[w.material.uuid]),
+        lambda w, c: {"unit": w.unit_a.pk},
+    ),
+    FormSurface(
+        "plan_create",
+        PlanForm,
+        "office",
+        lambda w, c: reverse("inspections:plan_create"),
+        lambda w, c: {
+            "name": "五月暗访",
+            "kind": "spot_check",
+            "mode": "covert",
+            "starts_on": "2026-05-12",
+            "ends_on": "2026-05-18",
+            "areas": [w.east.pk],
+            "members": [w.inspector.pk, w.office.pk],
+            "exclude_recent_days": "0",
+            f"count_{w.site.site_type.code}": "2",
+        },
+        text=("name",),
+        dates=("starts_on", "ends_on"),
+        numbers=("exclude_recent_days", "count_back_street"),
+    ),
+    FormSurface(
+        "plan_draw",
+        DrawForm,
+        "office",
+        lambda w, c: reverse("inspections:plan_draw", args=[c.plan.uuid]),
+        lambda w, c: {"seed": "20260512", "version": _v(c.plan)},
+        lambda w: _ns(plan=make_plan(w)),
+        text=("seed",),
+        structured=("seed",),
+    ),
+    FormSurface(
+        "checklist",
+        ChecklistForm,
+        "inspector",
+        lambda w, c: reverse("inspections:checklist", args=[c.plan.uuid, w.site.code]),
+        _checklist_valid,
+        _checklist_ctx,
+        text=("note", "note_{cp}"),
+        datetimes=("started_at",),
+        numbers=("latitude", "longitude"),
+        files={"photos_{cp}": PHOTO},
+    ),
+    FormSurface(
+        "import",
+        ImportForm,
+        "office",
+        lambda w, c: reverse("exchange:imports"),
+        lambda w, c: {"kind": "units"},
+        files={"file": "workbook"},  # tests/hostile/test_imports.py
+    ),
+    # Sign-in and the security administrator's forms keep nothing they are given, but they read
+    # the database with it (NUL reaches PostgreSQL through a query as well as through an insert).
+    FormSurface(
+        "second_factor_reset",
+        SecondFactorResetForm,
+        "security_admin",
+        lambda w, c: reverse("second_factor_reset"),
+        lambda w, c: {"username": "liaison_a"},
+        text=("username",),
+        stores=False,
+        structured=("username",),
+    ),
+    FormSurface(
+        "lockout_release",
+        UnlockForm,
+        "security_admin",
+        lambda w, c: reverse("lockout_release"),
+        lambda w, c: {"scope": "username", "key": "liaison_a"},
+        text=("key",),
+        stores=False,
+        structured=("key",),
+    ),
+    FormSurface(
+        "second_factor_verify",
+        CodeForm,
+        "office_unverified",
+        lambda w, c: reverse("second_factor_verify"),
+        lambda w, c: {"code": "123456"},
+        text=("code",),
+        stores=False,
+        structured=("code",),
+    ),
+]
+
+
+def _document():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile("制度.pdf", PDF, content_type="application/pdf")
+
+
+@dataclass(frozen=True)
+class FilterSurface:
+    """A GET form and the URLs that read it. `valid` is a filter that narrows the rows (so that a
+    hostile value beside it shows whether the valid one still applies); `count(response)` reads
+    how many rows the answer holds (None: the answer does not list rows)."""
+
+    name: str
+    form: type
+    persona: str
+    routes: tuple[str, ...]
+    valid: dict
+    text: tuple[str, ...] = ()
+    dates: tuple[str, ...] = ()
+    choices: tuple[str, ...] = ()
+
+
+FILTERS = [
+    FilterSurface(
+        "problem_filters",
+        ProblemFilterForm,
+        "office",
+        ("problems:list", "problems:map", "problems:map_data", "exchange:problems_xlsx"),
+        {"status": "assigned"},
+        text=("q",),
+        dates=("date_from", "date_to"),
+        choices=("status", "unit", "area", "site_type", "criterion", "source", "sort", "page"),
+    ),
+    FilterSurface(
+        "ledger_filters",
+        TaskFilterForm,
+        "office",
+        ("campaigns:ledger", "exchange:ledger_xlsx"),
+        {"state": "on_track"},
+        choices=("unit", "criterion", "milestone", "state", "page"),
+    ),
+    FilterSurface(
+        "dossier_filters",
+        DossierFilterForm,
+        "office",
+        ("dossier:index",),
+        {"state": "missing"},
+        choices=("unit", "state"),
+    ),
+    FilterSurface(
+        "security_log_filters",
+        SecurityLogFilterForm,
+        "auditor",
+        ("audit:log", "audit:log_xlsx"),
+        {"kind": "login"},
+        text=("username", "q", "ip"),
+        dates=("date_from", "date_to"),
+        choices=("kind", "page"),
+    ),
+    FilterSurface("readiness", ReadinessForm, "office", ("inspections:readiness",), {}, dates=("since",), choices=()),
+]
+
+# The JSON API's writes (method, path): tests/hostile/test_api.py sends the corpus through each.
+API_WRITES = {
+    ("post", "/api/v1/inspections"),
+    ("post", "/api/v1/problems"),
+    ("post", "/api/v1/photos"),
+    ("post", "/api/v1/sync/status"),
+}
+
+IMPORT_KINDS = ("units", "people", "sites", "tasks")
+
+# Forms that are neither posted with free text nor read as filters, and why.
+NOT_SURFACES = {
+    "MembershipForm": "organisation/admin.py: the admin's membership inline (a user, a unit, a role: choices only)",
+}
+
+
+# Every URL with a path parameter: route -> (kwargs of a valid object, persona). Made by
+# path_objects(world) once staged; test_map.py checks that every such pattern of the URLconf is
+# here, and test_paths.py makes each parameter hostile in turn.
+def path_objects(world) -> dict[str, tuple[dict, str]]:
+    w = stage(world)
+    problem = assigned_problem(w)
+    plan = drawn_plan(w, count=10)
+    inspection = submit(w, plan)
+    record_finding(w, inspection)
+    the_task = task(w)
+    bulletin = draft(w)
+    sub = submission(w)
+    attachment = sub.attachment
+    return {
+        "problems:detail": ({"problem_uuid": problem.uuid}, "office"),
+        "problems:act": ({"problem_uuid": problem.uuid, "action": "assign"}, "office"),
+        "campaigns:task": ({"task_uuid": the_task.uuid}, "office"),
+        "campaigns:task_progress": ({"task_uuid": the_task.uuid}, "liaison_a"),
+        "campaigns:task_deadline": ({"task_uuid": the_task.uuid}, "office"),
+        "campaigns:five_in_place_unit": ({"unit_code": w.unit_a.code}, "office"),
+        "oversight:unit": ({"unit_code": w.unit_a.code}, "office"),
+        "inspections:plan": ({"plan_uuid": plan.uuid}, "office"),
+        "inspections:plan_draw": ({"plan_uuid": plan.uuid}, "office"),
+        "inspections:plan_publish": ({"plan_uuid": plan.uuid}, "office"),
+        "inspections:checklist": ({"plan_uuid": plan.uuid, "site_code": w.site.code}, "inspector"),
+        "inspections:inspection": ({"client_id": inspection.client_id}, "office"),
+        "bulletins:detail": ({"bulletin_uuid": bulletin.uuid}, "office"),
+        "bulletins:publish": ({"bulletin_uuid": bulletin.uuid}, "office"),
+        "bulletins:file": ({"bulletin_uuid": bulletin.uuid, "kind": "docx"}, "office"),
+        "dossier:material": ({"material_uuid": w.material.uuid}, "office"),
+        "dossier:assign": ({"material_uuid": w.material.uuid}, "office"),
+        "dossier:review": ({"submission_uuid": sub.uuid}, "office"),
+        "dossier:file": ({"submission_uuid": sub.uuid}, "office"),
+        "exchange:template": ({"kind": "units"}, "office"),
+        "attachment": ({"attachment_uuid": attachment.uuid}, "office"),
+        "GET /api/v1/plans/{uuid}": ({"uuid": plan.uuid}, "inspector"),
+        "GET /api/v1/sites/{code}/checklist": ({"code": w.site.code}, "inspector"),
+        "GET /api/v1/inspections/{client_id}": ({"client_id": inspection.client_id}, "inspector"),
+    }
