@@ -232,6 +232,11 @@ def lockout_release(request):
     if form.is_valid():
         services.lockout_release(actor=request.user, request=request, **form.cleaned_data)
         messages.success(request, _("已解除锁定。"))
+    else:
+        # The form is the page's own buttons: a bad value is a tampered or broken request, said so.
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, _("未解除锁定：%(reason)s") % {"reason": error})
     return redirect("lockouts")
 
 

@@ -38,12 +38,17 @@ from django.db import models
 from django.forms import BaseForm
 from django.test import Client
 
+from core.services import MAX_IMAGE_PIXELS
 from tests.hostile.corpus import ACCEPT, EITHER, FORBIDDEN_CHARS, REFUSE
 
 # Peak memory one request may allocate beyond what it was given (its body is already in memory in
 # the test client: the bound is on the server's own work). 32 MB: an upload limit of 20 MB read in
 # blocks, a workbook parsed within bounds, a 40-megapixel photo checked without decoding twice.
 MEMORY_BOUND = 32 * 1024 * 1024
+# A request that accepts a picture decodes it once to check it (truncated files fail only then),
+# and makes its small copies from that decoding: at most 4 bytes a pixel (RGBA) of the largest
+# picture accepted, on top of the bound above. A 40-megapixel photo: 160 MB, once per request.
+PICTURE_BOUND = 4 * MAX_IMAGE_PIXELS
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 GARBLED = ["不允许是用空字符串"]  # Django's zh-hans message for NUL in a form field
@@ -356,9 +361,10 @@ class Findings:
         label = answer_or_label.label if isinstance(answer_or_label, Answer) else answer_or_label
         self.lines.append(f"{label}: {problem}")
 
-    def judge(self, answer: Answer, *, expect: str, stored_ok: bool = True) -> None:
+    def judge(self, answer: Answer, *, expect: str, stored_ok: bool = True, picture: bool = False) -> None:
         """The rules above. `expect` is the case's (corpus.REFUSE/ACCEPT/EITHER); `stored_ok`
-        False for surfaces that must never store anything (sign-in, filters, reads)."""
+        False for surfaces that must never store anything (sign-in, filters, reads); `picture`
+        for a request carrying a picture (PICTURE_BOUND more memory)."""
         if answer.status >= 500:
             self.add(answer, f"{answer.status} {answer.error or ''}".strip())
             return
@@ -388,10 +394,11 @@ class Findings:
                 self.add(answer, f"stored poisoned: {line}")
         for name in answer.scripts:
             self.add(answer, f"stored a file holding markup: {name}")
-        if answer.memory.python > MEMORY_BOUND:
-            self.add(answer, f"allocated {answer.memory.python / 2**20:.0f} MB (bound {MEMORY_BOUND // 2**20} MB)")
-        elif answer.memory.rss and answer.memory.rss > MEMORY_BOUND:
-            self.add(answer, f"peak RSS grew {answer.memory.rss / 2**20:.0f} MB (bound {MEMORY_BOUND // 2**20} MB)")
+        bound = MEMORY_BOUND + (PICTURE_BOUND if picture else 0)
+        if answer.memory.python > bound:
+            self.add(answer, f"allocated {answer.memory.python / 2**20:.0f} MB (bound {bound // 2**20} MB)")
+        elif answer.memory.rss and answer.memory.rss > bound:
+            self.add(answer, f"peak RSS grew {answer.memory.rss / 2**20:.0f} MB (bound {bound // 2**20} MB)")
 
     def check(self) -> None:
         assert self.lines == [], f"{len(self.lines)} failure(s):\n" + "\n".join(self.lines)

@@ -4,7 +4,9 @@ from tests.hostile.harness import Findings, poisoned
 from tests.hostile.surfaces import FormSurface
 
 
-def post_form(probes, world, surface: FormSurface, field: str, value, *, case: str, expect: str, found: Findings):
+def post_form(
+    probes, world, surface: FormSurface, field: str, value, *, case: str, expect: str, found: Findings, picture=False
+):
     """Fresh objects for the surface, its valid data with `field` set to `value`, posted as its
     persona, and the answer judged."""
     ctx = surface.prepare(world)
@@ -18,7 +20,7 @@ def post_form(probes, world, surface: FormSurface, field: str, value, *, case: s
         surface.url(world, ctx),
         data=data,
     )
-    found.judge(answer, expect=surface.expect(field, value, expect), stored_ok=surface.stores)
+    found.judge(answer, expect=surface.expect(field, value, expect), stored_ok=surface.stores, picture=picture)
     return answer
 
 

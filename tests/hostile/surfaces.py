@@ -30,6 +30,7 @@ from bulletins.forms import AccountabilityForm, BulletinCreateForm, BulletinEdit
 from campaigns import services as campaign_services
 from campaigns.forms import DeadlineForm, FiveInPlaceForm, ProgressForm, TaskFilterForm, TaskForm
 from conftest import TODAY
+from core.downloads import generated_file_request
 from dossier import services as dossier_services
 from dossier.forms import AssignForm as MaterialAssignForm
 from dossier.forms import FilterForm as DossierFilterForm
@@ -38,6 +39,9 @@ from dossier.models import Material
 from exchange.forms import ImportForm
 from inspections.forms import ChecklistForm, DrawForm, PlanForm, ReadinessForm
 from inspections.tests.helpers import drawn_plan, make_plan, record_finding, submit, with_checklist
+from notifications.forms import EndpointForm, RuleForm
+from notifications.models import Channel, Endpoint, Message
+from notifications.services import endpoint_test
 from problems.forms import AssignForm, ProblemFilterForm, ReasonForm, ReassignForm, SubmitForm, VerifyForm
 from problems.tests.helpers import assigned_problem, recorded_problem, submitted_problem
 from tests.factories import jpeg_bytes
@@ -124,6 +128,13 @@ class FormSurface:
         if max_length and isinstance(value, str) and len(value) > max_length:
             return EITHER
         return expect
+
+
+def _no_channels(world):
+    """A channel's name is unique per unit: two hostile names that clean to the same text would
+    meet the first one's channel. Each request starts from none."""
+    Endpoint.objects.filter(unit=world.unit_a).delete()
+    return _ns(n=uuid.uuid4().hex[:8])
 
 
 def _act(action):
@@ -429,6 +440,35 @@ FORMS = [
         stores=False,
         structured=("code",),
     ),
+    FormSurface(
+        "notification_endpoint",
+        EndpointForm,
+        "office",
+        lambda w, c: reverse("notifications:endpoints"),
+        lambda w, c: {
+            "kind": "wecom",
+            "unit": w.unit_a.pk,
+            "name": f"东城群{c.n}",
+            "url": "https://qyapi.example.gov.cn/webhook/send?key=K",
+            "parameters": "{}",
+            "max_length": "300",
+            "per_minute": "20",
+            "enabled": "on",
+        },
+        _no_channels,
+        text=("name",),
+        numbers=("max_length", "per_minute"),
+        structured=("url", "parameters", "secret"),
+    ),
+    FormSurface(
+        "notification_rule",
+        RuleForm,
+        "office",
+        lambda w, c: reverse("notifications:rules"),
+        lambda w, c: {"rule": "overdue", "overdue-enabled": "on", "overdue-days": "2", "overdue-channels": ["sms"]},
+        numbers=("overdue-days",),
+        structured=("rule",),
+    ),
 ]
 
 
@@ -507,6 +547,11 @@ IMPORT_KINDS = ("units", "people", "sites", "tasks")
 # Forms that are neither posted with free text nor read as filters, and why.
 NOT_SURFACES = {
     "MembershipForm": "organisation/admin.py: the admin's membership inline (a user, a unit, a role: choices only)",
+    "Form": "core/forms.py: the edge's base of every form, not a screen",
+    "ModelForm": "core/forms.py: the edge's base of every model form, not a screen",
+    "OnceForm": "core/once.py: the base of every creating form (a hidden key), not a screen",
+    "PreferenceForm": "notifications: a person's channels, choices only",
+    "LogFilterForm": "notifications: the delivery log's filter, choices only (state, channel, rule, unit)",
 }
 
 
@@ -523,6 +568,17 @@ def path_objects(world) -> dict[str, tuple[dict, str]]:
     bulletin = draft(w)
     sub = submission(w)
     attachment = sub.attachment
+    job = generated_file_request(
+        actor=w.office,
+        title="问题清单",
+        filename="问题清单.xlsx",
+        builder="exchange.downloads.problems_xlsx",
+        parameters={"query": ""},
+    )
+    endpoint = Endpoint.objects.get_or_create(
+        kind=Channel.WECOM, unit=w.unit_a, name="东城群", defaults={"url": "http://127.0.0.1:9/hook"}
+    )[0]
+    message = Message.objects.exclude(channel=Channel.INBOX).first() or endpoint_test(actor=w.office, endpoint=endpoint)
     return {
         "problems:detail": ({"problem_uuid": problem.uuid}, "office"),
         "problems:act": ({"problem_uuid": problem.uuid, "action": "assign"}, "office"),
@@ -539,6 +595,14 @@ def path_objects(world) -> dict[str, tuple[dict, str]]:
         "bulletins:detail": ({"bulletin_uuid": bulletin.uuid}, "office"),
         "bulletins:publish": ({"bulletin_uuid": bulletin.uuid}, "office"),
         "bulletins:file": ({"bulletin_uuid": bulletin.uuid, "kind": "docx"}, "office"),
+        "bulletins:files": ({"bulletin_uuid": bulletin.uuid}, "office"),
+        "bulletins:render": ({"bulletin_uuid": bulletin.uuid}, "office"),
+        "download": ({"file_uuid": job.uuid}, "office"),
+        "download_file": ({"file_uuid": job.uuid}, "office"),
+        "download_again": ({"file_uuid": job.uuid}, "office"),
+        "notifications:resend": ({"message_id": message.pk}, "office"),
+        "notifications:endpoint": ({"endpoint_id": endpoint.pk}, "office"),
+        "notifications:endpoint_test": ({"endpoint_id": endpoint.pk}, "office"),
         "dossier:material": ({"material_uuid": w.material.uuid}, "office"),
         "dossier:assign": ({"material_uuid": w.material.uuid}, "office"),
         "dossier:review": ({"submission_uuid": sub.uuid}, "office"),

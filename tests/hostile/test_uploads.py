@@ -48,6 +48,7 @@ def test_hostile_files_are_refused_and_leave_nothing(hostile, probes, surface):
                     case=case.name,
                     expect=expectation(case, kind),
                     found=found,
+                    picture=case.image,
                 )
 
 
@@ -72,4 +73,4 @@ def test_hostile_files_through_the_api_photo_upload(hostile, probes):
                     "file": _file(name, data),
                 },
             )
-            found.judge(answer, expect=expectation(case, PHOTO))
+            found.judge(answer, expect=expectation(case, PHOTO), picture=case.image)
