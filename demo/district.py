@@ -25,6 +25,7 @@ from decimal import Decimal
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.utils import timezone
 from PIL import Image
 
 from campaigns import services as ledger
@@ -33,10 +34,12 @@ from core import clock
 from core.errors import DomainError
 from demo import data as words
 from demo.inspections import load_inspection_demo
+from notifications import rules
 from organisation.models import Area, Membership, Unit, User
+from problems import reminders
 from problems import services as loop
 from problems.models import Problem
-from problems.states import Action, Status
+from problems.states import Action, Level, Status
 from sites.models import Site
 from standard.models import Criterion, SiteType
 from standard.services import standard_load
@@ -141,6 +144,7 @@ def demo_load(*, inspection_day: dt.date | None = None) -> DemoResult | None:
         load_inspection_demo(campaign, today=inspection_day)
         _draft_bulletin(campaign)
         _dossier(campaign)
+        _escalations()
     return DemoResult(accounts=demo_accounts(), counts=builder.counts())
 
 
@@ -178,6 +182,25 @@ def _dossier(campaign) -> None:
                 )
             elif roll < 0.9:
                 dossier.submission_transition(actor=office, submission=submission, action=SubmissionEvent.Action.ACCEPT)
+
+
+def _escalations() -> None:
+    """The reminders and escalations the worker would have sent had it run all year: each waiting
+    problem's levels fired on the day each fell due (never before its last step), so timelines
+    and notification centres look as they will in use. Through the sweep's own function."""
+    today = clock.today()
+    days = {level: rules.effective(key).days or 0 for level, key in reminders.LEVEL_RULES.items()}
+    for problem in Problem.objects.filter(status__in=reminders.WAITING, deadline__isnull=False).order_by("pk"):
+        last = problem.events.order_by("-seq").values_list("at", flat=True).first()
+        start = timezone.localdate(last) if last else problem.deadline
+        due = {
+            level: problem.deadline + dt.timedelta(days=-days[level] if level == Level.DUE_SOON else days[level])
+            for level in reminders.LEVEL_RULES
+        }
+        for day in sorted({max(start, day) for day in due.values() if day <= today}):
+            moment = max(at(day, 9), last + dt.timedelta(minutes=1)) if last else at(day, 9)
+            with clock.frozen_at(moment):
+                reminders.escalate(problem.pk, day)
 
 
 def _demo_pdf() -> bytes:

@@ -12,6 +12,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import override_settings
+from django.utils import timezone
 
 import access
 from campaigns.models import Task
@@ -187,9 +188,15 @@ def _base_problems():
 def test_the_trail_carries_the_campaigns_history(demo, db):
     first = Problem.objects.get(sequence=1)
     assert first.number == "2026-000001"
-    times = ProblemEvent.objects.values_list("at", flat=True)
+    # People's steps; the worker's reminders and escalations (a level) follow them up to today.
+    times = ProblemEvent.objects.filter(level__isnull=True).values_list("at", flat=True)
     assert min(times) >= dt.datetime(2026, 3, 1, tzinfo=dt.UTC) - dt.timedelta(hours=8)
     assert max(times) <= dt.datetime(2026, 11, 28, 18, 0, tzinfo=dt.UTC) - dt.timedelta(hours=8)
+    chased = ProblemEvent.objects.filter(level__isnull=False)
+    assert chased.exists() and max(chased.values_list("at", flat=True)) <= timezone.now()
+    for problem in Problem.objects.filter(escalation__isnull=False)[:50]:
+        steps = list(problem.events.order_by("seq").values_list("at", flat=True))
+        assert steps == sorted(steps), problem.number  # an escalation never precedes the step before it
     # Numbers follow the order in which problems were recorded (the inspection plans' findings
     # are recorded afterwards with their own historic dates, so they are left out here).
     recorded = list(_base_problems().order_by("sequence").values_list("recorded_at", flat=True))
