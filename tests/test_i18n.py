@@ -16,6 +16,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
 
+from campaigns.tests.helpers import ledger_task
 from core import clock
 from core.errors import InvalidInput
 from problems import services
@@ -170,20 +171,8 @@ def test_a_done_action_is_confirmed_in_english(client, world):
 
 
 def test_the_ledger_is_in_english(client, world):
-    from campaigns import services as campaign_services
 
-    campaign_services.task_create(
-        actor=world.office,
-        campaign=world.campaign,
-        criterion=world.criterion,
-        milestone=world.covert,
-        title="清理背街小巷卫生死角",
-        lead_unit=world.unit_a,
-        responsible=world.liaison_a,
-        target_quantity=37,
-        target_measure="条",
-        deadline=dt.date(2026, 6, 20),
-    )
+    ledger_task(world)
     html = _english(client, world.office).get(reverse("campaigns:ledger")).content.decode()
     assert "Ledger" in _tagged(html, "h1")[0]
     assert "1 task" in _tagged(html, "h1")[0]

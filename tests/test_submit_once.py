@@ -5,7 +5,6 @@ so the same POST arriving twice (a double click, a resend after a lost answer, t
 Each creating form is in SURFACES; `test_every_form_is_known` fails for a new form that is
 neither a OnceForm nor listed as creating nothing, so a new creating form cannot be forgotten."""
 
-import datetime as dt
 import importlib
 import inspect
 import re
@@ -23,8 +22,8 @@ from django.db import connection
 from django.urls import reverse
 
 from bulletins.models import Accountability, AccountabilityEvent, Bulletin, BulletinEvent
-from campaigns import services as ledger
 from campaigns.models import FiveInPlace, LedgerEvent, ProgressReport, Task
+from campaigns.tests.helpers import ledger_task
 from core.models import Attachment
 from core.once import OnceForm
 from dossier import services as dossier
@@ -38,18 +37,7 @@ PDF = b"%PDF-1.4\n% once test\n%%EOF\n"
 
 
 def _task(world) -> Task:
-    return ledger.task_create(
-        actor=world.office,
-        campaign=world.campaign,
-        criterion=world.criterion,
-        milestone=world.covert,
-        title="清理背街小巷卫生死角",
-        lead_unit=world.unit_a,
-        responsible=world.liaison_a,
-        target_quantity=37,
-        target_measure="条",
-        deadline=dt.date(2026, 6, 20),
-    )
+    return ledger_task(world)
 
 
 def _material(world) -> Material:
@@ -414,21 +402,7 @@ def test_five_copies_at_the_same_moment_store_one_task(world):
     def send():
         try:
             barrier.wait(timeout=10)
-            answers.append(
-                ledger.task_create(
-                    actor=world.office,
-                    campaign=world.campaign,
-                    criterion=world.criterion,
-                    milestone=world.covert,
-                    title="清理背街小巷卫生死角",
-                    lead_unit=world.unit_a,
-                    responsible=world.liaison_a,
-                    target_quantity=37,
-                    target_measure="条",
-                    deadline=dt.date(2026, 6, 20),
-                    submit_key=key,
-                ).pk
-            )
+            answers.append(ledger_task(world, submit_key=key).pk)
         except Exception as error:  # surfaced below
             errors.append(error)
         finally:

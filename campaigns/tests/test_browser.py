@@ -1,12 +1,10 @@
 """Office screens in a real browser: the overview, filters kept in the URL, the map without a tile
 server, and the refusal of a later deadline."""
 
-import datetime as dt
-
 import pytest
 from playwright.sync_api import expect
 
-from campaigns import services as campaign_services
+from campaigns.tests.helpers import ledger_task
 from problems import services
 from problems.tests.helpers import DEADLINE, recorded_problem
 from problems.tests.test_browser import sign_in
@@ -31,18 +29,7 @@ def _data(world):
         problem = services.problem_assign(actor=world.office, problem=problem, unit=unit, deadline=DEADLINE)
         if i == 4:
             services.problem_submit_evidence(actor=world.liaison_b, problem=problem, note="已整改")
-    campaign_services.task_create(
-        actor=world.office,
-        campaign=world.campaign,
-        criterion=world.criterion,
-        milestone=world.covert,
-        title="清理背街小巷卫生死角",
-        lead_unit=world.unit_a,
-        responsible=world.liaison_a,
-        target_quantity=37,
-        target_measure="条",
-        deadline=dt.date(2026, 6, 20),
-    )
+    ledger_task(world)
 
 
 def test_overview_list_filters_and_map(chromium, live_world, screenshot):

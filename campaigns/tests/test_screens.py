@@ -10,24 +10,13 @@ from django.urls import reverse
 
 from campaigns import services
 from campaigns.models import FiveInPlace, LedgerEvent, ProgressReport, Task
+from campaigns.tests.helpers import ledger_task
 from core.models import Attachment
 
 
 @pytest.fixture
 def task(world):
-    return services.task_create(
-        actor=world.office,
-        campaign=world.campaign,
-        criterion=world.criterion,
-        milestone=world.covert,
-        title="清理背街小巷卫生死角",
-        lead_unit=world.unit_a,
-        responsible=world.liaison_a,
-        target_quantity=37,
-        target_measure="条",
-        deadline=dt.date(2026, 6, 20),
-        description="重点是幸福巷和光明巷",
-    )
+    return ledger_task(world, description="重点是幸福巷和光明巷")
 
 
 def written():

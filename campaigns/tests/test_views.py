@@ -5,24 +5,13 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from campaigns import services
 from campaigns.models import FiveInPlace, LedgerEvent, Task
+from campaigns.tests.helpers import ledger_task
 
 
 @pytest.fixture
 def task(world):
-    return services.task_create(
-        actor=world.office,
-        campaign=world.campaign,
-        criterion=world.criterion,
-        milestone=world.covert,
-        title="清理背街小巷卫生死角",
-        lead_unit=world.unit_a,
-        responsible=world.liaison_a,
-        target_quantity=37,
-        target_measure="条",
-        deadline=dt.date(2026, 6, 20),
-    )
+    return ledger_task(world)
 
 
 def test_office_creates_a_task_and_a_later_deadline_than_the_milestone_is_refused(client, world):

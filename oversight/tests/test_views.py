@@ -7,24 +7,13 @@ from django.urls import reverse
 
 from bulletins.models import Accountability
 from bulletins.services import accountability_record
-from campaigns import services
+from campaigns.tests.helpers import ledger_task
 from problems.tests.helpers import assigned_problem, returned_problem
 
 
 @pytest.fixture
 def task(world):
-    return services.task_create(
-        actor=world.office,
-        campaign=world.campaign,
-        criterion=world.criterion,
-        milestone=world.covert,
-        title="清理背街小巷卫生死角",
-        lead_unit=world.unit_a,
-        responsible=world.liaison_a,
-        target_quantity=37,
-        target_measure="条",
-        deadline=dt.date(2026, 6, 20),
-    )
+    return ledger_task(world)
 
 
 def test_the_overview_is_for_the_office_and_leaders(client, world, task):

@@ -27,8 +27,8 @@ from accounts.forms import CodeForm, SecondFactorResetForm, UnlockForm
 from audit.forms import SecurityLogFilterForm
 from bulletins import services as bulletin_services
 from bulletins.forms import AccountabilityForm, BulletinCreateForm, BulletinEditForm
-from campaigns import services as campaign_services
 from campaigns.forms import DeadlineForm, FiveInPlaceForm, ProgressForm, TaskFilterForm, TaskForm
+from campaigns.tests.helpers import ledger_task
 from conftest import TODAY
 from core.downloads import generated_file_request
 from dossier import services as dossier_services
@@ -66,18 +66,7 @@ def stage(world) -> SimpleNamespace:
 
 
 def task(world):
-    return campaign_services.task_create(
-        actor=world.office,
-        campaign=world.campaign,
-        criterion=world.criterion,
-        milestone=world.covert,
-        title="清理背街小巷卫生死角",
-        lead_unit=world.unit_a,
-        responsible=world.liaison_a,
-        target_quantity=10,
-        target_measure="条",
-        deadline=dt.date(2026, 6, 1),
-    )
+    return ledger_task(world, target_quantity=10, deadline=dt.date(2026, 6, 1))
 
 
 def draft(world):
