@@ -65,8 +65,10 @@ MANIFEST = "manifest.json"
 BLOCK = 1024 * 1024
 BATCH = 1000
 SNAPSHOT_ALIAS = "backup_snapshot"
-# Not backed up: sessions (a restore signs everyone out).
-LEFT_OUT = {"sessions.session"}
+# Not backed up: sessions (a restore signs everyone out), and the files the worker made for one
+# person (an export, a dossier ZIP): their bytes live under downloads/, which is not backed up,
+# and they expire within a day anyway.
+LEFT_OUT = {"sessions.session", "core.generatedfile"}
 # Filled by `migrate` itself: replaced by the backup's rows on restore, and not counted when
 # deciding whether the target database is empty.
 REFILLED_BY_MIGRATE = ["auth.permission", "contenttypes.contenttype"]

@@ -146,6 +146,8 @@ class Message(models.Model):
             models.Index(fields=["state", "next_attempt_at"], name="message_due"),
             # The navigation's question on every page: how many unread?
             models.Index(fields=["recipient", "channel", "read_at"], name="message_inbox"),
+            # A robot's rate: what it was sent in the last minute (delivery._throttled).
+            models.Index(fields=["endpoint", "sent_at"], name="message_endpoint_sent"),
         ]
 
     def __str__(self):
