@@ -5,7 +5,6 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,6 +16,7 @@ import access
 from campaigns.selectors import current_campaign, unit_tasks
 from core.errors import DomainError, page_status
 from core.forms import applicable_filters, uploaded_files, with_seen_version
+from core.pagination import IdsFirstPaginator
 from organisation.models import Area
 from problems import selectors, services
 from problems.forms import AssignForm, ProblemFilterForm, ReasonForm, ReassignForm, SubmitForm, VerifyForm
@@ -90,7 +90,7 @@ def problem_list(request):
     form = ProblemFilterForm(request.GET or None)
     filters = applicable_filters(form)
     problems = selectors.problem_list(user=request.user, filters=filters)
-    page = Paginator(problems, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = IdsFirstPaginator(problems, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "problems/list.html", {"form": form, "page": page, "querystring": query.urlencode()})
