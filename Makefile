@@ -4,13 +4,13 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run worker serve check-deploy test coverage system-packages install install-dev static migrate demo lint format migrations-check bench-docs bench-notify messages ci clean
+.PHONY: run worker serve check-deploy test coverage system-packages install install-dev static migrate demo lint format migrations-check bench bench-docs bench-notify messages ci clean
 
 # SECRET_KEY has no default (config/settings.py). Trying the app out and the developer's tools get
 # a local key; `make serve`, `make migrate` on their own and manage.py in production must be
 # given the real one, and stop, naming it, without it.
 LOCAL_SECRET_KEY := chuangwei-local-only-not-secret
-run worker migrations-check messages bench-docs bench-notify: export SECRET_KEY ?= $(LOCAL_SECRET_KEY)
+run worker migrations-check messages bench bench-docs bench-notify: export SECRET_KEY ?= $(LOCAL_SECRET_KEY)
 
 # DEMO_MODE: the demo accounts keep their published password and need no second factor (README).
 run: export DEMO_MODE := true
@@ -89,6 +89,13 @@ lint: install-dev
 format: install-dev
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
+
+# The screens on the configured database (DATABASE_URL: run it on a database meant for it, the
+# write section commits transitions): BENCH_PROBLEMS problems built once with `demo --problems`.
+BENCH_PROBLEMS ?= 100000
+bench: export DEMO_MODE := true
+bench: install migrate  ## every page a person opens at BENCH_PROBLEMS problems: median/min ms, queries, bytes; transitions/s
+	$(PY) manage.py bench --problems $(BENCH_PROBLEMS) --export --json var/bench.json
 
 bench-notify: install  ## deliver 10,000 messages to a loopback robot with 1 and 4 workers: throughput and p95 delay
 	$(PY) manage.py bench_notify

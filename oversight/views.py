@@ -17,7 +17,8 @@ def overview(request):
     if not access.actor_for(request.user).sees_all:
         raise PermissionDenied
     campaign = ledger.current_campaign_or_404()
-    breakdowns = selectors.problem_breakdowns(user=request.user, campaign=campaign)
+    figures = selectors.overview_figures(user=request.user, campaign=campaign)
+    breakdowns = figures["breakdowns"]
     chart = {
         "status": [{"name": status.label, "value": n} for status, n in breakdowns["by_status"]],
         "types": [{"name": row["site__site_type__name"], "value": row["n"]} for row in breakdowns["by_type"]],
@@ -33,7 +34,7 @@ def overview(request):
             "milestones": ledger.milestone_progress(user=request.user, campaign=campaign),
             "ledger": ledger.ledger_totals(user=request.user, campaign=campaign),
             "breakdowns": breakdowns,
-            "units": selectors.unit_performance(user=request.user, campaign=campaign),
+            "units": figures["units"],
             "chart": chart,
             "readiness": readiness_selectors.readiness(
                 user=request.user, campaign=campaign, since=readiness_selectors.default_since()

@@ -128,10 +128,28 @@ class Problem(models.Model):
                 name="problem_closed_has_time",
             ),
         ]
+        # The orders and filters the screens use (issue 14): each list's first page is read from
+        # an index in its order instead of sorting the whole table (problems.selectors.problem_list).
         indexes = [
             models.Index(fields=["status", "deadline"]),
             models.Index(fields=["assigned_unit", "status"]),
             models.Index(fields=["site", "criterion", "closed_at"]),
+            # The list's default order (newest first), for those who see all.
+            models.Index(fields=["recorded_at", "id"], name="problem_recorded_idx"),
+            # A unit's list: its own problems, newest first.
+            models.Index(fields=["assigned_unit", "recorded_at", "id"], name="problem_unit_recorded_idx"),
+            # Open problems by deadline: the overdue list, the sweep; partial, so it stays small.
+            models.Index(
+                fields=["deadline", "id"],
+                condition=Q(status__in=sorted(WITH_UNIT)),
+                name="problem_open_deadline_idx",
+            ),
+            # The work list: a unit's open problems, nearest deadline first.
+            models.Index(
+                fields=["assigned_unit", "deadline", "id"],
+                condition=Q(status__in=sorted(WITH_UNIT)),
+                name="problem_unit_open_deadline_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,13 +1,13 @@
 """Reads of problems for screens and exports. Every one starts from access, so nothing
 leaves the scope of the person asking."""
 
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 
 import access
 from core import clock
 from problems.forms import SORTS
-from problems.models import ProblemEvent
-from problems.states import Action, Status
+from problems.models import Problem, ProblemEvent
+from problems.states import WITH_UNIT, Action, Status
 
 
 def problem_list(*, user, filters: dict) -> QuerySet:
@@ -42,8 +42,15 @@ def problem_list(*, user, filters: dict) -> QuerySet:
     order = SORTS.get(filters.get("sort") or "-recorded", SORTS["-recorded"])[0]
     # A problem not yet assigned has no deadline: last in either order, on every database
     # (SQLite puts NULL first when ascending, PostgreSQL when descending).
-    field = F(order.lstrip("-"))
-    return qs.order_by(field.desc(nulls_last=True) if order.startswith("-") else field.asc(nulls_last=True), "-id")
+    # NULLS LAST only where NULL can occur: PostgreSQL reads a descending index NULLS FIRST, and
+    # NULLS LAST on a column without NULLs would make it sort the whole table instead of reading
+    # the first page from the index (Problem.Meta.indexes). Ties: the latest recorded first.
+    name = order.lstrip("-")
+    field = F(name)
+    nullable = Problem._meta.get_field(name).null
+    if order.startswith("-"):
+        return qs.order_by(field.desc(nulls_last=True) if nullable else field.desc(), "-id")
+    return qs.order_by(field.asc(nulls_last=True) if nullable else field.asc(), "-id")
 
 
 def unit_open_problems(*, user) -> QuerySet:
@@ -51,30 +58,56 @@ def unit_open_problems(*, user) -> QuerySet:
     actor = access.actor_for(user)
     return (
         access.problems_visible_to(user)
-        .filter(assigned_unit_id__in=actor.unit_ids, status__in=[Status.ASSIGNED, Status.RETURNED, Status.SUBMITTED])
+        .filter(assigned_unit_id__in=actor.unit_ids, status__in=sorted(WITH_UNIT))
         .select_related("site", "assigned_unit", "criterion")
         .order_by("deadline", "id")
     )
 
 
+def work_counts(problems: QuerySet) -> dict:
+    """The work list's figures over all of it, in one aggregate: to fix, overdue, returned."""
+    today = clock.today()
+    return problems.aggregate(
+        open=Count("*"),
+        overdue=Count("id", filter=Q(deadline__lt=today)),
+        returned=Count("id", filter=Q(status=Status.RETURNED)),
+    )
+
+
 def awaiting_verification(*, user) -> QuerySet:
-    """Problems whose evidence waits for the supervision team, that this person may verify."""
+    """Problems whose evidence waits for the supervision team, that this person may verify,
+    nearest deadline first (the order of the (status, deadline) index)."""
     actor = access.actor_for(user)
     return (
         access.problems_visible_to(user)
         .filter(status=Status.SUBMITTED)
         .exclude(assigned_unit_id__in=actor.unit_ids)
-        .select_related("site", "site__area", "site__area__parent", "assigned_unit", "criterion")
-        .prefetch_related(
-            "photos",
-            Prefetch(
-                "events",
-                queryset=ProblemEvent.objects.filter(action=Action.SUBMIT)
-                .select_related("actor")
-                .prefetch_related("attachments")
-                .order_by("-seq"),
-                to_attr="submissions",
-            ),
-        )
-        .order_by("site__area__parent__name", "site__area__name", "deadline")
+        .order_by("deadline", "id")
+    )
+
+
+def with_evidence(problems: QuerySet) -> QuerySet:
+    """The verification cards' reads: the site and its areas, the photos, the latest evidence."""
+    return problems.select_related(
+        "site", "site__area", "site__area__parent", "assigned_unit", "criterion"
+    ).prefetch_related(
+        "photos",
+        Prefetch(
+            "events",
+            queryset=ProblemEvent.objects.filter(action=Action.SUBMIT)
+            .select_related("actor")
+            .prefetch_related("attachments")
+            .order_by("-seq"),
+            to_attr="submissions",
+        ),
+    )
+
+
+def by_subdistrict(problems: QuerySet) -> list[dict]:
+    """How many of these problems lie in each sub-district, most first: one grouped query."""
+    return list(
+        problems.order_by()
+        .values(area_id=F("site__area__parent"), area_name=F("site__area__parent__name"))
+        .annotate(n=Count("*"))
+        .order_by("-n", "area_name")
     )

@@ -1,9 +1,10 @@
 """Problem screens. Thin: bind a form, ask access, call a service, redirect."""
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,10 +16,11 @@ import access
 from campaigns.selectors import current_campaign, unit_tasks
 from core.errors import DomainError, page_status
 from core.forms import applicable_filters, uploaded_files, with_seen_version
+from core.pagination import IdsFirstPaginator
 from organisation.models import Area
 from problems import selectors, services
 from problems.forms import AssignForm, ProblemFilterForm, ReasonForm, ReassignForm, SubmitForm, VerifyForm
-from problems.states import Action, Status
+from problems.states import WITH_UNIT, Action, Status
 
 PAGE_SIZE = 30
 
@@ -88,7 +90,7 @@ def problem_list(request):
     form = ProblemFilterForm(request.GET or None)
     filters = applicable_filters(form)
     problems = selectors.problem_list(user=request.user, filters=filters)
-    page = Paginator(problems, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = IdsFirstPaginator(problems, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "problems/list.html", {"form": form, "page": page, "querystring": query.urlencode()})
@@ -151,19 +153,29 @@ def problem_act(request, problem_uuid, action):
     return redirect("problems:detail", problem_uuid=problem.uuid)
 
 
+# A list a person opens shows this many rows at most, the nearest deadlines first, whatever the
+# size of the data; its figures count all of it, and a link opens the whole list, paged.
+NEAREST = 50
+
+
+def _full_list(**filters) -> str:
+    return f"{reverse('problems:list')}?{urlencode(filters, doseq=True)}"
+
+
 @login_required
 def my_unit_problems(request):
-    """The liaison's phone-first work list."""
-    problems = list(selectors.unit_open_problems(user=request.user))
+    """The liaison's phone-first work list: the nearest deadlines, the figures over all of it."""
+    open_problems = selectors.unit_open_problems(user=request.user)
+    counts = selectors.work_counts(open_problems)
     campaign = current_campaign()
     tasks = list(unit_tasks(user=request.user, campaign=campaign)) if campaign else []
     return render(
         request,
         "problems/mine.html",
         {
-            "problems": problems,
-            "overdue": sum(1 for p in problems if p.is_overdue),
-            "returned": sum(1 for p in problems if p.status == Status.RETURNED),
+            "problems": list(open_problems[:NEAREST]),
+            "counts": counts,
+            "full_list": _full_list(status=sorted(WITH_UNIT), sort="deadline"),
             "tasks": tasks,
             "late_tasks": sum(1 for t in tasks if t.state == "late"),
         },
@@ -172,8 +184,28 @@ def my_unit_problems(request):
 
 @login_required
 def verification_queue(request):
-    problems = selectors.awaiting_verification(user=request.user)
-    return render(request, "problems/verify.html", {"problems": problems})
+    """The evidence waiting for the supervision team: the nearest deadlines as cards with their
+    photos, grouped by sub-district; how many wait in each sub-district, with links to the list."""
+    waiting = selectors.awaiting_verification(user=request.user)
+    shown = list(selectors.with_evidence(waiting[:NEAREST]))
+    # Cards grouped by sub-district and community, the nearest deadline first within each.
+    shown.sort(key=lambda p: (p.site.area.parent.name if p.site.area.parent else "", p.site.area.name))
+    areas = selectors.by_subdistrict(waiting)
+    for row in areas:
+        filters = {"status": Status.SUBMITTED, "sort": "deadline"}
+        if row["area_id"]:
+            filters["area"] = row["area_id"]
+        row["url"] = _full_list(**filters)
+    return render(
+        request,
+        "problems/verify.html",
+        {
+            "problems": shown,
+            "total": sum(row["n"] for row in areas),
+            "areas": areas,
+            "full_list": _full_list(status=Status.SUBMITTED, sort="deadline"),
+        },
+    )
 
 
 MAP_LIMIT = 5000
