@@ -217,7 +217,12 @@
         var ext = (name.match(/\.([^.]*)$/) || [])[1];
         ext = ext && ext.toLowerCase();
         var same = ext === format || (format === "jpg" && ext === "jpeg");
-        return { name: same ? name : base + "." + format };
+        // A copy of the bytes, not the picked File: Chromium keeps a File in IndexedDB as a
+        // reference to the file on disk, and a gallery file edited or deleted later could then
+        // never be sent (net::ERR_UPLOAD_FILE_CHANGED).
+        return file.arrayBuffer().then(function (bytes) {
+          return { name: same ? name : base + "." + format, blob: new Blob([bytes], { type: "image/" + (format === "jpg" ? "jpeg" : format) }) };
+        });
       });
     });
   }
@@ -531,9 +536,9 @@
   function replacePhoto(old, file) {
     return checkPhoto(file).then(function (checked) {
       if (checked.error) { window.alert(checked.error); return; }
-      return sha256(file).then(function (hash) {
+      return sha256(checked.blob).then(function (hash) {
         var fresh = {
-          client_id: uuid(), inspection: old.inspection, problem: old.problem, blob: file, name: checked.name,
+          client_id: uuid(), inspection: old.inspection, problem: old.problem, blob: checked.blob, name: checked.name,
           taken_at: takenAt(file), latitude: old.latitude, longitude: old.longitude, sha256: hash,
           maker: old.maker, maker_name: old.maker_name,
         };
@@ -618,7 +623,7 @@
                 refusals.appendChild(line);
                 return;
               }
-              captured[id].push({ file: file, name: checked.name, at: takenAt(file), coords: position });
+              captured[id].push({ file: checked.blob, name: checked.name, at: takenAt(file), coords: position });
               var img = document.createElement("img");
               img.alt = t("photo", { n: captured[id].length });
               img.src = URL.createObjectURL(file);
