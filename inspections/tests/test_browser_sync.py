@@ -252,7 +252,7 @@ def test_the_bar_tells_when_the_next_try_is(chromium, live_world, patient, tmp_p
     page.route(API, lambda route: route.fulfill(status=503, content_type="text/html", body="busy"))
     record(page, world, plan, tmp_path, fail=False)
     expect(page.locator("#cw-sync-text")).to_have_text(
-        re.compile(r"手机上有 1 条记录待同步 · 同步未完成：服务器暂时无法处理，稍后自动重试，\d\d:\d\d:\d\d 自动重试")
+        re.compile(r"^手机上有 1 条记录待同步 · 同步未完成：服务器暂时无法处理（503）；\d\d:\d\d:\d\d 自动重试$")
     )
     expect(page.locator("#cw-sync-status")).to_have_text("在线")
     screenshot(page, "inspection-phone-retrying")
@@ -311,7 +311,7 @@ def test_a_photo_the_server_refuses_is_replaced_or_removed_then_the_record_syncs
     monkeypatch.setattr("core.services.MAX_IMAGE_PIXELS", 500_000)
     page.goto(f"{world.url}/inspections/today/")
     record(page, world, plan, tmp_path, photos=2)
-    expect(page.locator("#cw-sync-text")).to_contain_text("2 条被退回")
+    expect(page.locator("#cw-sync-text")).to_have_text("手机上有 2 条记录待同步；2 条被退回，见下")
     rows = page.locator("#cw-refused .cw-refused-row")
     expect(rows).to_have_count(2)
     expect(rows.first).to_contain_text("照片「IMG_0.jpg」：")

@@ -284,7 +284,7 @@
       throw new Stop(t("not_api"));
     }
     if (response.status === 403 && json && /CSRF/.test(data.detail || "")) throw new Stop(t("expired"), true);
-    if (response.status >= 500 || response.status === 408 || response.status === 429) throw new Stop(t("server"));
+    if (response.status >= 500 || response.status === 408 || response.status === 429) throw new Stop(t("server", { status: response.status }));
     if (json && typeof data.detail === "string") return { ok: false, error: data.detail, code: data.code || "" };
     // A 4xx that is not ours: a proxy's or a captive Wi-Fi page. Not a refusal of the record.
     throw new Stop(t("not_api"));
@@ -452,7 +452,7 @@
         else if (own.length) parts.push(t("pending", { count: own.length }));
         else parts.push(t(online ? "synced" : "offline_empty"));
         var text = parts.join("");
-        if (errors.length) text += t("refused", { count: errors.length, reason: errors[0].error });
+        if (errors.length) text += t("refused", { count: errors.length });
         if (!progress && failure && own.length - errors.length > 0) {
           text += " · " + t("failed", { reason: failure.message });
           if (retryAt) text += t("next_try", { time: clock(retryAt) });
