@@ -228,6 +228,7 @@ def _offline_config(user) -> dict:
         "text": {
             "pending": _("手机上有 %(count)s 条记录待同步"),
             "synced": _("全部已同步"),
+            "synced_mine": _("您的记录已全部同步"),
             "online": _("在线"),
             "offline": _("当前离线"),
             "offline_empty": _("当前离线，手机上没有待同步的记录"),

@@ -117,7 +117,7 @@ def test_answers_that_are_not_the_apis_delete_nothing(chromium, live_world, pati
     assert on_phone(page) == [1, 1, 1]
     assert counts() == (0, 0, 0, 0)
     expect(page.locator("#cw-sync-text")).to_contain_text(
-        "服务器的回答无法识别（可能是登录页或网络代理页面），记录仍在手机上"
+        "同步未完成：服务器的回答无法识别（可能是登录页或网络代理页面）"
     )
     screenshot(page, "inspection-phone-not-the-api")
 
@@ -136,6 +136,9 @@ def test_answers_that_are_not_the_apis_delete_nothing(chromium, live_world, pati
     expect(page.locator("#cw-sync-text")).to_have_text("全部已同步")
     assert on_phone(page) == [0, 0, 0]
     assert counts() == (1, 1, 1, 1)
+    # The day's page learnt from the server that 幸福巷 is done, without a reload.
+    expect(page.locator("article", has_text="幸福巷").get_by_text("已检查")).to_be_visible()
+    expect(page.locator("#cw-today-summary")).to_contain_text("待检查 1 个，共 2 个点位")
     context.close()
 
 
@@ -177,7 +180,8 @@ def test_a_shared_phone_stores_each_record_under_its_maker(chromium, live_world,
     expect(page.locator("#cw-sync-text")).to_contain_text("韩静 的 3 条记录在等其本人登录后同步")
     record(page, world, plan, tmp_path, site="BS-0002", fail=False)
     expect(page.locator("#cw-flash")).to_have_text("「建设路农贸市场」检查记录已提交")
-    expect(page.locator("#cw-sync-text")).to_have_text("全部已同步 · 韩静 的 3 条记录在等其本人登录后同步")
+    expect(page.locator("#cw-sync-text")).to_have_text("您的记录已全部同步 · 韩静 的 3 条记录在等其本人登录后同步")
+    expect(page.locator("article", has_text="幸福巷").locator(".cw-pending-badge")).to_be_hidden()
     screenshot(page, "inspection-phone-shared")
     assert list(Inspection.objects.values_list("site__code", "inspector__username")) == [("BS-0002", "liqiang")]
 

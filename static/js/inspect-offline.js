@@ -450,6 +450,7 @@
         var parts = [];
         if (progress && progress.total) parts.push(t("sending", { n: Math.max(progress.n, 1), total: progress.total }));
         else if (own.length) parts.push(t("pending", { count: own.length }));
+        else if (state.others) parts.push(t("synced_mine"));
         else parts.push(t(online ? "synced" : "offline_empty"));
         var text = parts.join("");
         if (errors.length) text += t("refused", { count: errors.length });
@@ -478,7 +479,7 @@
         showRefused(errors);
       }
       document.querySelectorAll(".cw-site").forEach(function (card) {
-        var waiting = p.inspections.some(function (r) { return r.plan === card.dataset.plan && r.site === card.dataset.site; });
+        var waiting = p.inspections.some(function (r) { return mine(r) && r.plan === card.dataset.plan && r.site === card.dataset.site; });
         card.classList.toggle("cw-pending", waiting);
         var badge = card.querySelector(".cw-pending-badge");
         if (badge) badge.hidden = !waiting;
