@@ -301,6 +301,8 @@ def finding_record(
         if taken:
             raise ClientIdConflict(_("该检查要点已登记为问题 %(number)s") % {"number": taken.problem.number})
         checkpoint = result.checkpoint
+        # Two phones' findings at one site lock different inspections; the site's row makes the
+        # second wait and find the first's open problem (test_concurrency, on PostgreSQL).
         Site.objects.select_for_update().filter(pk=inspection.site_id).first()
         problem = (
             Problem.objects.filter(campaign=inspection.plan.campaign, site=inspection.site, criterion=checkpoint)
