@@ -59,6 +59,8 @@ def test_a_phone_clock_a_day_ahead_is_corrected_and_the_skew_kept(world, plan):
     assert response.status_code == 201
     inspection = Inspection.objects.get()
     assert (inspection.submitted_at, inspection.clock_skew_s) == (TODAY, 86400)
+    page = session_client(world.office).get(f"/inspections/records/{inspection.client_id}/")
+    assert "手机时钟偏差 86400 秒，以上时间已按服务器时间校正" in page.content.decode()
 
 
 def test_a_clock_within_two_minutes_is_left_alone(world, plan):
