@@ -54,7 +54,8 @@ STATUS = {
 @api.exception_handler(DomainError)
 def domain_error(request: HttpRequest, error: DomainError):
     status = next((code for kind, code in STATUS.items() if isinstance(error, kind)), 400)
-    return api.create_response(request, {"detail": error.message}, status=status)
+    body = {"detail": error.message, "code": error.code} if error.code else {"detail": error.message}
+    return api.create_response(request, body, status=status)
 
 
 # Refusals that do not come from our services, in the person's language too (core/text.py, the

@@ -6,9 +6,11 @@ from django.core.exceptions import BadRequest
 class DomainError(Exception):
     """A rule of the campaign refused the change. Nothing was written."""
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, *, code: str = ""):
         super().__init__(message)
         self.message = message
+        # A word a program can test (the phone's offline layer), where the message is for people.
+        self.code = code
 
 
 class NotAllowed(DomainError):

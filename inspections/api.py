@@ -41,6 +41,7 @@ def record_covert_reads(request: HttpRequest, plans, surface: str) -> None:
 
 class Error(Schema):
     detail: str  # in the reader's language (Chinese by default)
+    code: str | None = None  # a word for programs where one matters: "maker" (another person's record)
     errors: list[dict] | None = None  # 422 only: where and what, as pydantic reports it
 
 
@@ -140,6 +141,8 @@ class InspectionIn(Schema):
     accuracy_m: AccuracyM | None = None
     note: Text = ""
     results: list[ResultIn] = Field(max_length=MAX_ITEMS)
+    maker: Text = ""  # the username of who recorded it on the phone (refused unless the signed-in one)
+    phone_time: DateTime | None = None  # the phone's clock when it sent this (its skew is corrected)
 
 
 class InspectionOut(Schema):
@@ -178,6 +181,9 @@ class ProblemIn(Schema):
     severity: Literal["minor", "major", "serious"] = "minor"
     latitude: Latitude | None = None
     longitude: Longitude | None = None
+    found_at: DateTime | None = None  # when the phone recorded it: the problem's 发现时间, year and number
+    maker: Text = ""
+    phone_time: DateTime | None = None
 
 
 class ProblemOut(Schema):
@@ -186,6 +192,7 @@ class ProblemOut(Schema):
     checkpoint: int
     number: str
     url: str
+    linked: bool  # true: the site had this problem open already (another phone's); linked to it
 
 
 def problem_out(finding: Finding) -> dict:
@@ -195,6 +202,8 @@ def problem_out(finding: Finding) -> dict:
         "checkpoint": finding.checkpoint_id,
         "number": finding.problem.number,
         "url": reverse("problems:detail", args=[finding.problem.uuid]),
+        "linked": finding.problem.recorded_by_id != finding.inspection.inspector_id
+        or Finding.objects.filter(problem_id=finding.problem_id, pk__lt=finding.pk).exists(),
     }
 
 
@@ -353,6 +362,8 @@ def inspection_post(request: HttpRequest, payload: InspectionIn):
         longitude=payload.longitude,
         accuracy_m=payload.accuracy_m,
         note=payload.note,
+        maker=payload.maker,
+        phone_time=payload.phone_time,
     )
     return Status(201 if created else 200, inspection_out(inspection))
 
@@ -372,6 +383,9 @@ def problem_post(request: HttpRequest, payload: ProblemIn):
         severity=payload.severity or Problem.Severity.MINOR,
         latitude=payload.latitude,
         longitude=payload.longitude,
+        found_at=payload.found_at,
+        maker=payload.maker,
+        phone_time=payload.phone_time,
     )
     return Status(201 if created else 200, problem_out(finding))
 
@@ -390,6 +404,8 @@ def photo_post(
     taken_at: DateTime | None = Form(None),
     latitude: Latitude | None = Form(None),
     longitude: Longitude | None = Form(None),
+    maker: Text = Form(""),
+    phone_time: DateTime | None = Form(None),
     file: UploadedFile = File(...),
 ):
     if file.size > MAX_FILE_BYTES:
@@ -405,5 +421,7 @@ def photo_post(
         taken_at=taken_at,
         latitude=latitude,
         longitude=longitude,
+        maker=maker,
+        phone_time=phone_time,
     )
     return Status(201 if created else 200, photo_out(photo))

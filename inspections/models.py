@@ -189,6 +189,9 @@ class Inspection(models.Model):
     points = models.DecimalField(_("得分"), max_digits=8, decimal_places=2, default=0)
     max_points = models.DecimalField(_("应得分"), max_digits=8, decimal_places=2, default=0)
     score = models.DecimalField(_("得分率"), max_digits=5, decimal_places=1, null=True, blank=True)
+    # How far the phone's clock was ahead of the server's (negative: behind) when it sent the
+    # record, in seconds, when more than services.sync.CLOCK_TOLERANCE; its times were corrected.
+    clock_skew_s = models.IntegerField(_("手机时钟偏差（秒）"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("检查记录")
@@ -232,12 +235,13 @@ class CheckResult(models.Model):
 
 class Finding(models.Model):
     """The link from a failed checkpoint of an inspection to the problem it became, with the
-    phone's id for that problem and where the phone was. One problem per failed checkpoint."""
+    phone's id for that problem and where the phone was. One finding per failed checkpoint; two
+    findings (two phones at the same site) share the open problem of that site and checkpoint."""
 
     client_id = models.UUIDField(_("手机端编号"), unique=True)
     inspection = models.ForeignKey(Inspection, on_delete=models.PROTECT, related_name="findings")
     checkpoint = models.ForeignKey(Criterion, on_delete=models.PROTECT, related_name="+")
-    problem = models.OneToOneField(Problem, on_delete=models.PROTECT, related_name="inspection_finding")
+    problem = models.ForeignKey(Problem, on_delete=models.PROTECT, related_name="inspection_findings")
     latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
 

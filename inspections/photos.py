@@ -10,6 +10,7 @@ then the usual places on Debian, other Linux distributions, macOS and Windows); 
 system-packages` installs Debian's fonts-noto-cjk. Without one the stamp is written in ASCII
 rather than as boxes."""
 
+import datetime as dt
 import functools
 import io
 import os
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
+from django.utils import timezone
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 DISPLAY_MAX = 1600
@@ -47,6 +49,51 @@ class Stamp:
 
     def lines(self, cjk: bool) -> list[str]:
         return [self.time, self.place, self.site, self.inspector] if cjk else list(self.ascii_fallback)
+
+
+@dataclass(frozen=True)
+class Capture:
+    """When and where the camera says the picture was taken (EXIF), where it says so."""
+
+    at: dt.datetime | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+EXIF_IFD, GPS_IFD, DATETIME_ORIGINAL = 0x8769, 0x8825, 0x9003
+
+
+def _degrees(value, ref) -> float | None:
+    try:
+        d, m, s = (float(x) for x in value)
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+    degrees = d + m / 60 + s / 3600
+    return -degrees if str(ref).upper() in ("S", "W") else degrees
+
+
+def capture(data: bytes) -> Capture:
+    """The capture time (DateTimeOriginal, the phone's local time, read in the server's zone) and
+    GPS position in a photo's EXIF; None for what it lacks or cannot be read. Reads the header
+    only: no pixel is decoded."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            exif = image.getexif()
+            original = exif.get_ifd(EXIF_IFD).get(DATETIME_ORIGINAL)
+            gps = exif.get_ifd(GPS_IFD)
+    except Exception:  # a file Pillow cannot read has no capture data; attachment_store refuses it
+        return Capture()
+    at = None
+    if isinstance(original, str):
+        try:
+            at = timezone.make_aware(dt.datetime.strptime(original.strip("\x00 "), "%Y:%m:%d %H:%M:%S"))
+        except (ValueError, OverflowError):
+            at = None
+    lat = _degrees(gps.get(2), gps.get(1)) if gps.get(2) else None
+    lng = _degrees(gps.get(4), gps.get(3)) if gps.get(4) else None
+    if lat is None or lng is None or not (-90 <= lat <= 90 and -180 <= lng <= 180):
+        lat = lng = None
+    return Capture(at=at, latitude=lat, longitude=lng)
 
 
 @functools.cache

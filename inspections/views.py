@@ -26,6 +26,7 @@ from campaigns.selectors import current_campaign
 from core import clock
 from core.errors import DomainError
 from core.forms import uploaded_files, with_seen_version
+from core.services import IMAGE_FORMATS, MAX_FILE_BYTES, MAX_IMAGE_PIXELS
 from inspections import readiness as readiness_selectors
 from inspections import selectors, services
 from inspections.forms import ChecklistForm, DrawForm, PlanForm, ReadinessForm
@@ -195,29 +196,65 @@ def today(request):
             "rows": rows,
             "day": clock.today(),
             "left": sum(1 for row in rows if not row.done),
-            "offline_config": _offline_config(),
+            "offline_config": _offline_config(request.user),
         },
     )
 
 
-def _offline_config() -> dict:
-    """What static/js/inspect-offline.js needs: where things are, and its sentences in the page's
-    language (gettext placeholders, filled in by the script)."""
+# The phone's patience (static/js/inspect-offline.js): a request with no answer after this many
+# seconds is abandoned and tried again later (a photo may take longer on a slow network), and the
+# waits between automatic retries after a failed sync, the last one repeated.
+SYNC_TIMEOUT_S = 30
+PHOTO_TIMEOUT_S = 120
+RETRY_AFTER_S = [5, 15, 30, 60, 120, 300]
+
+
+def _offline_config(user) -> dict:
+    """What static/js/inspect-offline.js needs: where things are, who is signed in (each record is
+    bound to its maker), the photo limits the server applies, its patience, and its sentences in
+    the page's language (gettext placeholders, filled in by the script)."""
     return {
         "api": "/api/v1/",
         "today": reverse("inspections:today"),
         "sw": reverse("service_worker"),
         "scope": reverse("inspections:plans"),
+        "login": reverse("login"),
+        "username": user.username,
+        "full_name": user.get_full_name() or user.username,
+        "photo": {"max_bytes": MAX_FILE_BYTES, "max_pixels": MAX_IMAGE_PIXELS, "formats": sorted(IMAGE_FORMATS)},
+        "timeout_ms": SYNC_TIMEOUT_S * 1000,
+        "photo_timeout_ms": PHOTO_TIMEOUT_S * 1000,
+        "retry_ms": [s * 1000 for s in RETRY_AFTER_S],
         "text": {
             "pending": _("手机上有 %(count)s 条记录待同步"),
             "synced": _("全部已同步"),
+            "synced_mine": _("您的记录已全部同步"),
+            "online": _("在线"),
             "offline": _("当前离线"),
             "offline_empty": _("当前离线，手机上没有待同步的记录"),
-            "refused": _("；%(count)s 条被退回：%(reason)s"),
-            "no_network": _("没有网络，记录已保存在手机上，联网后自动同步"),
+            "sending": _("正在发送第 %(n)s / %(total)s 条"),
+            "failed": _("同步未完成：%(reason)s"),
+            "next_try": _("；%(time)s 自动重试"),
+            "others": _("%(name)s 的 %(count)s 条记录在等其本人登录后同步"),
+            "refused": _("；%(count)s 条被退回，见下"),
+            "refused_title": _("被服务器退回的记录（可删除，照片可更换）"),
+            "remove": _("删除"),
+            "replace": _("更换照片"),
+            "confirm_remove": _("从手机上删除这条记录？删除后无法恢复。"),
+            "kind_inspections": _("检查记录"),
+            "kind_problems": _("问题"),
+            "kind_photos": _("照片"),
+            "not_api": _("服务器的回答无法识别（可能是登录页或网络代理页面）"),
+            "timeout": _("服务器 %(seconds)s 秒未回答"),
+            "sign_in": _("重新登录"),
+            "linked": _("该点位此项问题已由他人登记为 %(number)s，已并入"),
+            "no_network": _("没有网络"),
             "expired": _("登录已过期，请重新登录后同步（记录仍保存在手机上）"),
-            "server": _("服务器暂时无法处理，稍后自动重试"),
+            "server": _("服务器暂时无法处理（%(status)s）"),
             "error": _("错误 %(status)s"),
+            "not_photo": _("「%(name)s」不是照片，只接受 %(kinds)s，未采用"),
+            "too_big": _("「%(name)s」超过 %(mb)s MB，未采用"),
+            "too_many_pixels": _("「%(name)s」像素过多（%(mp)s 百万像素，最多 %(max)s 百万），未采用"),
             "located": _("已取得手机位置（±%(metres)s 米）"),
             "not_located": _("未能取得手机位置，请检查定位权限；记录仍可提交"),
             "photo": _("照片 %(n)s"),
@@ -273,7 +310,7 @@ def checklist(request, plan_uuid, site_code):
             "site": site,
             "form": form,
             "links": selectors.navigation_links(site),
-            "offline_config": _offline_config(),
+            "offline_config": _offline_config(request.user),
         },
         status=status,
     )

@@ -7,6 +7,7 @@ import logging
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext
 
 import access
@@ -135,9 +136,14 @@ def problem_record(
     severity: str = Problem.Severity.MINOR,
     source: str = Problem.Source.INSPECTION,
     photos=(),
+    found_at: dt.datetime | None = None,
 ) -> Problem:
     """Record a finding. Links it as a rebound when the same site and criterion had a problem
-    closed within REBOUND_WINDOW_DAYS."""
+    closed within REBOUND_WINDOW_DAYS.
+
+    `found_at` is when the problem was found (a phone's time of recording, checked by the caller);
+    it is the problem's 发现时间 and gives its year, so a problem found at 23:50 on 31 December and
+    synced after midnight is numbered in the old year. Without it, now."""
     if not access.can_problem_action(actor, Action.RECORD, None):
         raise NotAllowed(gettext("只有爱卫办和督导组可以登记问题"))
     description = (description or "").strip()
@@ -163,7 +169,8 @@ def problem_record(
             .order_by("-closed_at", "-id")
             .first()
         )
-        year = clock.today().year
+        found_at = found_at or now
+        year = timezone.localtime(found_at).year
         problem = Problem.objects.create(
             year=year,
             sequence=ProblemCounter.take_next(year),
@@ -174,7 +181,7 @@ def problem_record(
             severity=severity,
             source=source,
             recorded_by=actor,
-            recorded_at=now,
+            recorded_at=found_at,
             status=Status.RECORDED,
             rebound_of=rebound_of,
             version=1,

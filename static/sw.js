@@ -1,8 +1,9 @@
 // The service worker of the inspection pages. The server prepends self.CW_CONFIG (assets to
 // keep, the scope, a version that changes with them): see inspections.views.service_worker.
 //
-// Pages under the scope: network first, the last good copy when offline. Static assets: the kept
-// copy first. Writes (POST) are never touched here: the page keeps them in IndexedDB and sends
+// Pages under the scope: network first, the last good copy when offline; but a checklist kept on
+// the phone opens from it at once and is refreshed in the background (a slow network must not
+// keep the inspector waiting at the site). Static assets: the kept copy first. Writes (POST) are never touched here: the page keeps them in IndexedDB and sends
 // them itself (static/js/inspect-offline.js), so nothing is lost in a worker's queue.
 "use strict";
 var CONFIG = self.CW_CONFIG;
@@ -57,6 +58,19 @@ function networkFirst(request) {
   });
 }
 
+// A site's checklist: /inspections/plans/<plan>/sites/<code>/
+var CHECKLIST = /\/plans\/[0-9a-f-]{36}\/sites\/[^/]+\/$/;
+
+function keptThenRefreshed(event) {
+  var request = event.request;
+  return caches.match(request, { ignoreSearch: true, ignoreVary: true }).then(function (hit) {
+    var fresh = networkFirst(request);
+    if (!hit) return fresh;
+    event.waitUntil(fresh.catch(function () {}));
+    return hit;
+  });
+}
+
 function cacheFirst(request) {
   return caches.match(request, { ignoreVary: true }).then(function (hit) {
     return hit || fetch(request).then(function (response) { return keep(request, response); });
@@ -70,12 +84,23 @@ self.addEventListener("fetch", function (event) {
   if (url.origin !== self.location.origin) return;
   if (url.pathname.indexOf("/static/") === 0) {
     event.respondWith(cacheFirst(request));
+  } else if (request.mode === "navigate" && CHECKLIST.test(url.pathname) && url.pathname.indexOf(CONFIG.scope) === 0) {
+    event.respondWith(keptThenRefreshed(event));
   } else if (url.pathname.indexOf(CONFIG.scope) === 0 || url.pathname === "/api/v1/today") {
     event.respondWith(networkFirst(request));
   }
 });
 
-// The day's page asks for its checklists to be kept, so that they open without a network.
+// Background sync (where the browser has it): the network is back; the open pages send.
+self.addEventListener("sync", function (event) {
+  if (event.tag !== "cw-sync") return;
+  event.waitUntil(self.clients.matchAll({ type: "window" }).then(function (clients) {
+    clients.forEach(function (client) { client.postMessage({ type: "sync" }); });
+  }));
+});
+
+// The day's page asks for its checklists to be kept, so that they open without a network. Those
+// kept already are not fetched again (opening one refreshes it); the day's page always is.
 self.addEventListener("message", function (event) {
   var data = event.data || {};
   if (data.type === "forget") {
@@ -85,9 +110,13 @@ self.addEventListener("message", function (event) {
   if (data.type !== "precache") return;
   event.waitUntil(
     caches.open(CACHE).then(function (cache) {
-      return Promise.all(data.urls.map(function (url) {
-        return fetch(url, { credentials: "same-origin" }).then(function (response) {
-          if (response.ok && !response.redirected) return cache.put(url, response);
+      return Promise.all(data.urls.map(function (url, index) {
+        var always = index === data.urls.length - 1;
+        return cache.match(url, { ignoreVary: true }).then(function (hit) {
+          if (hit && !always) return;
+          return fetch(url, { credentials: "same-origin" }).then(function (response) {
+            if (response.ok && !response.redirected) return cache.put(url, response);
+          });
         }).catch(function () { /* offline now: kept next time */ });
       }));
     }).then(function () {

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 import access
-from core import clock, text
+from core import clock, geo, text
 from core.errors import IllegalTransition, InvalidInput, NotAllowed
 from core.files import atomic_with_files
 from core.models import Attachment
@@ -30,11 +30,19 @@ from inspections.services.plans import plan_transition
 from inspections.states import INSPECTABLE, PlanAction, PlanStatus
 from problems.models import Problem
 from problems.services import problem_record
+from problems.states import Status as ProblemStatus
 from sites.models import Site
 from standard.models import Criterion
 
 # A phone's clock may be a little ahead of the server's; a day ahead is a wrong clock.
 CLOCK_SKEW = dt.timedelta(hours=1)
+# A phone that says what its clock read when it sent a record (`phone_time`) has its times
+# corrected by the difference when it exceeds this (network delay and drift stay below it).
+CLOCK_TOLERANCE = dt.timedelta(minutes=2)
+# A photo taken this long before the inspection began, or this far from the site, is not stamped
+# as "now, here": the stamp says when and where it was really taken.
+PHOTO_EARLY = dt.timedelta(minutes=30)
+PHOTO_FAR_M = 500
 
 
 class ClientIdConflict(KeyTaken):
@@ -72,6 +80,32 @@ def _moment(value, label: str) -> dt.datetime:
     except text.Refused as refused:
         raise InvalidInput(f"{label}：{refused.message}") from None
     return value
+
+
+def clock_skew(phone_time) -> dt.timedelta:
+    """How far the phone's clock is ahead of the server's (negative: behind), from what it read
+    when the phone sent the request; zero when the phone did not say or within CLOCK_TOLERANCE.
+    The phone's clock at sending is the best guess of its clock when it recorded: both are hours
+    or minutes apart, and a wrong clock (a wrong time zone, a dead battery) stays wrong."""
+    if phone_time is None:
+        return dt.timedelta(0)
+    if not isinstance(phone_time, dt.datetime) or phone_time.tzinfo is None:
+        raise InvalidInput(_("手机时间无效"))
+    skew = phone_time - clock.now()
+    return skew if abs(skew) > CLOCK_TOLERANCE else dt.timedelta(0)
+
+
+def check_maker(actor, maker: str) -> None:
+    """A record made on the phone by one person is stored under that person only: a shared phone
+    signed in by someone else keeps it until its maker signs in (code "maker", which the phone
+    recognises). No maker (a personal token, an older phone) means the signed-in account."""
+    maker = (maker or "").strip()
+    if maker and maker != actor.username:
+        raise NotAllowed(
+            _("这条记录是 %(maker)s 在手机上记录的，当前登录的是 %(me)s：请 %(maker)s 本人登录后同步")
+            % {"maker": maker, "me": actor.username},
+            code="maker",
+        )
 
 
 def _accuracy(value) -> int | None:
@@ -147,12 +181,20 @@ def inspection_submit(
     longitude=None,
     accuracy_m: int | None = None,
     note: str = "",
+    maker: str = "",
+    phone_time: dt.datetime | None = None,
 ) -> tuple[Inspection, bool]:
     """Store one inspection the phone made, once (`_stored_once`, on the plan's lock). Returns
-    (inspection, created). Checks: the actor is on the plan's team, the plan is inspectable, the
-    site was drawn into it, and the results answer every checkpoint of the site's checklist
-    exactly once. The plan's first inspection moves it to "in progress"."""
+    (inspection, created). Checks: the record's maker is the actor (`check_maker`), the actor is
+    on the plan's team, the plan is inspectable, the site was drawn into it, and the results
+    answer every checkpoint of the site's checklist exactly once. The phone's times are corrected
+    by its clock's skew (`clock_skew`), which is kept. The plan's first inspection moves it to
+    "in progress"."""
     client_id = _client_id(client_id)
+    check_maker(actor, maker)
+    skew = clock_skew(phone_time)
+    if isinstance(started_at, dt.datetime) and isinstance(submitted_at, dt.datetime):
+        started_at, submitted_at = started_at - skew, submitted_at - skew
     started_at, submitted_at = _moment(started_at, _("开始时间")), _moment(submitted_at, _("提交时间"))
     if submitted_at < started_at:
         raise InvalidInput(_("提交时间不能早于开始时间"))
@@ -182,6 +224,7 @@ def inspection_submit(
             points=points,
             max_points=max_points,
             score=score,
+            clock_skew_s=round(skew.total_seconds()) if skew else None,
         )
         CheckResult.objects.bulk_create(
             [
@@ -228,13 +271,27 @@ def finding_record(
     severity: str = Problem.Severity.MINOR,
     latitude=None,
     longitude=None,
+    found_at: dt.datetime | None = None,
+    maker: str = "",
+    phone_time: dt.datetime | None = None,
 ) -> tuple[Finding, bool]:
     """Turn a failed checkpoint into a problem, once (`_stored_once`, on the inspection's lock).
     Returns (finding, created); the problem is finding.problem, recorded through
-    problems.services.problem_record like any other."""
+    problems.services.problem_record like any other.
+
+    `found_at` is the phone's time of recording (corrected by its clock's skew), kept within the
+    inspection's own times: the problem's 发现时间, year and number follow it. When the site
+    already has an open problem for this checkpoint (another phone's, synced first), the finding
+    is linked to it instead of opening a second one; the site's row is locked meanwhile, so two
+    phones syncing at once still make one problem."""
     client_id = _client_id(client_id)
     inspection_client_id = _client_id(inspection_client_id)
+    check_maker(actor, maker)
     lat, lng = _coordinates(latitude, longitude)
+    if isinstance(found_at, dt.datetime):
+        found_at -= clock_skew(phone_time)
+    if found_at is not None:
+        found_at = _moment(found_at, _("发现时间"))
 
     def create(inspection: Inspection) -> Finding:
         result = inspection.results.select_related("checkpoint").filter(checkpoint_id=checkpoint_id).first()
@@ -244,20 +301,33 @@ def finding_record(
         if taken:
             raise ClientIdConflict(_("该检查要点已登记为问题 %(number)s") % {"number": taken.problem.number})
         checkpoint = result.checkpoint
-        text = (
-            (description or "").strip()
-            or result.note
-            or _("%(code)s %(name)s：不合格") % {"code": checkpoint.code, "name": checkpoint.name}
+        # Two phones' findings at one site lock different inspections; the site's row makes the
+        # second wait and find the first's open problem (test_concurrency, on PostgreSQL).
+        Site.objects.select_for_update().filter(pk=inspection.site_id).first()
+        problem = (
+            Problem.objects.filter(campaign=inspection.plan.campaign, site=inspection.site, criterion=checkpoint)
+            .exclude(status__in=[ProblemStatus.CLOSED, ProblemStatus.CANCELLED])
+            .order_by("recorded_at", "id")
+            .first()
         )
-        problem = problem_record(
-            actor=actor,
-            campaign=inspection.plan.campaign,
-            site=inspection.site,
-            criterion=checkpoint,
-            description=text,
-            severity=severity,
-            source=Problem.Source.INSPECTION,
-        )
+        if problem is None:
+            text = (
+                (description or "").strip()
+                or result.note
+                or _("%(code)s %(name)s：不合格") % {"code": checkpoint.code, "name": checkpoint.name}
+            )
+            # Found during the inspection: a time outside it is the phone's mistake, not a fact.
+            when = min(max(found_at or inspection.submitted_at, inspection.started_at), inspection.submitted_at)
+            problem = problem_record(
+                actor=actor,
+                campaign=inspection.plan.campaign,
+                site=inspection.site,
+                criterion=checkpoint,
+                description=text,
+                severity=severity,
+                source=Problem.Source.INSPECTION,
+                found_at=when,
+            )
         return Finding.objects.create(
             client_id=client_id,
             inspection=inspection,
@@ -278,6 +348,22 @@ def finding_record(
     )
 
 
+def _elsewhere(inspection: Inspection, taken_at: dt.datetime, lat, lng) -> tuple[str, str]:
+    """What the stamp says of a photo not taken then and there (a picture from the gallery): taken
+    long before the inspection began, or far from the site. Empty when it was."""
+    notes, ascii_notes = [], []
+    if taken_at < inspection.started_at - PHOTO_EARLY:
+        notes.append(_("非现场即时拍摄"))
+        ascii_notes.append("taken before the inspection")
+    site = inspection.site
+    if lat is not None and site.latitude is not None:
+        metres = geo.distance_m(float(lat), float(lng), float(site.latitude), float(site.longitude))
+        if metres > PHOTO_FAR_M:
+            notes.append(_("拍摄位置距点位 %(km)s 公里") % {"km": f"{metres / 1000:.1f}"})
+            ascii_notes.append(f"{metres / 1000:.1f} km from the site")
+    return "；".join(notes), "; ".join(ascii_notes)
+
+
 def _stamp(inspection: Inspection, actor, taken_at: dt.datetime, lat, lng) -> stamping.Stamp:
     local = timezone.localtime(taken_at)
     when = f"{clock.zh_date(local)} {local:%H:%M}"
@@ -290,12 +376,20 @@ def _stamp(inspection: Inspection, actor, taken_at: dt.datetime, lat, lng) -> st
     else:
         place, place_ascii = _("位置未知"), "position unknown"
     site = inspection.site
+    warning, ascii_warning = _elsewhere(inspection, taken_at, lat, lng)
+    if warning:
+        when = _("拍摄于 %(when)s（%(why)s）") % {"when": when, "why": warning}
     return stamping.Stamp(
         time=when,
         place=place,
         site=f"{site.name}（{site.code}）{site.address}",
         inspector=_("检查人：%(name)s") % {"name": actor.get_full_name()},
-        ascii_fallback=(f"{local:%Y-%m-%d %H:%M}", place_ascii, site.code, f"inspector {actor.username}"),
+        ascii_fallback=(
+            f"{local:%Y-%m-%d %H:%M} {ascii_warning}".strip(),
+            place_ascii,
+            site.code,
+            f"inspector {actor.username}",
+        ),
     )
 
 
@@ -311,6 +405,8 @@ def photo_store(
     taken_at: dt.datetime | None = None,
     latitude=None,
     longitude=None,
+    maker: str = "",
+    phone_time: dt.datetime | None = None,
 ) -> tuple[InspectionPhoto, bool]:
     """Store one photo the phone took, once (`_stored_once`, on the inspection's lock), and only
     if it arrived whole. Returns (photo, created).
@@ -319,13 +415,26 @@ def photo_store(
     2. The bytes must hash to the SHA-256 the phone computed (else a transfer was cut: the phone
        keeps the photo and sends it again), and be a real, bounded image (attachment_store).
     3. Keep the original as evidence, make the stamped display copy without metadata, link the
-       copy to the problem it documents. A refusal at any step leaves no row and no file."""
+       copy to the problem it documents. A refusal at any step leaves no row and no file.
+
+    The stamp's time and place are the photo's own (its EXIF capture time and GPS) when it has
+    them, else the phone's (corrected by its clock's skew); a photo taken long before the
+    inspection or far from the site is stamped as such (`_elsewhere`)."""
     client_id = _client_id(client_id)
+    check_maker(actor, maker)
     sha256 = (sha256 or "").strip().lower()
     if len(sha256) != 64:
         raise InvalidInput(_("缺少照片的 SHA-256 校验值"))
     lat, lng = _coordinates(latitude, longitude)
+    skew = clock_skew(phone_time)
+    if isinstance(taken_at, dt.datetime):
+        taken_at -= skew
     taken_at = _moment(taken_at, _("拍摄时间")) if taken_at is not None else clock.now()
+    captured = stamping.capture(data or b"")
+    if captured.at is not None and captured.at <= clock.now() + CLOCK_SKEW:
+        taken_at = captured.at
+    if captured.latitude is not None:
+        lat, lng = _coordinates(captured.latitude, captured.longitude)
     name = PurePath(name or "").name or "photo.jpg"
 
     def create(inspection: Inspection) -> InspectionPhoto:

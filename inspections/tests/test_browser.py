@@ -3,6 +3,7 @@ a checklist filled in with the network switched off, a photo from the camera, a 
 offline (the service worker serves the pages), then the network back: every record reaches the
 server exactly once, and sending it all again creates nothing."""
 
+import datetime as dt
 import hashlib
 import json
 import re
@@ -12,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from conftest import TODAY
-from core import geo
+from core import clock, geo
 from inspections.models import Finding, Inspection, InspectionPhoto
 from inspections.tests.helpers import drawn_plan, jpeg_with_gps, with_checklist
 from problems.models import Problem
@@ -168,13 +169,26 @@ def test_a_record_the_server_refuses_stays_on_the_phone_with_the_reason(chromium
     context, page = phone(chromium, world, world.inspector)
     page.goto(f"{world.url}/inspections/plans/{plan.uuid}/sites/BS-0002/")
     page.wait_for_function("window.cwInspect !== undefined")
-    # A phone whose clock is a day ahead: the server refuses, the record is kept with the reason.
-    context.clock.set_system_time(TODAY.replace(day=TODAY.day + 2))
+    # The phone's clock ran two days ahead while the inspector recorded offline, and was put right
+    # before the sync: the recorded times are later than now, which no skew explains. The server
+    # refuses, the record is kept with the reason, and the inspector can remove it.
+    page.route("**/api/v1/**", lambda route: route.abort("internetdisconnected"))
+    context.clock.set_system_time(TODAY + dt.timedelta(days=2))
     for fieldset in page.locator("fieldset.cw-check").all():
         fieldset.get_by_text("合格", exact=True).click()
     page.get_by_role("button", name="提交检查记录").click()
-    expect(page.locator("#cw-sync-text")).to_contain_text("1 条被退回：提交时间晚于服务器时间，请检查手机时间设置")
+    expect(page.locator("#cw-flash")).to_have_text("「建设路农贸市场」检查记录已保存在手机上，联网后自动同步")
+    context.clock.set_system_time(clock.now())
+    page.unroute("**/api/v1/**")
+    page.get_by_role("button", name="立即同步").click()
+    expect(page.locator("#cw-sync-text")).to_have_text("手机上有 1 条记录待同步；1 条被退回，见下")
+    refused = page.locator("#cw-refused .cw-refused-row")
+    expect(refused).to_contain_text("检查记录「建设路农贸市场」：提交时间晚于服务器时间，请检查手机时间设置")
     assert Inspection.objects.count() == 0
+    page.once("dialog", lambda dialog: dialog.accept())
+    refused.get_by_role("button", name="删除").click()
+    expect(page.locator("#cw-sync-text")).to_have_text("全部已同步")
+    assert page.evaluate("cwInspect.pending().then(p => p.inspections.length)") == 0
     context.close()
 
 

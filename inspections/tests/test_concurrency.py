@@ -120,3 +120,28 @@ def test_five_concurrent_uploads_of_one_photo_store_one(world, plan, settings):
     assert sorted(answers) == [(stored, False)] * (COPIES - 1) + [(stored, True)]
     media = [p for p in settings.MEDIA_ROOT.rglob("*") if p.is_file()]
     assert len(media) == 2  # the original and the stamped copy; no orphan from a losing thread
+
+
+def test_five_phones_finding_the_same_checkpoint_at_once_make_one_problem(world, plan):
+    """Five inspections of one site, each failing the same checkpoint, synced at the same instant:
+    the site's lock in finding_record lets one open the problem and links the other four to it."""
+    inspections = iter([submit(world, plan) for _ in range(COPIES)])
+    lock = threading.Lock()
+
+    def send():
+        with lock:
+            inspection = next(inspections)
+        finding, _created = services.finding_record(
+            actor=world.inspector,
+            client_id=uuid.uuid4(),
+            inspection_client_id=inspection.client_id,
+            checkpoint_id=world.checkpoint.pk,
+        )
+        return finding.problem_id
+
+    answers = at_once(send)
+
+    problem = Problem.objects.get()
+    assert answers == [problem.pk] * COPIES
+    assert Finding.objects.filter(problem=problem).count() == COPIES
+    assert problem.number == "2026-000001"

@@ -1,8 +1,14 @@
 // Inspections offline: what the inspector records is kept on the phone (IndexedDB) and sent to
 // /api/v1/ when there is a network, in the order the server needs (inspections, then problems,
-// then photos). Every record carries an id made here (crypto.randomUUID), and the server stores
-// each id once, so a retry, a double tap or two syncs at once never duplicate anything. A record
-// leaves the phone only when the server has answered 200 or 201 for it.
+// then photos; each kind in the order it was recorded). The protocol (docs/ARCHITECTURE.md,
+// "Inspections in the field"):
+// - every record carries an id made here (crypto.randomUUID), the username of who made it and the
+//   phone's times; the server stores each id once, under its maker only (else 403, code "maker");
+// - a record leaves the phone only when the server's JSON answer echoes that record's id: a
+//   redirect, a login or proxy page, an empty body or a timeout keep it and retry later;
+// - 401 (or a CSRF refusal) asks to sign in again and keeps everything;
+// - a refusal (4xx with the server's message) marks the record, which the inspector may remove
+//   (or, for a photo, replace); a failed run retries by itself with growing waits.
 (function () {
   "use strict";
   var configEl = document.getElementById("cw-offline-config");
@@ -113,10 +119,17 @@
     });
   }
 
+  // The order each kind was recorded in: problem numbers follow it on the server.
+  var WHEN = { inspections: "submitted_at", problems: "found_at", photos: "taken_at" };
+
   function all(kind) {
     return tx([kind], "readonly", function (t) {
       var box = {};
-      t.objectStore(kind).getAll().onsuccess = function (e) { box.value = e.target.result; };
+      t.objectStore(kind).getAll().onsuccess = function (e) {
+        box.value = e.target.result.sort(function (a, b) {
+          return String(a[WHEN[kind]] || "").localeCompare(String(b[WHEN[kind]] || ""));
+        });
+      };
       return box;
     });
   }
@@ -144,85 +157,213 @@
     });
   }
 
-  // ---- sending ---------------------------------------------------------------------------------
-  function Stop(message) { this.message = message; }
+  // A record is the signed-in person's to send when they made it (records from before makers
+  // were kept have none: they were made by whoever used this phone then, and the server decides).
+  function mine(record) { return !record.maker || record.maker === CONFIG.username; }
 
-  function send(path, body, isForm) {
+  // Remove a record and what hangs on it (an inspection's problems and photos, a problem's photos).
+  function removeWithDependants(kind, id) {
+    return pending().then(function (p) {
+      return tx(KINDS, "readwrite", function (t) {
+        t.objectStore(kind).delete(id);
+        if (kind === "inspections") {
+          p.problems.forEach(function (r) { if (r.inspection === id) t.objectStore("problems").delete(r.client_id); });
+          p.photos.forEach(function (r) { if (r.inspection === id) t.objectStore("photos").delete(r.client_id); });
+        } else if (kind === "problems") {
+          p.photos.forEach(function (r) { if (r.problem === id) t.objectStore("photos").delete(r.client_id); });
+        }
+      });
+    });
+  }
+
+  // ---- photos: checked here as the server checks them ------------------------------------------
+  var LIMITS = CONFIG.photo || { max_bytes: 20 * 1024 * 1024, max_pixels: 40000000, formats: ["jpeg", "jpg", "png", "webp"] };
+
+  // The format by the file's first bytes, not its name: a text file named .jpg is no photo, and
+  // the server wants the name's extension to match the content.
+  function sniff(blob) {
+    return blob.slice(0, 12).arrayBuffer().then(function (buffer) {
+      var b = new Uint8Array(buffer);
+      if (b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return "jpg";
+      if (b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47) return "png";
+      if (b[0] === 0x52 && b[1] === 0x49 && b[2] === 0x46 && b[3] === 0x46 && b[8] === 0x57 && b[9] === 0x45 && b[10] === 0x42 && b[11] === 0x50) return "webp";
+      return null;
+    });
+  }
+
+  function pixels(blob) {
+    return new Promise(function (resolve) {
+      var img = new Image();
+      var url = URL.createObjectURL(blob);
+      img.onload = function () { URL.revokeObjectURL(url); resolve(img.naturalWidth * img.naturalHeight); };
+      img.onerror = function () { URL.revokeObjectURL(url); resolve(null); };
+      img.src = url;
+    });
+  }
+
+  // Resolves {name} (the name to send, its extension matching the content) or {error}.
+  function checkPhoto(file) {
+    var name = file.name || "photo.jpg";
+    var kinds = LIMITS.formats.join("、");
+    if (file.size > LIMITS.max_bytes) return Promise.resolve({ error: t("too_big", { name: name, mb: Math.floor(LIMITS.max_bytes / 1048576) }) });
+    return sniff(file).then(function (format) {
+      if (!format) return { error: t("not_photo", { name: name, kinds: kinds }) };
+      return pixels(file).then(function (count) {
+        if (!count) return { error: t("not_photo", { name: name, kinds: kinds }) };
+        if (count > LIMITS.max_pixels) {
+          return { error: t("too_many_pixels", { name: name, mp: Math.round(count / 1e6), max: Math.round(LIMITS.max_pixels / 1e6) }) };
+        }
+        var base = name.replace(/\.[^.]*$/, "") || "photo";
+        var ext = (name.match(/\.([^.]*)$/) || [])[1];
+        ext = ext && ext.toLowerCase();
+        var same = ext === format || (format === "jpg" && ext === "jpeg");
+        // A copy of the bytes, not the picked File: Chromium keeps a File in IndexedDB as a
+        // reference to the file on disk, and a gallery file edited or deleted later could then
+        // never be sent (net::ERR_UPLOAD_FILE_CHANGED).
+        return file.arrayBuffer().then(function (bytes) {
+          return { name: same ? name : base + "." + format, blob: new Blob([bytes], { type: "image/" + (format === "jpg" ? "jpeg" : format) }) };
+        });
+      });
+    });
+  }
+
+  // When the photo was taken: a file from the gallery carries its own time (lastModified); the
+  // camera's is now. The server prefers the photo's EXIF time and place where it has them.
+  function takenAt(file) {
+    var now = Date.now();
+    var modified = file.lastModified || now;
+    return new Date(now - modified > 120000 ? modified : now).toISOString();
+  }
+
+  // ---- sending ---------------------------------------------------------------------------------
+  // Stop: the run ends and everything stays on the phone (no network, a timeout, an answer that is
+  // not the API's, 5xx); retried later by itself. `expired`: the person must sign in again.
+  function Stop(message, expired) { this.message = message; this.expired = !!expired; }
+
+  var timeouts = { json: CONFIG.timeout_ms || 30000, photo: CONFIG.photo_timeout_ms || 120000 };
+
+  function send(path, body, isForm, clientId) {
     var headers = { "X-CSRFToken": cookie("csrftoken"), Accept: "application/json" };
     if (!isForm) headers["Content-Type"] = "application/json";
-    return fetch(CONFIG.api + path, {
+    var limit = isForm ? timeouts.photo : timeouts.json;
+    var controller = window.AbortController ? new AbortController() : null;
+    var timedOut = false;
+    var timer = setTimeout(function () { timedOut = true; if (controller) controller.abort(); }, limit);
+    var request = fetch(CONFIG.api + path, {
       method: "POST",
       credentials: "same-origin",
       headers: headers,
       body: isForm ? body : JSON.stringify(body),
-    }).then(
+      signal: controller ? controller.signal : undefined,
+    });
+    // Without AbortController the run still moves on; the late answer is ignored.
+    var hung = new Promise(function (_, reject) { setTimeout(function () { reject(new Error("timeout")); }, limit + 1000); });
+    return Promise.race([request, hung]).then(
       function (response) {
-        if (response.status === 200 || response.status === 201) return { ok: true };
-        var expired = new Stop(t("expired"));
-        if (response.status === 401) throw expired;
-        if (response.status >= 500) throw new Stop(t("server"));
-        return response.json().then(
-          function (data) {
-            if (response.status === 403 && /CSRF/.test(data.detail || "")) throw expired;
-            return { ok: false, error: data.detail || t("error", { status: response.status }) };
-          },
-          function () {
-            if (response.status === 403) throw expired; // a login page or a proxy's refusal
-            return { ok: false, error: t("error", { status: response.status }) };
-          }
-        );
+        return response.text().then(function (text) {
+          clearTimeout(timer);
+          return judge(response, text, clientId);
+        });
       },
-      function () { throw new Stop(t("no_network")); }
+      function () {
+        clearTimeout(timer);
+        throw new Stop(timedOut ? t("timeout", { seconds: Math.round(limit / 1000) }) : t("no_network"));
+      }
     );
   }
 
+  // What the server's answer means for the record sent. Only the API's JSON counts.
+  function judge(response, text, clientId) {
+    var data = null;
+    try { data = JSON.parse(text); } catch (e) { data = null; }
+    var json = data !== null && typeof data === "object" && !Array.isArray(data);
+    var login = response.redirected && CONFIG.login && new URL(response.url).pathname.indexOf(CONFIG.login) === 0;
+    if (login || response.status === 401) throw new Stop(t("expired"), true);
+    if (response.status === 200 || response.status === 201) {
+      if (json && data.client_id === clientId) return { ok: true, data: data };
+      throw new Stop(t("not_api"));
+    }
+    if (response.status === 403 && json && /CSRF/.test(data.detail || "")) throw new Stop(t("expired"), true);
+    if (response.status >= 500 || response.status === 408 || response.status === 429) throw new Stop(t("server", { status: response.status }));
+    if (json && typeof data.detail === "string") return { ok: false, error: data.detail, code: data.code || "" };
+    // A 4xx that is not ours: a proxy's or a captive Wi-Fi page. Not a refusal of the record.
+    throw new Stop(t("not_api"));
+  }
+
+  function stamped(body) {
+    body.maker = body.maker || CONFIG.username;
+    body.phone_time = new Date().toISOString();
+    return body;
+  }
+
   function inspectionBody(r) {
-    return {
+    return stamped({
       client_id: r.client_id, plan: r.plan, site: r.site, started_at: r.started_at, submitted_at: r.submitted_at,
       latitude: r.latitude, longitude: r.longitude, accuracy_m: r.accuracy_m, note: r.note, results: r.results,
-    };
+      maker: r.maker,
+    });
   }
 
   function problemBody(r) {
-    return {
+    return stamped({
       client_id: r.client_id, inspection: r.inspection, checkpoint: r.checkpoint, description: r.description,
-      latitude: r.latitude, longitude: r.longitude,
-    };
+      latitude: r.latitude, longitude: r.longitude, found_at: r.found_at, maker: r.maker,
+    });
   }
 
   function photoForm(r) {
     var form = new FormData();
-    ["client_id", "inspection", "problem", "sha256", "taken_at", "latitude", "longitude"].forEach(function (key) {
+    ["client_id", "inspection", "problem", "sha256", "taken_at", "latitude", "longitude", "maker"].forEach(function (key) {
       if (r[key] !== null && r[key] !== undefined && r[key] !== "") form.append(key, r[key]);
     });
+    if (!r.maker) form.append("maker", CONFIG.username);
+    form.append("phone_time", new Date().toISOString());
     form.append("file", r.blob, r.name);
     return form;
   }
 
-  // Send every record of one kind whose parent is on the server already. A refusal (4xx) marks
-  // the record with the server's message and keeps it; no network stops the whole run.
+  var progress = null; // {n, total} while a run sends
+  var notes = []; // what the last run learned that the inspector should know (a linked problem)
+
+  // Send every record of one kind that is this person's, not refused already, and whose parent
+  // is on the server. A refusal marks the record with the server's message and keeps it; a Stop
+  // ends the whole run.
   function sendKind(kind, records, waitingFor, build, isForm) {
     return records.reduce(function (chain, record) {
       return chain.then(function () {
+        if (!mine(record) || (record.error && !retryRefused)) return;
         if (waitingFor && waitingFor(record)) return;
-        return send(kind, build(record), isForm).then(function (answer) {
-          if (answer.ok) return remove(kind, record.client_id);
+        progress.n += 1;
+        show();
+        return send(kind, build(record), isForm, record.client_id).then(function (answer) {
+          if (answer.ok) {
+            progress.sent += 1;
+            if (answer.data.linked) notes.push(t("linked", { number: answer.data.number }));
+            return remove(kind, record.client_id);
+          }
           record.error = answer.error;
+          record.code = answer.code;
           return put(kind, record);
         });
       });
     }, Promise.resolve());
   }
 
-  var running = null;
+  // Refused records are sent again only when the inspector asks (立即同步): the server's rules
+  // rarely change their answer, and the automatic runs must not hammer it.
+  var retryRefused = false;
 
   function syncOnce() {
     return pending().then(function (p) {
+      var ready = function (r) { return mine(r) && (!r.error || retryRefused); };
+      progress = {
+        n: 0, sent: 0,
+        total: p.inspections.filter(ready).length + p.problems.filter(ready).length + p.photos.filter(ready).length,
+      };
       var inspections = {}; // the inspections still on the phone after the first step
       return sendKind("inspections", p.inspections, null, inspectionBody, false)
         .then(function () { return all("inspections"); })
         .then(function (left) {
-          inspections = {};
           left.forEach(function (r) { inspections[r.client_id] = true; });
           return sendKind("problems", p.problems, function (r) { return inspections[r.inspection]; }, problemBody, false);
         })
@@ -235,14 +376,48 @@
     });
   }
 
+  // ---- running, retrying -----------------------------------------------------------------------
+  var running = null;
+  var failure = null; // {message, expired} of the last run that stopped
+  var retryAt = null;
+  var retryTimer = null;
+  var attempt = 0;
+
+  function schedule() {
+    clearTimeout(retryTimer);
+    var waits = CONFIG.retry_ms || [5000, 15000, 30000, 60000, 120000, 300000];
+    var wait = waits[Math.min(attempt, waits.length - 1)];
+    attempt += 1;
+    retryAt = new Date(Date.now() + wait);
+    retryTimer = setTimeout(function () { retryAt = null; sync(); }, wait);
+    // Where the browser has it, the service worker wakes an open page when the network returns.
+    if (navigator.serviceWorker && window.SyncManager) {
+      navigator.serviceWorker.ready.then(function (r) { return r.sync && r.sync.register("cw-sync"); }).catch(function () {});
+    }
+  }
+
   // One run at a time in this page, and across the phone's tabs where the browser can tell.
-  function sync() {
+  function sync(manual) {
     if (running) return running;
+    retryRefused = manual === true;
+    clearTimeout(retryTimer);
+    retryAt = null;
+    notes = [];
     var run = navigator.locks ? navigator.locks.request("cw-sync", syncOnce) : syncOnce();
     running = run.then(
-      function () { return show(); },
-      function (error) { return show(error instanceof Stop ? error.message : String(error)); }
-    ).then(function (state) { running = null; return state; });
+      function () { failure = null; attempt = 0; },
+      function (error) {
+        failure = error instanceof Stop ? error : new Stop(String(error));
+        // A session that expired waits for the person to sign in again; anything else is retried.
+        if (!failure.expired) schedule();
+      }
+    ).then(function () {
+      var sent = progress ? progress.sent : 0;
+      progress = null;
+      running = null;
+      if (sent) refreshToday();
+      return show();
+    });
     return running;
   }
 
@@ -250,29 +425,148 @@
   var bar = document.getElementById("cw-sync");
   var barText = document.getElementById("cw-sync-text");
 
-  function show(problem) {
+  function clock(date) {
+    function two(x) { return (x < 10 ? "0" : "") + x; }
+    return two(date.getHours()) + ":" + two(date.getMinutes()) + ":" + two(date.getSeconds());
+  }
+
+  function show() {
     return pending().then(function (p) {
-      var count = p.inspections.length + p.problems.length + p.photos.length;
-      var errors = [].concat(p.inspections, p.problems, p.photos).filter(function (r) { return r.error; });
-      var state = { count: count, errors: errors.length, message: problem || "" };
+      var records = [].concat(
+        p.inspections.map(function (r) { r.kind = "inspections"; return r; }),
+        p.problems.map(function (r) { r.kind = "problems"; return r; }),
+        p.photos.map(function (r) { r.kind = "photos"; return r; })
+      );
+      var own = records.filter(mine);
+      var errors = own.filter(function (r) { return r.error; });
+      var others = {};
+      records.filter(function (r) { return !mine(r); }).forEach(function (r) {
+        var who = r.maker_name || r.maker;
+        others[who] = (others[who] || 0) + 1;
+      });
+      var state = { count: own.length, errors: errors.length, others: records.length - own.length, message: failure ? failure.message : "" };
       if (bar) {
+        var online = navigator.onLine;
+        var parts = [];
+        if (progress && progress.total) parts.push(t("sending", { n: Math.max(progress.n, 1), total: progress.total }));
+        else if (own.length) parts.push(t("pending", { count: own.length }));
+        else if (state.others) parts.push(t("synced_mine"));
+        else parts.push(t(online ? "synced" : "offline_empty"));
+        var text = parts.join("");
+        if (errors.length) text += t("refused", { count: errors.length });
+        if (!progress && failure && own.length - errors.length > 0) {
+          text += " · " + t("failed", { reason: failure.message });
+          if (retryAt) text += t("next_try", { time: clock(retryAt) });
+        }
+        Object.keys(others).forEach(function (who) { text += " · " + t("others", { name: who, count: others[who] }); });
+        if (notes.length) text += " · " + notes.join("；");
+        var tone = errors.length || (failure && own.length) ? "alert-danger" : own.length || state.others ? "alert-warning" : online ? "alert-success" : "alert-secondary";
         bar.hidden = false;
-        bar.className = bar.className.replace(/alert-(secondary|success|warning|danger)/, count ? (errors.length ? "alert-danger" : "alert-warning") : (navigator.onLine ? "alert-success" : "alert-secondary"));
-        var text = count ? t("pending", { count: count }) : t(navigator.onLine ? "synced" : "offline_empty");
-        if (errors.length) text += t("refused", { count: errors.length, reason: errors[0].error });
-        if (problem && count) text += " · " + problem;
-        bar.dataset.online = String(navigator.onLine);
+        bar.className = bar.className.replace(/alert-(secondary|success|warning|danger)/, tone);
+        bar.dataset.online = String(online);
+        bar.dataset.pending = String(own.length);
         barText.textContent = text;
-        bar.dataset.pending = String(count);
+        var status = document.getElementById("cw-sync-status");
+        if (status) {
+          status.textContent = online ? t("online") : t("offline");
+          status.className = "badge " + (online ? "text-bg-success" : "text-bg-secondary");
+        }
+        var login = document.getElementById("cw-sign-in");
+        if (login) {
+          login.hidden = !(failure && failure.expired);
+          login.href = CONFIG.login + "?next=" + encodeURIComponent(location.pathname);
+        }
+        showRefused(errors);
       }
       document.querySelectorAll(".cw-site").forEach(function (card) {
-        var waiting = p.inspections.some(function (r) { return r.plan === card.dataset.plan && r.site === card.dataset.site; });
+        var waiting = p.inspections.some(function (r) { return mine(r) && r.plan === card.dataset.plan && r.site === card.dataset.site; });
         card.classList.toggle("cw-pending", waiting);
         var badge = card.querySelector(".cw-pending-badge");
         if (badge) badge.hidden = !waiting;
       });
       return state;
     });
+  }
+
+  // The records the server refused, each with its reason and what the inspector can do about it.
+  function showRefused(errors) {
+    var list = document.getElementById("cw-refused");
+    if (!list) return;
+    list.hidden = !errors.length;
+    list.textContent = "";
+    if (!errors.length) return;
+    var title = document.createElement("div");
+    title.className = "fw-semibold";
+    title.textContent = t("refused_title");
+    list.appendChild(title);
+    errors.forEach(function (r) {
+      var row = document.createElement("div");
+      row.className = "cw-refused-row d-flex flex-wrap align-items-center gap-2 border-top pt-1 mt-1";
+      row.dataset.clientId = r.client_id;
+      var label = document.createElement("span");
+      label.className = "flex-grow-1";
+      label.textContent = t("kind_" + r.kind) + (r.kind === "photos" ? "「" + r.name + "」" : r.label ? "「" + r.label + "」" : "") + "：" + r.error;
+      row.appendChild(label);
+      if (r.kind === "photos") {
+        var input = document.createElement("input");
+        input.type = "file";
+        input.accept = "image/*";
+        input.hidden = true;
+        input.addEventListener("change", function () { if (input.files[0]) replacePhoto(r, input.files[0]); });
+        var replace = document.createElement("button");
+        replace.type = "button";
+        replace.className = "btn btn-sm btn-outline-primary";
+        replace.textContent = t("replace");
+        replace.addEventListener("click", function () { input.click(); });
+        row.appendChild(input);
+        row.appendChild(replace);
+      }
+      var drop = document.createElement("button");
+      drop.type = "button";
+      drop.className = "btn btn-sm btn-outline-danger";
+      drop.textContent = t("remove");
+      drop.addEventListener("click", function () {
+        if (!window.confirm(t("confirm_remove"))) return;
+        removeWithDependants(r.kind, r.client_id).then(function () { return sync(); });
+      });
+      row.appendChild(drop);
+      list.appendChild(row);
+    });
+  }
+
+  function replacePhoto(old, file) {
+    return checkPhoto(file).then(function (checked) {
+      if (checked.error) { window.alert(checked.error); return; }
+      return sha256(checked.blob).then(function (hash) {
+        var fresh = {
+          client_id: uuid(), inspection: old.inspection, problem: old.problem, blob: checked.blob, name: checked.name,
+          taken_at: takenAt(file), latitude: old.latitude, longitude: old.longitude, sha256: hash,
+          maker: old.maker, maker_name: old.maker_name,
+        };
+        return tx(["photos"], "readwrite", function (t) {
+          t.objectStore("photos").delete(old.client_id);
+          t.objectStore("photos").put(fresh);
+        }).then(function () { return sync(); });
+      });
+    });
+  }
+
+  // After records went, the day's page shows what the server now knows (which sites are done).
+  function refreshToday() {
+    var list = document.getElementById("cw-today-list");
+    if (!list) return;
+    fetch(CONFIG.today, { credentials: "same-origin", headers: { Accept: "text/html" } }).then(function (response) {
+      if (!response.ok || response.redirected) return;
+      return response.text().then(function (html) {
+        var fresh = new DOMParser().parseFromString(html, "text/html");
+        var freshList = fresh.getElementById("cw-today-list");
+        var summary = fresh.getElementById("cw-today-summary");
+        if (freshList) list.innerHTML = freshList.innerHTML;
+        var oldSummary = document.getElementById("cw-today-summary");
+        if (summary && oldSummary) oldSummary.textContent = summary.textContent;
+        show();
+      });
+    }).catch(function () { /* offline again: the list is refreshed after the next sync */ });
   }
 
   // ---- the checklist form ----------------------------------------------------------------------
@@ -298,24 +592,46 @@
 
   function setupChecklist(form) {
     var startedAt = new Date().toISOString();
-    var captured = {}; // checkpoint id -> [File]
+    var captured = {}; // checkpoint id -> [{file, name, at, coords}]
+    var foundAt = {}; // checkpoint id -> when 不合格 was chosen: the problem's finding time
     locate();
     form.querySelectorAll(".cw-check").forEach(function (box) {
       var id = box.dataset.checkpoint;
       var input = box.querySelector('input[type="file"]');
       var previews = box.querySelector(".cw-previews");
       captured[id] = [];
-      if (!input) return;
-      input.addEventListener("change", function () {
-        Array.prototype.forEach.call(input.files, function (file) {
-          captured[id].push({ file: file, at: new Date().toISOString(), coords: position });
-          var img = document.createElement("img");
-          img.alt = t("photo", { n: captured[id].length });
-          img.src = URL.createObjectURL(file);
-          previews.appendChild(img);
+      box.querySelectorAll('input[type="radio"]').forEach(function (radio) {
+        radio.addEventListener("change", function () {
+          if (radio.checked && radio.value === "fail" && !foundAt[id]) foundAt[id] = new Date().toISOString();
         });
+      });
+      if (!input) return;
+      var refusals = document.createElement("div");
+      refusals.className = "cw-photo-refused small text-danger mt-1";
+      refusals.setAttribute("role", "alert");
+      previews.parentNode.insertBefore(refusals, previews.nextSibling);
+      input.addEventListener("change", function () {
+        var files = Array.prototype.slice.call(input.files);
         input.value = ""; // the next photo fires "change" again
+        refusals.textContent = "";
         locate();
+        files.reduce(function (chain, file) {
+          return chain.then(function () {
+            return checkPhoto(file).then(function (checked) {
+              if (checked.error) {
+                var line = document.createElement("div");
+                line.textContent = checked.error;
+                refusals.appendChild(line);
+                return;
+              }
+              captured[id].push({ file: checked.blob, name: checked.name, at: takenAt(file), coords: position });
+              var img = document.createElement("img");
+              img.alt = t("photo", { n: captured[id].length });
+              img.src = URL.createObjectURL(file);
+              previews.appendChild(img);
+            });
+          });
+        }, Promise.resolve());
       });
     });
 
@@ -334,14 +650,16 @@
         return;
       }
       button.disabled = true;
+      var now = new Date().toISOString();
       var lat = position ? round6(position.latitude) : null;
       var lng = position ? round6(position.longitude) : null;
-      var inspection = {
+      var who = { maker: CONFIG.username, maker_name: CONFIG.full_name };
+      var inspection = Object.assign({
         client_id: uuid(), plan: form.dataset.plan, site: form.dataset.site, label: form.dataset.siteName,
-        started_at: startedAt, submitted_at: new Date().toISOString(), latitude: lat, longitude: lng,
+        started_at: startedAt, submitted_at: now, latitude: lat, longitude: lng,
         accuracy_m: position ? Math.round(position.accuracy) : null,
         note: (form.querySelector('textarea[name="note"]') || { value: "" }).value.trim(), results: [],
-      };
+      }, who);
       var problems = [], photos = [];
       form.querySelectorAll(".cw-check").forEach(function (box) {
         var id = Number(box.dataset.checkpoint);
@@ -349,14 +667,17 @@
         var note = result === "fail" ? box.querySelector("textarea").value.trim() : "";
         inspection.results.push({ checkpoint: id, result: result, note: note });
         if (result !== "fail") return;
-        var problem = { client_id: uuid(), inspection: inspection.client_id, checkpoint: id, description: note, latitude: lat, longitude: lng };
+        var problem = Object.assign({
+          client_id: uuid(), inspection: inspection.client_id, checkpoint: id, description: note, latitude: lat, longitude: lng,
+          label: form.dataset.siteName, found_at: foundAt[id] || now,
+        }, who);
         problems.push(problem);
         captured[id].forEach(function (shot) {
-          photos.push({
+          photos.push(Object.assign({
             client_id: uuid(), inspection: inspection.client_id, problem: problem.client_id, blob: shot.file,
-            name: shot.file.name || "photo.jpg", taken_at: shot.at,
+            name: shot.name, taken_at: shot.at,
             latitude: shot.coords ? round6(shot.coords.latitude) : lat, longitude: shot.coords ? round6(shot.coords.longitude) : lng,
-          });
+          }, who));
         });
       });
       Promise.all(photos.map(function (p) { return sha256(p.blob).then(function (h) { p.sha256 = h; }); }))
@@ -386,6 +707,14 @@
   if ("serviceWorker" in navigator && CONFIG.sw) {
     navigator.serviceWorker.register(CONFIG.sw, { scope: CONFIG.scope }).catch(function () { /* http without TLS */ });
     precacheChecklists();
+    // The service worker's background sync: the network is back, send now.
+    navigator.serviceWorker.addEventListener("message", function (event) {
+      if (event.data && event.data.type === "sync") sync();
+    });
+  }
+  // What is kept on the phone is the only copy: ask the browser not to evict it under pressure.
+  if (navigator.storage && navigator.storage.persist) {
+    navigator.storage.persisted().then(function (kept) { if (!kept) return navigator.storage.persist(); }).catch(function () {});
   }
   // Signing out forgets the pages kept on this phone (not the records still to send).
   var logout = document.querySelector('form[action$="/logout/"]');
@@ -404,10 +733,10 @@
   var form = document.getElementById("cw-checklist");
   if (form) setupChecklist(form);
   var button = document.getElementById("cw-sync-now");
-  if (button) button.addEventListener("click", function () { sync(); });
-  window.addEventListener("online", function () { sync(); });
-  window.addEventListener("offline", function () { show(t("offline")); });
-  (navigator.onLine ? sync() : show(t("offline")));
+  if (button) button.addEventListener("click", function () { attempt = 0; sync(true); });
+  window.addEventListener("online", function () { attempt = 0; sync(); });
+  window.addEventListener("offline", function () { show(); });
+  sync();
 
   // For the phone's own diagnostics and for tests: the same functions the page uses.
   window.cwInspect = {
@@ -415,6 +744,8 @@
     pending: pending,
     show: show,
     sha256: sha256,
+    checkPhoto: checkPhoto,
+    retryAt: function () { return retryAt && retryAt.toISOString(); },
     sha256Plain: function (text) { return sha256Plain(new TextEncoder().encode(text)); },
     // Keep a copy of what is pending, and put it back later: what a phone does when the answer to
     // a sync it sent was lost and it sends the same records again.
