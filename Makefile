@@ -43,14 +43,21 @@ coverage: install-dev system-packages  ## the suite under coverage: line and bra
 
 # What the app and its tests need from the system (Debian packages): chromium for the browser
 # tests (Playwright may not download a browser of its own), CJK fonts so that screenshots and
-# documents show Chinese, LibreOffice to turn bulletins into PDF, poppler to check those PDFs.
+# documents show Chinese, LibreOffice to turn bulletins into PDF, poppler to check those PDFs, and
+# texlive-lang-chinese for its Fandol fonts: the only free 仿宋 and 楷体 with GB2312 coverage Debian
+# ships (GPL with the font exception; documents/fonts.conf maps 仿宋_GB2312 and 楷体_GB2312 to them),
+# installed without its recommended packages, which would bring the whole of TeX.
 SYSTEM_PACKAGES := chromium fonts-noto-cjk fonts-arphic-ukai libreoffice-writer-nogui poppler-utils
+FONT_PACKAGES := texlive-lang-chinese
 system-packages:
 	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
-	if [ -n "$$missing" ]; then \
+	fonts=$$(for p in $(FONT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing$$fonts" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "installing $$missing"; apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; \
-	  else echo "please install: $$missing (sudo apt-get install $$missing)"; fi; \
+	    echo "installing $$missing $$fonts"; apt-get update -qq \
+	    && { [ -z "$$missing" ] || apt-get install -y -qq $$missing >/dev/null; } \
+	    && { [ -z "$$fonts" ] || apt-get install -y -qq --no-install-recommends $$fonts >/dev/null; }; \
+	  else echo "please install: $$missing $$fonts (sudo apt-get install $$missing $$fonts)"; fi; \
 	fi
 
 install: $(VENV)/.installed node_modules/.installed

@@ -27,7 +27,12 @@ def build_content(bulletin: Bulletin) -> dict:
     begins, ends = clock.start_of_day(start), clock.end_of_day(end)
     # What an unpublished covert inspection found is secret until the office publishes it, and a
     # bulletin goes to the units: leave those problems out.
-    problems = Problem.objects.filter(campaign=bulletin.campaign).exclude(pk__in=access.secret_problem_ids())
+    # A cancelled problem was never one (recorded by mistake, a duplicate): it counts nowhere.
+    problems = (
+        Problem.objects.filter(campaign=bulletin.campaign)
+        .exclude(pk__in=access.secret_problem_ids())
+        .exclude(status=Status.CANCELLED)
+    )
     in_period = problems.filter(recorded_at__gte=begins, recorded_at__lt=ends)
     closed_in_period = problems.filter(status=Status.CLOSED, closed_at__gte=begins, closed_at__lt=ends)
     overdue = problems.filter(status__in=WITH_UNIT, deadline__lt=min(end, clock.today()))
@@ -116,12 +121,16 @@ def build_content(bulletin: Bulletin) -> dict:
             "measure": a.get_measure_display(),
             "reason": a.reason,
             "decided_on": clock.zh_date(a.decided_on),
+            "sentence": accountability_sentence(a),
         }
         for a in Accountability.objects.filter(campaign=bulletin.campaign, decided_on__gte=start, decided_on__lte=end)
         .select_related("unit", "person")
         .order_by("decided_on", "id")
     ]
     return {
+        "addressee": bulletin.addressee or settings.BULLETIN_ADDRESSEE,
+        "copy_to": settings.BULLETIN_COPY_TO,
+        "as_of": clock.zh_date(end),
         "issuer": settings.BULLETIN_ISSUER,
         "issuer_short": settings.BULLETIN_ISSUER_SHORT,
         "title": bulletin.title,
@@ -143,7 +152,8 @@ def _typical_problems(in_period) -> list[dict]:
     """The most serious problems of the period that have photos, with before-and-after evidence."""
     severity_order = {Problem.Severity.SERIOUS: 0, Problem.Severity.MAJOR: 1, Problem.Severity.MINOR: 2}
     candidates = list(
-        in_period.filter(photos__content_type__startswith="image/")
+        # An unassigned problem has nobody to name or to show rectified.
+        in_period.filter(photos__content_type__startswith="image/", assigned_unit__isnull=False)
         .distinct()
         .select_related("site", "assigned_unit")
         .prefetch_related("photos")
@@ -177,5 +187,40 @@ def _typical_problems(in_period) -> list[dict]:
     ]
 
 
+def accountability_sentence(a: Accountability) -> str:
+    """问责 as a bulletin phrases it: 「对××街道办事处××同志进行约谈」, 「责令××作出书面检查」."""
+    who = a.unit.name + (f"{a.person.get_full_name()}同志" if a.person else "")
+    phrase = {
+        Accountability.Measure.CRITICISM: f"对{who}予以通报批评",
+        Accountability.Measure.INTERVIEW: f"对{who}进行约谈",
+        Accountability.Measure.WARNING: f"对{who}进行诫勉谈话",
+        Accountability.Measure.ORDER: f"责令{who}作出书面检查",
+        Accountability.Measure.DISCIPLINE: f"将{who}有关问题线索移交纪检监察机关",
+    }.get(a.measure, f"对{who}{a.get_measure_display()}")
+    reason = a.reason.strip().rstrip("。；;.")
+    on = clock.zh_date(a.decided_on)
+    return f"{on}，因{reason}，{phrase}。" if reason else f"{on}，{phrase}。"
+
+
+DEFAULT_CLOSING = (
+    "一要提高思想认识。各单位要把问题整改作为巩固创建成果的重要抓手，主要负责同志亲自部署、亲自过问。\n"
+    "二要狠抓问题整改。对本期通报的问题，责任单位要建立台账，逐项明确措施和时限，按期整改销号，严防反弹。\n"
+    "三要强化长效管理。各单位要举一反三，加强日常巡查和常态管理，推动由集中整治向常态长效转变。\n"
+    "区爱卫办将持续开展督查，对整改不力、问题反弹的单位，按规定严肃问责。"
+)
+
+
+def default_lead(campaign) -> str:
+    """The opening paragraph: basis, purpose, and the formula that leads into the report."""
+    return (
+        f"为深入推进{campaign.name}工作，按照区爱卫会工作部署，区爱卫办组织督导组对各责任单位开展了督查，"
+        "现将有关情况通报如下："
+    )
+
+
 def default_title(campaign, start: dt.date, end: dt.date) -> str:
+    """A calendar month is named as such (a title of two even lines); any other period by dates."""
+    month_end = (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+    if start.day == 1 and end == month_end:
+        return f"关于{start.year}年{start.month}月{campaign.name}督查情况的通报"
     return f"关于{campaign.name}督查情况的通报（{clock.zh_date(start)}—{clock.zh_date(end)}）"

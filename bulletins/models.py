@@ -26,6 +26,7 @@ class Bulletin(models.Model):
     period_start = models.DateField(_("统计起始日期"))
     period_end = models.DateField(_("统计截止日期"))
     title = models.CharField(_("标题"), max_length=200)
+    addressee = models.CharField(_("主送机关"), max_length=300, blank=True)
     lead = models.TextField(_("导语"), blank=True)
     closing = models.TextField(_("结束语"), blank=True)
     # Units criticised when their overdue problems reach this number (configurable per bulletin).

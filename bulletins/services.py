@@ -96,8 +96,9 @@ def bulletin_create(
             period_start=period_start,
             period_end=period_end,
             title=(title or "").strip() or bulletin_content.default_title(campaign, period_start, period_end),
-            lead=lead,
-            closing=closing,
+            addressee=settings.BULLETIN_ADDRESSEE,
+            lead=lead or bulletin_content.default_lead(campaign),
+            closing=closing or bulletin_content.DEFAULT_CLOSING,
             criticise_overdue_at=criticise_overdue_at,
             created_by=actor,
             created_at=clock.now(),
@@ -115,7 +116,14 @@ def bulletin_create(
 
 
 def bulletin_edit(
-    *, actor, bulletin: Bulletin, title: str, lead: str, closing: str, criticise_overdue_at: int
+    *,
+    actor,
+    bulletin: Bulletin,
+    title: str,
+    lead: str,
+    closing: str,
+    criticise_overdue_at: int,
+    addressee: str | None = None,
 ) -> Bulletin:
     """Edit a draft's text and criticism rule. A published bulletin is frozen."""
     _require_office(actor)
@@ -123,6 +131,8 @@ def bulletin_edit(
     if not title:
         raise InvalidInput(gettext("请填写通报标题"))
     changes = {"title": title, "lead": lead, "closing": closing, "criticise_overdue_at": criticise_overdue_at}
+    if addressee is not None:  # 主送机关: blank is the office's setting (bulletins.content)
+        changes["addressee"] = addressee.strip()
     return _transition(bulletin, action=BulletinAction.EDIT, actor=actor, changes=changes)
 
 

@@ -1,5 +1,7 @@
 """Bulletin and accountability screens. Thin: bind a form, ask access, call a service."""
 
+import re
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -70,7 +72,7 @@ def bulletin_detail(request, bulletin_uuid):
     if can_edit:
         form = BulletinEditForm(
             request.POST or None,
-            initial={k: getattr(bulletin, k) for k in ("title", "lead", "closing", "criticise_overdue_at")},
+            initial={k: getattr(bulletin, k) for k in BulletinEditForm.base_fields},
         )
         if request.method == "POST" and form.is_valid():
             try:
@@ -116,10 +118,10 @@ def bulletin_publish(request, bulletin_uuid):
 def bulletin_file(request, bulletin_uuid, kind):
     """The Word or PDF file: the frozen one once published (back to the page, which shows the
     progress, while the worker still makes it); a draft's Word file is made live."""
-    bulletin = _get_bulletin(request.user, bulletin_uuid)
     if kind not in ("docx", "pdf"):
-        raise Http404
-    name = f"{bulletin.title}.{kind}"
+        raise Http404  # before anything is looked up: /file.exe is no file of a bulletin
+    bulletin = _get_bulletin(request.user, bulletin_uuid)
+    name = download_name(bulletin, kind)
     if bulletin.status == Bulletin.Status.PUBLISHED:
         attachment = bulletin.docx if kind == "docx" else bulletin.pdf
         if attachment is None:
@@ -133,6 +135,13 @@ def bulletin_file(request, bulletin_uuid, kind):
     response = HttpResponse(render_docx(services.bulletin_content_now(bulletin)), content_type=DOCX)
     response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=name)
     return response
+
+
+def download_name(bulletin: Bulletin, kind: str) -> str:
+    """「〔2026〕第1期 标题.pdf」 once numbered (the number is how the office files it), the title
+    alone for a draft; never a character a file system refuses."""
+    title = re.sub(r'[\\/:*?"<>|\x00-\x1f]', "_", bulletin.title).strip()[:120]
+    return f"{bulletin.issue_label} {title}.{kind}" if bulletin.number else f"{title}.{kind}"
 
 
 def _files_context(request, bulletin: Bulletin) -> dict:

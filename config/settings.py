@@ -241,6 +241,9 @@ WATERMARK_FONT = env_str("WATERMARK_FONT", "")
 # Bulletins: the issuing office as printed in the red header and the 版记.
 BULLETIN_ISSUER = env_str("BULLETIN_ISSUER", "示范区爱国卫生运动委员会办公室")
 BULLETIN_ISSUER_SHORT = env_str("BULLETIN_ISSUER_SHORT", "示范区爱卫办")
+# 主送机关 of a new bulletin (editable on each draft), and 抄送 of the 版记.
+BULLETIN_ADDRESSEE = env_str("BULLETIN_ADDRESSEE", "各街道办事处，区直各有关单位：")
+BULLETIN_COPY_TO = env_str("BULLETIN_COPY_TO", "区委办公室，区政府办公室，区爱卫会各成员单位。")
 
 # The closed loop's tunable rules, kept here so that an office can change them without code.
 REBOUND_WINDOW_DAYS = env_int("REBOUND_WINDOW_DAYS", 90, minimum=1)

@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 
 from bulletins import services
+from bulletins.content import DEFAULT_CLOSING, default_lead
 from bulletins.models import Accountability, AccountabilityEvent, Bulletin, BulletinEvent
 from campaigns.models import Campaign
 from conftest import TODAY
@@ -97,7 +98,7 @@ def test_the_office_drafts_a_bulletin_with_a_title_made_from_the_period(client, 
         2,
         world.office,
     )
-    assert bulletin.title == "关于省级卫生城市届满复审督查情况的通报（2026年5月1日—2026年5月31日）"
+    assert bulletin.title == "关于2026年5月省级卫生城市届满复审督查情况的通报"  # a calendar month, named so
 
 
 CREATE_REFUSALS = {
@@ -175,8 +176,9 @@ def test_a_draft_shows_the_live_figures_and_the_office_its_forms(client, bulleti
     assert ("保存草稿</button>" in page, "印发通报</button>" in page) == (True, True)
     assert response.context["form"].initial == {
         "title": "关于5月份督查情况的通报（草稿）",
-        "lead": "",
-        "closing": "",
+        "addressee": "各街道办事处，区直各有关单位：",
+        "lead": default_lead(bulletins.campaign),
+        "closing": DEFAULT_CLOSING,
         "criticise_overdue_at": 3,
     }
 
