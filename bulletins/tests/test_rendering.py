@@ -175,3 +175,13 @@ def test_everyone_who_sees_the_bulletin_sees_its_progress_and_only_the_office_ma
     assert client.post(reverse("bulletins:render", args=[bulletin.uuid]), {"version": 2}).status_code == 403
     client.force_login(world.outsider)
     assert client.get(reverse("bulletins:files", args=[bulletin.uuid])).status_code == 404
+
+
+def test_the_files_download_under_the_number_and_the_title(client, world, frozen_today):
+    bulletin = services.bulletin_publish(actor=world.office, bulletin=_draft(world))
+    run_pending()
+    client.force_login(world.office)
+    response = client.get(reverse("bulletins:file", args=[bulletin.uuid, "pdf"]))
+    assert "filename*=utf-8''%E3%80%942026%E3%80%95" in response["Content-Disposition"]
+    assert response["Content-Disposition"].endswith("%20%E4%BA%94%E6%9C%88%E7%9D%A3%E6%9F%A5%E9%80%9A%E6%8A%A5.pdf")
+    assert client.get(reverse("bulletins:file", args=[bulletin.uuid, "exe"])).status_code == 404
