@@ -197,7 +197,7 @@ def today(request):
             "rows": rows,
             "day": clock.today(),
             "left": sum(1 for row in rows if not row.done),
-            "offline_config": _offline_config(request.user),
+            "offline_config": offline_config(request.user),
         },
     )
 
@@ -210,7 +210,7 @@ PHOTO_TIMEOUT_S = 120
 RETRY_AFTER_S = [5, 15, 30, 60, 120, 300]
 
 
-def _offline_config(user) -> dict:
+def offline_config(user) -> dict:
     """What static/js/inspect-offline.js needs: where things are, who is signed in (each record is
     bound to its maker), the photo limits the server applies, its patience, and its sentences in
     the page's language (gettext placeholders, filled in by the script)."""
@@ -317,7 +317,7 @@ def checklist(request, plan_uuid, site_code):
             "site": site,
             "form": form,
             "links": selectors.navigation_links(site),
-            "offline_config": _offline_config(request.user),
+            "offline_config": offline_config(request.user),
         },
         status=status,
     )
