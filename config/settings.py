@@ -113,6 +113,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "access.context_processors.actor",
                 "notifications.context_processors.unread",
+                "inspections.context_processors.offline",
             ],
         },
     },

@@ -12,10 +12,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.staticfiles import finders
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponseNotModified, JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -196,7 +197,7 @@ def today(request):
             "rows": rows,
             "day": clock.today(),
             "left": sum(1 for row in rows if not row.done),
-            "offline_config": _offline_config(request.user),
+            "offline_config": offline_config(request.user),
         },
     )
 
@@ -209,7 +210,7 @@ PHOTO_TIMEOUT_S = 120
 RETRY_AFTER_S = [5, 15, 30, 60, 120, 300]
 
 
-def _offline_config(user) -> dict:
+def offline_config(user) -> dict:
     """What static/js/inspect-offline.js needs: where things are, who is signed in (each record is
     bound to its maker), the photo limits the server applies, its patience, and its sentences in
     the page's language (gettext placeholders, filled in by the script)."""
@@ -276,6 +277,12 @@ def checklist(request, plan_uuid, site_code):
     site = target.site
     _covert_reads(request, [plan], "web:checklist")
     checkpoints = services.checklist(site)
+    etag = _checklist_etag(request, plan, site, checkpoints)
+    if request.method == "GET" and etag in request.headers.get("If-None-Match", ""):
+        # The phone's kept copy is this page still: its service worker keeps it (static/sw.js).
+        response = HttpResponseNotModified()
+        response["ETag"] = etag
+        return response
     status = 200
     if request.method == "POST":
         form = ChecklistForm(request.POST, request.FILES, checkpoints=checkpoints)
@@ -302,7 +309,7 @@ def checklist(request, plan_uuid, site_code):
         status = 400
     else:
         form = ChecklistForm(initial={"client_id": uuid.uuid4(), "started_at": clock.now()}, checkpoints=checkpoints)
-    return render(
+    response = render(
         request,
         "inspections/checklist.html",
         {
@@ -310,10 +317,37 @@ def checklist(request, plan_uuid, site_code):
             "site": site,
             "form": form,
             "links": selectors.navigation_links(site),
-            "offline_config": _offline_config(request.user),
+            "offline_config": offline_config(request.user),
         },
         status=status,
     )
+    if status == 200:
+        response["ETag"] = etag
+    return response
+
+
+def _checklist_etag(request, plan, site, checkpoints) -> str:
+    """What a checklist page shows that can change: the person, the plan (its version moves with
+    every step), the site, the checkpoints, the language and the assets. The form's fresh record id
+    and start time are not in it: the phone's script makes its own for every inspection, and a
+    page kept from yesterday serves today as well (its CSRF token is the same cookie's)."""
+    parts = [
+        request.user.pk,
+        str(plan.uuid),
+        plan.version,
+        plan.name,
+        site.pk,
+        site.name,
+        site.code,
+        site.site_type_id,
+        site.latitude,
+        site.longitude,
+        [(c.pk, c.code, c.name, str(c.weight)) for c in checkpoints],
+        translation.get_language(),
+        [static(name) for name in OFFLINE_ASSETS],
+    ]
+    digest = hashlib.sha256(json.dumps(parts, ensure_ascii=False, default=str).encode()).hexdigest()[:20]
+    return f'"{digest}"'
 
 
 @login_required

@@ -207,6 +207,27 @@ def problem_record(
     return problem
 
 
+def problem_found_again(*, actor, problem: Problem, note: str) -> ProblemEvent:
+    """再次发现: another inspection found this open problem again (inspections' sync links the
+    second finding to it instead of opening a second problem). A note in the trail, under the
+    problem's row lock; the status, the unit and the deadline stay as they are."""
+    with transaction.atomic():
+        current = Problem.objects.select_for_update(of=("self",)).select_related("assigned_unit").get(pk=problem.pk)
+        return ProblemEvent.objects.create(
+            problem=current,
+            seq=current.events.count() + 1,
+            action=Action.FOUND_AGAIN,
+            from_status=current.status,
+            to_status=current.status,
+            actor=actor,
+            actor_unit=_acting_unit(actor, current),
+            at=clock.now(),
+            note=note,
+            unit=current.assigned_unit,
+            deadline=current.deadline,
+        )
+
+
 def problem_assign(*, actor, problem: Problem, unit: Unit, deadline: dt.date, note: str = "") -> Problem:
     """交办: hand the problem to exactly one unit with a deadline. A covert inspection's finding
     waits until its results are published: the unit could not see it, yet it would fall due."""

@@ -37,6 +37,9 @@ class Action(models.TextChoices):
     # Recorded by the worker, not done by a person; they move nothing (NOTES).
     REMIND = "remind", _("到期提醒")
     ESCALATE = "escalate", _("逾期催办")
+    # Another inspection found the same open problem (a second phone at the same site and
+    # checkpoint): its finding is linked to the problem, and the timeline says so.
+    FOUND_AGAIN = "found_again", _("再次发现")
 
 
 # action -> (states it may start from, state it leads to). None is "not yet recorded".
@@ -51,7 +54,7 @@ TRANSITIONS: dict[str, tuple[frozenset, str]] = {
 }
 
 # Reminders and escalations: in the trail, outside the table (the status stays as it was).
-NOTES = frozenset({Action.REMIND, Action.ESCALATE})
+NOTES = frozenset({Action.REMIND, Action.ESCALATE, Action.FOUND_AGAIN})
 
 
 # Escalation levels of a problem's current cycle (Problem.escalation; ProblemEvent.level), in

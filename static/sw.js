@@ -3,7 +3,7 @@
 //
 // Pages under the scope: network first, the last good copy when offline; but a checklist kept on
 // the phone opens from it at once and is refreshed in the background (a slow network must not
-// keep the inspector waiting at the site). Static assets: the kept copy first. Writes (POST) are never touched here: the page keeps them in IndexedDB and sends
+// keep the inspector waiting at the site), with its ETag (unchanged: 304, nothing downloaded). Static assets: the kept copy first. Writes (POST) are never touched here: the page keeps them in IndexedDB and sends
 // them itself (static/js/inspect-offline.js), so nothing is lost in a worker's queue.
 "use strict";
 var CONFIG = self.CW_CONFIG;
@@ -61,12 +61,23 @@ function networkFirst(request) {
 // A site's checklist: /inspections/plans/<plan>/sites/<code>/
 var CHECKLIST = /\/plans\/[0-9a-f-]{36}\/sites\/[^/]+\/$/;
 
+// The kept copy's ETag goes with the refresh: "304 Not Modified" (the checklist, the plan and
+// the site are as they were) costs a few bytes instead of the whole page on a slow network.
+function revalidated(request, hit) {
+  var etag = hit.headers.get("ETag");
+  if (!etag) return networkFirst(request);
+  return fetch(request.url, { credentials: "same-origin", headers: { "If-None-Match": etag } }).then(function (response) {
+    if (response.status === 304) return hit;
+    if (response.redirected && new URL(response.url).pathname.indexOf(CONFIG.login) === 0) forgetPages();
+    return keep(request, response);
+  });
+}
+
 function keptThenRefreshed(event) {
   var request = event.request;
   return caches.match(request, { ignoreSearch: true, ignoreVary: true }).then(function (hit) {
-    var fresh = networkFirst(request);
-    if (!hit) return fresh;
-    event.waitUntil(fresh.catch(function () {}));
+    if (!hit) return networkFirst(request);
+    event.waitUntil(revalidated(request, hit).catch(function () {}));
     return hit;
   });
 }

@@ -29,7 +29,7 @@ from inspections.models import CheckResult, Finding, Inspection, InspectionPhoto
 from inspections.services.plans import plan_transition
 from inspections.states import INSPECTABLE, PlanAction, PlanStatus
 from problems.models import Problem
-from problems.services import problem_record
+from problems.services import problem_found_again, problem_record
 from problems.states import Status as ProblemStatus
 from sites.models import Site
 from standard.models import Criterion
@@ -310,7 +310,14 @@ def finding_record(
             .order_by("recorded_at", "id")
             .first()
         )
-        if problem is None:
+        if problem is not None:
+            problem_found_again(
+                actor=actor,
+                problem=problem,
+                note=_("检查「%(plan)s」再次发现此问题（%(site)s，%(checkpoint)s）")
+                % {"plan": inspection.plan.name, "site": inspection.site.name, "checkpoint": checkpoint.code},
+            )
+        else:
             text = (
                 (description or "").strip()
                 or result.note

@@ -364,3 +364,27 @@ def test_two_phones_at_the_same_site_make_one_open_problem(chromium, live_world,
     assert problem.photos.count() == 2
     for context, _page in phones:
         context.close()
+
+
+def test_records_go_from_any_page_of_the_app(chromium, live_world, patient, tmp_path):
+    """Recorded with the network down, then the inspector reads the problem list: the records
+    are sent from that page when the network is back, without opening 今日检查."""
+    world = with_checklist(live_world)
+    plan = drawn_plan(world)
+    context, page = new_phone(chromium)
+    browser_sign_in(page, world.url, world.inspector)
+    page.route(API, lambda route: route.abort("internetdisconnected"))
+    record(page, world, plan, tmp_path)
+    expect(page.locator("#cw-flash")).to_contain_text("已保存在手机上")
+    page.goto(f"{world.url}/problems/")
+    page.wait_for_function("window.cwInspect !== undefined")
+    assert on_phone(page) == [1, 1, 1]
+    assert counts() == (0, 0, 0, 0)
+    page.unroute(API)
+    for _ in range(100):  # the phone retries by itself within its back-off (1 s, then 2 s here)
+        if on_phone(page) == [0, 0, 0]:
+            break
+        page.wait_for_timeout(200)
+    assert on_phone(page) == [0, 0, 0]
+    assert counts() == (1, 1, 1, 1)
+    context.close()

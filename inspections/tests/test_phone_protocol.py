@@ -11,6 +11,7 @@ import pytest
 import time_machine
 from PIL import Image
 
+from audit.checks import audit
 from conftest import SHANGHAI, TODAY
 from core.models import Attachment
 from inspections import photos as stamping
@@ -115,6 +116,11 @@ def test_a_second_open_problem_for_the_same_site_and_checkpoint_is_linked_to_the
     problem = Problem.objects.get()
     assert [(a["number"], a["linked"]) for a in answers] == [("2026-000001", False), ("2026-000001", True)]
     assert Finding.objects.filter(problem=problem).count() == 2
+    # The problem's timeline says it was found again, by whom, and nothing moved.
+    again = problem.events.get(action="found_again")
+    assert (again.actor, again.from_status, again.to_status) == (world.hanjing, "recorded", "recorded")
+    assert again.note.startswith(f"检查「{plan.name}」再次发现此问题（")
+    assert [line for line in audit() if line.startswith("问题")] == []  # the trail replays
     # Once it is cancelled, the next finding opens a new problem.
     problem_services.problem_cancel(actor=world.office, problem=problem, reason="重复登记")
     third = submit(world, plan, actor=world.hanjing)
