@@ -171,8 +171,10 @@ def test_a_shared_phone_stores_each_record_under_its_maker(chromium, live_world,
     page.route(API, lambda route: route.abort("internetdisconnected"))
     record(page, world, plan, tmp_path)
     expect(page.locator("#cw-flash")).to_contain_text("已保存在手机上")
-    page.unroute(API)
+    # Her session ends before the network comes back: the phone retries by itself, and a retry
+    # while she was still signed in would rightly send her records under her own name.
     context.clear_cookies()
+    page.unroute(API)
 
     # 李强 signs in on the same phone: her records wait for her, his go under his name.
     browser_sign_in(page, world.url, world.inspector)
