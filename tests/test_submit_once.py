@@ -144,7 +144,7 @@ SURFACES = {
         data=lambda world, _: {"period_start": "2026-05-01", "period_end": "2026-05-31", "criticise_overdue_at": "3"},
         model=Bulletin,
         location=lambda bulletin: reverse("bulletins:detail", args=[bulletin.uuid]),
-        says="关于省级卫生城市届满复审督查情况的通报（2026年5月1日—2026年5月31日）",
+        says="关于2026年5月省级卫生城市届满复审督查情况的通报",
     ),
     "inspection plan": Surface(
         persona="office",
