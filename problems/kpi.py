@@ -11,12 +11,12 @@ document above may import it; it reads no other domain app."""
 
 from dataclasses import dataclass
 
-from django.db.models import Count, F, Q
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from organisation.models import Unit
-from problems.models import ProblemEvent
+from problems.models import Problem, ProblemEvent
 from problems.states import WITH_UNIT, Action, Status
 
 
@@ -41,17 +41,18 @@ ON_TIME_RATE = Figure(
     _("期限内销号数 ÷（已销号数 + 逾期未销号数）；尚无销号问题的单位显示“—”"),
 )
 REWORK_RATE = Figure("rework_rate", _("返工率"), _("已销号问题中曾被退回返工的 ÷ 已销号数；尚无销号的显示“—”"))
-REBOUND_RATE = Figure("rebound_rate", _("反弹率"), _("统计期内发现的反弹问题 ÷ 已销号数；尚无销号的显示“—”"))
+REBOUND_RATE = Figure("rebound_rate", _("反弹率"), _("已销号问题中又在原点位反弹的 ÷ 已销号数；尚无销号的显示“—”"))
+REBOUNDS = Figure("rebounds", _("反弹"), _("统计期内发现的、与已销号问题同一点位同一要点的问题"))
 RANKING = Figure(
     "rank",
     _("排名"),
     _("街道与部门分别排名：按期整改率高者在前；率相同时逾期少者在前，再看返工率；尚无销号的单位排在最后"),
 )
 
-FIGURES = (FOUND, IN_HAND, OVERDUE, CLOSED, ON_TIME_RATE, REWORK_RATE, REBOUND_RATE, RANKING)
+FIGURES = (FOUND, IN_HAND, OVERDUE, CLOSED, REBOUNDS, ON_TIME_RATE, REWORK_RATE, REBOUND_RATE, RANKING)
 
 # The counts every unit row carries; the rates are formed from them (with_rates).
-COUNTS = ("found", "in_hand", "overdue", "closed_on_time", "closed_late", "reworked", "rebounds")
+COUNTS = ("found", "in_hand", "overdue", "closed_on_time", "closed_late", "reworked", "rebounds", "rebounded")
 
 # Ranked separately: an area's sub-district and a functional department do different work.
 RANKED_KINDS = (Unit.Kind.SUBDISTRICT, Unit.Kind.DEPARTMENT)
@@ -76,6 +77,7 @@ def conditions(*, as_of, begins=None, ends=None) -> dict[str, Q]:
         "closed_on_time": closed & Q(closed_on__lte=F("deadline")),
         "closed_late": closed & Q(closed_on__gt=F("deadline")),
         "rebounds": recorded & Q(rebound_of__isnull=False),
+        "rebounded": closed & Q(Exists(Problem.objects.filter(rebound_of=OuterRef("pk")))),
     }
 
 
@@ -144,7 +146,7 @@ def with_rates(row: dict) -> dict:
     if closed:
         row["on_time_rate"] = _rate(row["closed_on_time"], closed + row["overdue"])
         row["rework_rate"] = _rate(row["reworked"], closed)
-        row["rebound_rate"] = _rate(row["rebounds"], closed)
+        row["rebound_rate"] = _rate(row["rebounded"], closed)
     else:
         row["on_time_rate"] = row["rework_rate"] = row["rebound_rate"] = None
     row["severity"] = "severe" if row["overdue"] >= SEVERE_OVERDUE else "late" if row["overdue"] else ""

@@ -9,7 +9,7 @@ from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
 from oversight import selectors
-from problems import services
+from problems import kpi, services
 from problems.models import Problem
 from problems.states import Action, Status
 from problems.tests.helpers import (
@@ -43,6 +43,7 @@ def _long_way(world) -> dict:
             "closed_late": mine.closed_late().count(),
             "reworked": mine.filter(status=Status.CLOSED, events__action=Action.RETURN).distinct().count(),
             "rebounds": mine.filter(rebound_of__isnull=False).count(),
+            "rebounded": mine.filter(status=Status.CLOSED, rebounds__isnull=False).distinct().count(),
         }
     return {
         "by_status": {status.value: problems.filter(status=status).count() for status in Status},
@@ -64,13 +65,7 @@ def _short(figures: dict) -> dict:
         "overdue": breakdowns["overdue"],
         "rebounds": breakdowns["rebounds"],
         "by_type": {row["site__site_type"]: row["n"] for row in breakdowns["by_type"]},
-        "units": {
-            row["unit_id"]: {
-                k: row[k]
-                for k in ("found", "in_hand", "overdue", "closed_on_time", "closed_late", "reworked", "rebounds")
-            }
-            for row in figures["units"]
-        },
+        "units": {row["unit_id"]: {k: row[k] for k in kpi.COUNTS} for row in figures["units"]},
     }
 
 

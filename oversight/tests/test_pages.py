@@ -86,6 +86,7 @@ def test_the_overview_ranks_sub_districts_and_departments_apart_with_the_kpi_rat
                 "closed_late": 0,
                 "reworked": 0,
                 "rebounds": 0,
+                "rebounded": 0,
                 "closed": 0,
                 "on_time_rate": None,  # nothing closed: "—", not 0.0 %
                 "rework_rate": None,
@@ -105,6 +106,7 @@ def test_the_overview_ranks_sub_districts_and_departments_apart_with_the_kpi_rat
                 "closed_late": 0,
                 "reworked": 0,
                 "rebounds": 0,
+                "rebounded": 0,
                 "closed": 1,
                 "on_time_rate": 100.0,
                 "rework_rate": 0.0,
