@@ -5,19 +5,18 @@ as the bulletin's snapshot, so a published bulletin never changes when the data 
 import datetime as dt
 
 from django.conf import settings
-from django.db.models import Count, F, Q
+from django.db.models import Count, F
 
 import access
 from bulletins.models import Accountability, Bulletin
 from core import clock
+from organisation.models import Unit
+from problems import kpi
 from problems.models import Problem, ProblemEvent
 from problems.states import WITH_UNIT, Action, Status
 
 TYPICAL_PROBLEMS = 10
-
-
-def _rate(part: int, whole: int) -> float | None:
-    return round(100 * part / whole, 1) if whole else None
+PRAISED_PER_GROUP = 3
 
 
 def build_content(bulletin: Bulletin) -> dict:
@@ -50,69 +49,32 @@ def build_content(bulletin: Bulletin) -> dict:
         "rebounds": in_period.filter(rebound_of__isnull=False).count(),
     }
 
-    rows: dict[int, dict] = {}
-
-    def row(unit_id, name):
-        return rows.setdefault(
-            unit_id,
-            {
-                "unit": name,
-                "found": 0,
-                "closed_on_time": 0,
-                "closed_late": 0,
-                "overdue": 0,
-                "returned": 0,
-                "rebounds": 0,
-            },
-        )
-
-    for r in (
-        in_period.filter(assigned_unit__isnull=False)
-        .values("assigned_unit", "assigned_unit__short_name", "assigned_unit__name")
-        .annotate(found=Count("id"), rebounds=Count("id", filter=Q(rebound_of__isnull=False)))
-        .order_by()
-    ):
-        entry = row(r["assigned_unit"], r["assigned_unit__short_name"] or r["assigned_unit__name"])
-        entry["found"], entry["rebounds"] = r["found"], r["rebounds"]
-    for r in (
-        closed_in_period.values("assigned_unit", "assigned_unit__short_name", "assigned_unit__name")
-        .annotate(
-            on_time=Count("id", filter=Q(closed_on__lte=F("deadline"))),
-            late=Count("id", filter=Q(closed_on__gt=F("deadline"))),
-        )
-        .order_by()
-    ):
-        entry = row(r["assigned_unit"], r["assigned_unit__short_name"] or r["assigned_unit__name"])
-        entry["closed_on_time"], entry["closed_late"] = r["on_time"], r["late"]
-    for r in (
-        overdue.values("assigned_unit", "assigned_unit__short_name", "assigned_unit__name")
-        .annotate(n=Count("id"))
-        .order_by()
-    ):
-        row(r["assigned_unit"], r["assigned_unit__short_name"] or r["assigned_unit__name"])["overdue"] = r["n"]
-    for r in returns.values("unit", "unit__short_name", "unit__name").annotate(n=Count("id")).order_by():
-        row(r["unit"], r["unit__short_name"] or r["unit__name"])["returned"] = r["n"]
-
-    units = list(rows.values())
-    for entry in units:
-        judged = entry["closed_on_time"] + entry["closed_late"] + entry["overdue"]
-        entry["on_time_rate"] = _rate(entry["closed_on_time"], judged)
-    # Best first: highest on-time rate, then fewest overdue, then fewest returned.
-    units.sort(
-        key=lambda e: (
-            -(e["on_time_rate"] if e["on_time_rate"] is not None else -1),
-            e["overdue"],
-            e["returned"],
-            e["unit"],
-        )
-    )
-    for rank, entry in enumerate(units, start=1):
-        entry["rank"] = rank
-
+    # The ranking, the criticism and the praise: the units' figures as problems.kpi defines them,
+    # over the bulletin's period, sub-districts and departments ranked apart.
+    as_of = min(end, clock.today())
+    units_by_id = {row["unit_id"]: row for row in kpi.unit_rows(problems, as_of=as_of, begins=begins, ends=ends)}
+    returned_by_unit = dict(returns.values_list("unit").annotate(n=Count("id")).order_by())
+    for unit_id, row in units_by_id.items():
+        row["returned"] = returned_by_unit.get(unit_id, 0)
+    ranking = kpi.ranked(list(units_by_id.values()))
+    groups = {Unit.Kind.SUBDISTRICT: "街道", Unit.Kind.DEPARTMENT: "部门"}
+    units = []
+    for kind, rows in ranking.items():
+        for entry in rows:
+            entry["group"] = groups[kind]
+            entry["kind"] = str(kind)
+            units.append(entry)
     criticised = [
-        {"unit": e["unit"], "overdue": e["overdue"], "returned": e["returned"]}
+        {"unit": e["unit"], "group": e["group"], "overdue": e["overdue"], "returned": e["returned"]}
         for e in sorted(units, key=lambda e: (-e["overdue"], e["unit"]))
         if e["overdue"] >= bulletin.criticise_overdue_at
+    ]
+    # 红榜: the best of each group that closed something, all on time, with nothing overdue.
+    praised = [
+        {"unit": e["unit"], "group": e["group"], "closed": e["closed"], "on_time_rate": e["on_time_rate"]}
+        for rows in ranking.values()
+        for e in rows[:PRAISED_PER_GROUP]
+        if e["on_time_rate"] == 100.0 and not e["overdue"]
     ]
     accountability = [
         {
@@ -143,6 +105,8 @@ def build_content(bulletin: Bulletin) -> dict:
         "summary": summary,
         "units": units,
         "criticised": criticised,
+        "praised": praised,
+        "bases": kpi.bases(),
         "accountability": accountability,
         "typical": _typical_problems(in_period),
     }

@@ -7,15 +7,17 @@ instances held in memory, so a 100,000-row export costs what one chunk costs."""
 
 from collections.abc import Iterator
 
+from django.db.models import BooleanField, Case, When
 from django.utils.translation import gettext as _
 
 from campaigns.models import Campaign, Task
 from campaigns.selectors import task_list
 from core import clock
 from documents.xlsx import DATE, DATETIME, NUMBER, PERCENT, Col, Table
+from problems import kpi
 from problems.models import Problem
 from problems.selectors import problem_list
-from problems.states import WITH_UNIT, Status
+from problems.states import Status
 
 CHUNK_SIZE = 2000
 
@@ -37,6 +39,7 @@ def problem_columns() -> list[Col]:
         Col(_("责任单位")),
         Col(_("整改期限"), DATE),
         Col(_("销号日期"), DATE),
+        Col(_("反弹")),
     ]
 
 
@@ -45,10 +48,15 @@ def problem_rows(user, filters: dict) -> Iterator[tuple]:
     statuses = {status.value: str(status.label) for status in Status}
     severities = {value: str(label) for value, label in Problem.Severity.choices}
     sources = {value: str(label) for value, label in Problem.Source.choices}
-    today = clock.today()
-    overdue = _("逾期")
+    # Overdue and rebound as problems.kpi counts them, so a sheet's tally equals the overview's.
+    counted = kpi.conditions(as_of=clock.today())
+    overdue, rebound = _("逾期"), _("反弹")
     rows = (
         problem_list(user=user, filters=filters)
+        .annotate(
+            is_overdue=Case(When(counted["overdue"], then=True), default=False, output_field=BooleanField()),
+            is_rebound=Case(When(counted["rebounds"], then=True), default=False, output_field=BooleanField()),
+        )
         .values_list(
             "year",
             "sequence",
@@ -67,6 +75,8 @@ def problem_rows(user, filters: dict) -> Iterator[tuple]:
             "assigned_unit__name",
             "deadline",
             "closed_on",
+            "is_overdue",
+            "is_rebound",
         )
         .iterator(chunk_size=CHUNK_SIZE)
     )
@@ -88,11 +98,13 @@ def problem_rows(user, filters: dict) -> Iterator[tuple]:
         unit,
         deadline,
         closed_on,
+        is_overdue,
+        is_rebound,
     ) in rows:
         yield (
             f"{year}-{sequence:06d}",
             statuses.get(status, status),
-            overdue if status in WITH_UNIT and deadline is not None and deadline < today else None,
+            overdue if is_overdue else None,
             recorded_at,
             site_code,
             site,
@@ -105,6 +117,7 @@ def problem_rows(user, filters: dict) -> Iterator[tuple]:
             unit_short or unit,
             deadline,
             closed_on,
+            rebound if is_rebound else None,
         )
 
 

@@ -10,15 +10,11 @@ from django.db.models import Count, F, Q
 import access
 from campaigns.models import Campaign, FiveInPlace, Task
 from core import clock
-from organisation.models import Area, Membership, Unit
-from problems.models import ProblemEvent
-from problems.states import WITH_UNIT, Action, Status
+from organisation.models import Area, Membership
+from problems import kpi
+from problems.models import Problem, ProblemEvent
+from problems.states import Status
 from standard.models import SiteType
-
-
-def _rate(part: int, whole: int) -> float | None:
-    return round(100 * part / whole, 1) if whole else None
-
 
 # The overview's figures are kept this long at most; a transition makes them stale at once (the
 # key carries the trail's last event), so the time only bounds what changes without an event.
@@ -45,21 +41,16 @@ def overview_figures(*, user, campaign) -> dict:
 
 def problem_figures(*, user, campaign) -> dict:
     """The campaign's problems counted once, grouped by status, site type, sub-district and
-    responsible unit with the overdue, on-time, late and rebound counts beside each group; the
-    breakdowns and the units' performance are folded from those rows. Plus one grouped query over
-    the trail for the returns and evidence submissions, and the names of what was grouped."""
+    responsible unit with the counts of problems.kpi beside each group; the breakdowns and the
+    units' figures are folded from those rows. Plus one grouped query over the trail for the
+    reworked problems, and the names of what was grouped."""
     today = clock.today()
     problems = access.problems_visible_to(user).filter(campaign=campaign)
+    counted = kpi.conditions(as_of=today)
     rows = (
         problems.order_by()
         .values("status", "assigned_unit", type_id=F("site__site_type"), area_id=F("site__area__parent"))
-        .annotate(
-            n=Count("*"),
-            overdue=Count("id", filter=Q(status__in=WITH_UNIT, deadline__lt=today)),
-            closed_on_time=Count("id", filter=Q(status=Status.CLOSED, closed_on__lte=F("deadline"))),
-            closed_late=Count("id", filter=Q(status=Status.CLOSED, closed_on__gt=F("deadline"))),
-            rebounds=Count("id", filter=Q(rebound_of__isnull=False)),
-        )
+        .annotate(n=Count("*"), **{key: Count("id", filter=q) for key, q in counted.items()})
     )
     by_status, by_type, by_area, units = Counter(), Counter(), Counter(), {}
     overdue = rebounds = 0
@@ -71,13 +62,9 @@ def problem_figures(*, user, campaign) -> dict:
         overdue += row["overdue"]
         rebounds += row["rebounds"]
         if row["assigned_unit"] is not None:
-            unit = units.setdefault(
-                row["assigned_unit"], dict.fromkeys(("total", "open", "overdue", "closed_on_time", "closed_late"), 0)
-            )
-            unit["total"] += n
-            unit["open"] += n if row["status"] in WITH_UNIT else 0
-            for k in ("overdue", "closed_on_time", "closed_late"):
-                unit[k] += row[k]
+            unit = units.setdefault(row["assigned_unit"], Counter())
+            for key in counted:
+                unit[key] += row[key]
     type_names = dict(SiteType.objects.filter(pk__in=[k for k in by_type if k]).values_list("pk", "name"))
     area_names = dict(Area.objects.filter(pk__in=[k for k in by_area if k]).values_list("pk", "name"))
     breakdowns = {
@@ -94,55 +81,41 @@ def problem_figures(*, user, campaign) -> dict:
         "overdue": overdue,
         "rebounds": rebounds,
     }
-    return {"breakdowns": breakdowns, "units": _unit_rows(units, problems)}
-
-
-def _unit_rows(units: dict, problems) -> list[dict]:
-    """Per responsible unit: found, open, overdue, closed on time / late, returns and submissions,
-    on-time and rework rates; worst first."""
-    steps = {
-        row["unit"]: row
-        for row in ProblemEvent.objects.filter(
-            problem__in=problems.filter(assigned_unit__isnull=False), action__in=[Action.SUBMIT, Action.RETURN]
-        )
-        .values("unit")
-        .annotate(
-            submits=Count("id", filter=Q(action=Action.SUBMIT)),
-            returns=Count("id", filter=Q(action=Action.RETURN)),
-        )
-        .order_by()
+    unit_rows = kpi.unit_rows_from(units, kpi.reworked_by_unit(problems))
+    return {
+        "breakdowns": breakdowns,
+        "units": unit_rows,
+        "ranking": kpi.ranked(unit_rows),
+        "period": {"start": campaign.starts_on, "end": today},
     }
-    names = {u.pk: u for u in Unit.objects.filter(pk__in=units).only("code", "name", "short_name")}
-    result = []
-    for unit_id, row in units.items():
-        step = steps.get(unit_id, {"submits": 0, "returns": 0})
-        judged = row["closed_on_time"] + row["closed_late"] + row["overdue"]
-        unit = names[unit_id]
-        result.append(
-            {
-                "unit_id": unit_id,
-                "unit_code": unit.code,
-                "unit": unit.short_name or unit.name,
-                **row,
-                "returns": step["returns"],
-                "on_time_rate": _rate(row["closed_on_time"], judged),
-                "rework_rate": _rate(step["returns"], step["submits"]),
-            }
-        )
-    # Who is late comes first: most overdue, then the lowest on-time rate.
-    result.sort(key=lambda r: (-r["overdue"], r["on_time_rate"] if r["on_time_rate"] is not None else 101, r["unit"]))
-    return result
 
 
-def unit_performance(*, user, campaign) -> list[dict]:
-    """The units' performance, worst first (problem_figures)."""
-    return problem_figures(user=user, campaign=campaign)["units"]
+def shared_ranking(*, campaign) -> dict[str, list[dict]]:
+    """The ranking as the units themselves may see it: every problem of the campaign but those a
+    covert inspection found and the office has not yet published (as in a bulletin). Kept like
+    the overview's figures, until the next transition."""
+    last_event = ProblemEvent.objects.order_by("-pk").values_list("pk", flat=True).first()
+    key = f"ranking:{campaign.pk}:{last_event}:{clock.today().isoformat()}"
+    ranking = cache.get(key)
+    if ranking is None:
+        problems = Problem.objects.filter(campaign=campaign).exclude(pk__in=access.secret_problem_ids())
+        ranking = kpi.ranked(kpi.unit_rows(problems, as_of=clock.today()))
+        cache.set(key, ranking, FIGURES_SECONDS)
+    return ranking
 
 
-def problem_breakdowns(*, user, campaign) -> dict:
-    """Counts by status, site type and sub-district, the overdue and rebound totals
-    (problem_figures)."""
-    return problem_figures(user=user, campaign=campaign)["breakdowns"]
+def unit_standing(*, user, campaign, unit) -> dict | None:
+    """The unit's row of the ranking (its counts, rates and rank among the units of its kind) and
+    the size of that group; None for a unit that is not ranked or has no problems yet."""
+    if access.actor_for(user).sees_all:
+        ranking = overview_figures(user=user, campaign=campaign)["ranking"]
+    else:
+        ranking = shared_ranking(campaign=campaign)
+    group = ranking.get(unit.kind, [])
+    for row in group:
+        if row["unit_id"] == unit.pk:
+            return {"row": row, "of": len(group)}
+    return None
 
 
 def unit_summary(*, user, campaign: Campaign, unit) -> dict:
@@ -150,11 +123,15 @@ def unit_summary(*, user, campaign: Campaign, unit) -> dict:
     today = clock.today()
     problems = access.problems_visible_to(user).filter(campaign=campaign, assigned_unit=unit)
     counts = problems.aggregate(
-        open=Count("id", filter=Q(status__in=WITH_UNIT)),
-        overdue=Count("id", filter=Q(status__in=WITH_UNIT, deadline__lt=today)),
+        **{key: Count("id", filter=q) for key, q in kpi.conditions(as_of=today).items()},
         returned=Count("id", filter=Q(status=Status.RETURNED)),
-        closed=Count("id", filter=Q(status=Status.CLOSED)),
     )
+    counts = {
+        "in_hand": counts["in_hand"],
+        "overdue": counts["overdue"],
+        "returned": counts["returned"],
+        "closed": counts["closed_on_time"] + counts["closed_late"],
+    }
     tasks = dict(
         access.tasks_visible_to(user)
         .filter(campaign=campaign, lead_unit=unit)
@@ -166,6 +143,9 @@ def unit_summary(*, user, campaign: Campaign, unit) -> dict:
     five = {r.item: r for r in access.five_in_place_visible_to(user).filter(campaign=campaign, unit=unit)}
     return {
         "problem_counts": counts,
+        "standing": unit_standing(user=user, campaign=campaign, unit=unit),
+        "period": {"start": campaign.starts_on, "end": today},
+        "bases": kpi.bases(),
         "task_counts": [(state, tasks.get(state.value, 0)) for state in Task.State],
         "five_in_place": [(item, five.get(item)) for item in FiveInPlace.Item],
         "people": Membership.objects.filter(unit=unit, user__is_active=True)

@@ -8,7 +8,11 @@ from django.utils.translation import gettext as _
 import access
 from campaigns import selectors as ledger
 from inspections import readiness as readiness_selectors
+from organisation.models import Unit
 from oversight import selectors
+from problems import kpi
+
+SUBDISTRICT, DEPARTMENT = Unit.Kind.SUBDISTRICT, Unit.Kind.DEPARTMENT
 
 
 @login_required
@@ -34,7 +38,12 @@ def overview(request):
             "milestones": ledger.milestone_progress(user=request.user, campaign=campaign),
             "ledger": ledger.ledger_totals(user=request.user, campaign=campaign),
             "breakdowns": breakdowns,
-            "units": figures["units"],
+            "ranking": [
+                (label, figures["ranking"][kind])
+                for kind, label in ((Unit.Kind.SUBDISTRICT, _("街道")), (Unit.Kind.DEPARTMENT, _("部门")))
+            ],
+            "period": figures["period"],
+            "bases": kpi.bases(),
             "chart": chart,
             "readiness": readiness_selectors.readiness(
                 user=request.user, campaign=campaign, since=readiness_selectors.default_since()

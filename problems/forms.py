@@ -28,6 +28,7 @@ class ProblemFilterForm(Form):
     criterion = forms.ModelChoiceField(label=_("标准条目"), queryset=Criterion.objects.none(), required=False)
     source = forms.ChoiceField(label=_("来源"), choices=[("", _("全部")), *Problem.Source.choices], required=False)
     overdue = forms.BooleanField(label=_("只看逾期"), required=False)
+    rebound = forms.BooleanField(label=_("只看反弹"), required=False)
     date_from = forms.DateField(label=_("发现日期从"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(label=_("至"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     sort = forms.ChoiceField(

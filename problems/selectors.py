@@ -35,6 +35,8 @@ def problem_list(*, user, filters: dict) -> QuerySet:
         qs = qs.filter(source=source)
     if filters.get("overdue"):
         qs = qs.overdue()
+    if filters.get("rebound"):
+        qs = qs.filter(rebound_of__isnull=False)
     if date_from := filters.get("date_from"):
         qs = qs.filter(recorded_at__gte=clock.start_of_day(date_from))
     if date_to := filters.get("date_to"):

@@ -103,7 +103,7 @@ def test_the_browser_language_chooses_english_without_a_cookie(client, world):
         "By status",
         "By site type",
         "By sub-district",
-        "Responsible units (most overdue first)",
+        "Ranking of responsible units 1 January 2026 to 12 May 2026",
     ]
     # Today in the heading, milestone dates in English; the milestone names are data and stay.
     assert "12 May 2026" in html

@@ -73,19 +73,35 @@ def test_the_content_counts_what_happened_in_the_period(world, data):
         "rebounds": 4,  # everything recorded at the site after its first problem was closed
     }
     by_unit = {u["unit"]: u for u in content["units"]}
-    assert by_unit["东城街道"] == {
+    assert {k: v for k, v in by_unit["东城街道"].items() if k != "unit_id"} == {
+        "unit_code": "SD01",
         "unit": "东城街道",
+        "kind": "subdistrict",
+        "group": "街道",
         "found": 4,
+        "in_hand": 3,
         "closed_on_time": 1,
         "closed_late": 0,
+        "closed": 1,
         "overdue": 2,
         "returned": 1,
+        "reworked": 0,
         "rebounds": 3,
-        "on_time_rate": 33.3,
+        "rebounded": 1,  # the problem closed in the period came back
+        "on_time_rate": 33.3,  # 1 on time of (1 closed + 2 overdue): the overview's definition (problems.kpi)
+        "rework_rate": 0.0,
+        "rebound_rate": 100.0,
+        "severity": "late",
         "rank": 1,
     }
-    assert by_unit["城管局"]["rank"] == 2  # with nothing judged yet (no rate), a unit ranks after those rated
-    assert content["criticised"] == [{"unit": "东城街道", "overdue": 2, "returned": 1}]
+    # Departments are ranked apart from sub-districts; nothing closed is "—" (None), not 0.0 %.
+    assert (by_unit["城管局"]["group"], by_unit["城管局"]["rank"], by_unit["城管局"]["on_time_rate"]) == (
+        "部门",
+        1,
+        None,
+    )
+    assert content["criticised"] == [{"unit": "东城街道", "group": "街道", "overdue": 2, "returned": 1}]
+    assert content["praised"] == []
     # The one problem with a photo is not assigned yet: a typical problem names a unit.
     assert content["typical"] == []
 

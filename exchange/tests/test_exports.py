@@ -29,6 +29,7 @@ PROBLEM_HEADERS = [
     "责任单位",
     "整改期限",
     "销号日期",
+    "反弹",
 ]
 LEDGER_HEADERS = [
     "任务编码",
@@ -115,10 +116,10 @@ def test_the_problem_export_holds_each_visible_problem_with_real_dates_and_chine
         "东城街道",
     )
     assert overdue[3] == dt.datetime(2026, 5, 12, 10, 0)  # local time, as Excel has no time zones
-    assert overdue[13:] == (dt.datetime(2026, 5, 12), None)
+    assert overdue[13:] == (dt.datetime(2026, 5, 12), None, None)  # no rebound
     closed = rows[problems["b_closed"].number]
     assert closed[1] == "已销号" and closed[12] == "城管局"
-    assert closed[13:] == (dt.datetime.combine(DEADLINE, dt.time()), dt.datetime(2026, 5, 12))
+    assert closed[13:15] == (dt.datetime.combine(DEADLINE, dt.time()), dt.datetime(2026, 5, 12))
     recorded = rows[problems["recorded"].number]
     assert (recorded[1], recorded[12], recorded[13]) == ("待交办", None, None)
     # Dates are dates in Excel, not text.

@@ -9,8 +9,8 @@ from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
 from oversight import selectors
-from problems import services
-from problems.models import Problem, ProblemEvent
+from problems import kpi, services
+from problems.models import Problem
 from problems.states import Action, Status
 from problems.tests.helpers import (
     assigned_problem,
@@ -35,14 +35,15 @@ def _long_way(world) -> dict:
     units = {}
     for unit_id in problems.exclude(assigned_unit=None).values_list("assigned_unit", flat=True).distinct():
         mine = problems.filter(assigned_unit=unit_id)
-        events = ProblemEvent.objects.filter(problem__in=mine.filter(assigned_unit__isnull=False), unit=unit_id)
         units[unit_id] = {
-            "total": mine.count(),
-            "open": mine.filter(status__in=[Status.ASSIGNED, Status.SUBMITTED, Status.RETURNED]).count(),
+            "found": mine.count(),
+            "in_hand": mine.filter(status__in=[Status.ASSIGNED, Status.SUBMITTED, Status.RETURNED]).count(),
             "overdue": mine.overdue().count(),
             "closed_on_time": mine.closed_on_time().count(),
             "closed_late": mine.closed_late().count(),
-            "returns": events.filter(action=Action.RETURN).count(),
+            "reworked": mine.filter(status=Status.CLOSED, events__action=Action.RETURN).distinct().count(),
+            "rebounds": mine.filter(rebound_of__isnull=False).count(),
+            "rebounded": mine.filter(status=Status.CLOSED, rebounds__isnull=False).distinct().count(),
         }
     return {
         "by_status": {status.value: problems.filter(status=status).count() for status in Status},
@@ -64,12 +65,7 @@ def _short(figures: dict) -> dict:
         "overdue": breakdowns["overdue"],
         "rebounds": breakdowns["rebounds"],
         "by_type": {row["site__site_type"]: row["n"] for row in breakdowns["by_type"]},
-        "units": {
-            row["unit_id"]: {
-                k: row[k] for k in ("total", "open", "overdue", "closed_on_time", "closed_late", "returns")
-            }
-            for row in figures["units"]
-        },
+        "units": {row["unit_id"]: {k: row[k] for k in kpi.COUNTS} for row in figures["units"]},
     }
 
 

@@ -67,35 +67,60 @@ def test_the_overview_is_refused_to_everyone_who_sees_only_their_own_units(clien
     assert client.get(reverse("oversight:overview")).status_code == 403
 
 
-def test_the_overview_ranks_the_units_with_most_overdue_first_with_their_rates(client, scene):
+def test_the_overview_ranks_sub_districts_and_departments_apart_with_the_kpi_rates(client, scene):
     client.force_login(scene.leader)
-    units = client.get(reverse("oversight:overview")).context["units"]
-    assert [{k: v for k, v in row.items() if k != "unit_id"} for row in units] == [
-        {
-            "unit_code": "SD01",
-            "unit": "东城街道",
-            "total": 2,
-            "open": 2,
-            "overdue": 1,
-            "closed_on_time": 0,
-            "closed_late": 0,
-            "returns": 1,
-            "on_time_rate": 0.0,  # closed on time 0 of (0 on time + 0 late + 1 overdue)
-            "rework_rate": 100.0,  # 1 return of 1 submission
-        },
-        {
-            "unit_code": "DP01",
-            "unit": "城管局",
-            "total": 1,
-            "open": 0,
-            "overdue": 0,
-            "closed_on_time": 1,
-            "closed_late": 0,
-            "returns": 0,
-            "on_time_rate": 100.0,
-            "rework_rate": 0.0,
-        },
-    ]
+    response = client.get(reverse("oversight:overview"))
+    ranking = {str(label): rows for label, rows in response.context["ranking"]}
+    drop = {"unit_id", "kind"}
+    assert {
+        label: [{k: v for k, v in row.items() if k not in drop} for row in rows] for label, rows in ranking.items()
+    } == {
+        "街道": [
+            {
+                "unit_code": "SD01",
+                "unit": "东城街道",
+                "found": 2,
+                "in_hand": 2,  # 整改中 + 待复核 + 退回返工, not the status 整改中 alone
+                "overdue": 1,
+                "closed_on_time": 0,
+                "closed_late": 0,
+                "reworked": 0,
+                "rebounds": 0,
+                "rebounded": 0,
+                "closed": 0,
+                "on_time_rate": None,  # nothing closed: "—", not 0.0 %
+                "rework_rate": None,
+                "rebound_rate": None,
+                "severity": "late",
+                "rank": 1,
+            }
+        ],
+        "部门": [
+            {
+                "unit_code": "DP01",
+                "unit": "城管局",
+                "found": 1,
+                "in_hand": 0,
+                "overdue": 0,
+                "closed_on_time": 1,
+                "closed_late": 0,
+                "reworked": 0,
+                "rebounds": 0,
+                "rebounded": 0,
+                "closed": 1,
+                "on_time_rate": 100.0,
+                "rework_rate": 0.0,
+                "rebound_rate": 0.0,
+                "severity": "",
+                "rank": 1,
+            }
+        ],
+    }
+    page = response.content.decode()
+    row = page.index(">东城街道</a></td>")
+    dongcheng = page[row : page.index("</tr>", row)]
+    assert dongcheng.count(">—</td>") == 3 and "%" not in dongcheng
+    assert "按期整改率" in page and "期限内销号数 ÷（已销号数 + 逾期未销号数）" in page
 
 
 def test_the_overview_counts_problems_by_status_and_feeds_its_charts(client, scene):
@@ -126,7 +151,7 @@ def test_the_overview_counts_problems_by_status_and_feeds_its_charts(client, sce
     data = page.split('<script id="overview-data" type="application/json">')[1].split("</script>")[0]
     assert json.loads(data) == chart
     assert f'href="{reverse("oversight:unit", args=["SD01"])}"' in page
-    assert f'href="{reverse("problems:list")}?unit={scene.unit_a.pk}&amp;overdue=on">1</a>' in page
+    assert f'href="{reverse("problems:list")}?unit={scene.unit_a.pk}&amp;overdue=on" class="cw-text-late">1</a>' in page
 
 
 def test_without_a_campaign_the_overview_is_not_found(client, world):
@@ -189,7 +214,7 @@ def test_a_units_page_counts_its_problems_and_tasks_and_lists_its_acting_people(
     )
     client.force_login(scene.office)
     response = client.get(reverse("oversight:unit", args=["SD01"]))
-    assert response.context["problem_counts"] == {"open": 2, "overdue": 1, "returned": 1, "closed": 0}
+    assert response.context["problem_counts"] == {"in_hand": 2, "overdue": 1, "returned": 1, "closed": 0}
     assert {state.value: n for state, n in response.context["task_counts"]} == {
         "not_started": 0,
         "in_progress": 0,
@@ -220,5 +245,5 @@ def test_a_units_page_shows_the_problems_the_viewer_may_see(client, scene):
     # The inspector sees every problem, but 城管局's page counts only 城管局's.
     client.force_login(scene.inspector)
     response = client.get(reverse("oversight:unit", args=["DP01"]))
-    assert response.context["problem_counts"] == {"open": 0, "overdue": 0, "returned": 0, "closed": 1}
+    assert response.context["problem_counts"] == {"in_hand": 0, "overdue": 0, "returned": 0, "closed": 1}
     assert list(response.context["accountabilities"]) == []

@@ -201,3 +201,19 @@ def test_home_sends_each_role_to_its_work(client, world, persona):
     }[persona]
     response = _client(client, getattr(world, persona)).get(reverse("home"))
     assert response.url == reverse(expected)
+
+
+def test_the_rebound_filter_lists_rebounds_marked_in_their_row_and_in_the_export(client, world):
+    from exchange.tests.test_exports import export, rows_by_number
+    from problems.tests.helpers import closed_problem
+
+    first = closed_problem(world)
+    again = recorded_problem(world)  # the same site and checkpoint after closure: a rebound
+    assert again.rebound_of == first
+    client.force_login(world.office)
+    page = client.get(reverse("problems:list"), {"rebound": "on"}).content.decode()
+    assert again.number in page and first.number not in page
+    row = page.index(again.number)
+    assert '<span class="badge text-bg-dark">反弹</span>' in page[row : page.index("</td>", row)]
+    rows = rows_by_number(export(client, world.office, query="?rebound=on").active)
+    assert [(number, row[-1]) for number, row in rows.items()] == [(again.number, "反弹")]
