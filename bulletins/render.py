@@ -146,25 +146,33 @@ def _body(doc, content):
     heading(doc, "（一）排名", level=2)
     if content.get("ranking_basis"):
         paragraph(doc, content["ranking_basis"])
-    data_table(
-        doc,
-        RANKING_HEADERS,
-        [
+    # Sub-districts and departments are ranked apart (problems.kpi): a table each, under its name.
+    # A snapshot from before the split has no group: one table, as it was published.
+    groups: dict[str, list] = {}
+    for u in content["units"]:
+        groups.setdefault(u.get("group", ""), []).append(u)
+    for group, units in groups.items():
+        if group:
+            keep_with_next(paragraph(doc, f"{group}排名：", font=KAITI))
+        data_table(
+            doc,
+            RANKING_HEADERS,
             [
-                u["rank"],
-                u["unit"],
-                u["found"],
-                u["closed_on_time"],
-                u["closed_late"],
-                u["overdue"],
-                u["returned"],
-                u["rebounds"],
-                f"{u['on_time_rate']}%" if u["on_time_rate"] is not None else None,
-            ]
-            for u in content["units"]
-        ],
-        RANKING_WIDTHS,
-    )
+                [
+                    u["rank"],
+                    u["unit"],
+                    u["found"],
+                    u["closed_on_time"],
+                    u["closed_late"],
+                    u["overdue"],
+                    u["returned"],
+                    u["rebounds"],
+                    f"{u['on_time_rate']}%" if u["on_time_rate"] is not None else None,
+                ]
+                for u in units
+            ],
+            RANKING_WIDTHS,
+        )
     sub = iter(NUMBERS[1:])
     if content.get("praised"):
         heading(doc, f"（{next(sub)}）通报表扬", level=2)
