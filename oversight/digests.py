@@ -43,7 +43,7 @@ def digest_daily(today: dt.date | None = None) -> int:
             source=f"digest:daily:{today.isoformat()}:{unit.pk}",
             recipients=unit_people(unit, Membership.Role.HEAD),
             subject=gettext("%(unit)s 每日问题摘要（%(date)s）") % {"unit": unit.name, "date": clock.cn_date(today)},
-            body=gettext("整改中 %(open)s 个，其中逾期 %(overdue)s 个、退回返工 %(returned)s 个；本周到期 %(due)s 个。")
+            body=gettext("在办 %(open)s 个，其中逾期 %(overdue)s 个、退回返工 %(returned)s 个；本周到期 %(due)s 个。")
             % {
                 "open": row["open"],
                 "overdue": row["overdue"],
@@ -67,7 +67,7 @@ def digest_weekly(today: dt.date | None = None) -> int:
         rebound_of__isnull=False, recorded_at__gte=clock.start_of_day(today - dt.timedelta(days=7))
     ).count()
     lines = [
-        gettext("逾期未整改 %(overdue)s 个，整改中 %(open)s 个；近 7 天反弹 %(rebounds)s 个。")
+        gettext("逾期未整改 %(overdue)s 个，在办 %(open)s 个；近 7 天反弹 %(rebounds)s 个。")
         % {
             "overdue": sum(r["overdue"] for r in counts.values()),
             "open": sum(r["open"] for r in counts.values()),

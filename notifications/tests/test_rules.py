@@ -218,9 +218,9 @@ def test_the_daily_digest_tells_each_units_head_and_the_weekly_one_the_leaders(w
         assert digests.digest_weekly() == 1
     daily = Message.objects.get(recipient=world.head_a, rule="digest_daily", channel=Channel.INBOX)
     assert daily.subject == "东城街道办事处 每日问题摘要（2026年5月15日）"
-    assert daily.body == "整改中 2 个，其中逾期 1 个、退回返工 0 个；本周到期 0 个。"
+    assert daily.body == "在办 2 个，其中逾期 1 个、退回返工 0 个；本周到期 0 个。"
     assert Message.objects.filter(rule="digest_daily").count() == 1
     weekly = Message.objects.get(recipient=world.leader, rule="digest_weekly")
     assert (
-        weekly.body == "逾期未整改 1 个，整改中 2 个；近 7 天反弹 0 个。\n逾期最多的单位：\n1. 东城街道办事处 逾期 1 个"
+        weekly.body == "逾期未整改 1 个，在办 2 个；近 7 天反弹 0 个。\n逾期最多的单位：\n1. 东城街道办事处 逾期 1 个"
     )
