@@ -34,7 +34,7 @@ def test_a_form_being_sent_cannot_be_sent_again(chromium, live_world):
     page.get_by_label("统计起始日期").fill("2026-05-01")
     page.get_by_label("统计截止日期").fill("2026-05-31")
     page.get_by_role("button", name="生成草稿").dblclick()
-    expect(page.get_by_role("heading", name="关于省级卫生城市届满复审督查情况的通报", exact=False)).to_be_visible()
+    expect(page.get_by_role("heading", name="省级卫生城市届满复审督查情况的通报", exact=False)).to_be_visible()
     assert Bulletin.objects.count() == 1
 
 
