@@ -118,18 +118,10 @@ def deliver_due(*, limit: int | None = None) -> int:
         if not batch:
             break
         if len(batch) == BATCH:
-            _ask_for_help()
+            from notifications.tasks import deliver_soon  # tasks imports this module
+
+            deliver_soon()
         for message in batch:
             sent += send_claimed(message) == Message.State.SENT
             tried += 1
     return sent
-
-
-def _ask_for_help() -> None:
-    """More is due than one batch: another delivery task lets an idle worker join in."""
-    from django_tasks_db.models import DBTaskResult
-
-    from notifications.tasks import deliver
-
-    if not DBTaskResult.objects.ready().filter(task_path=deliver.module_path).exists():
-        deliver.enqueue()

@@ -18,6 +18,7 @@ from core.errors import InvalidInput, NotAllowed
 from core.security import log_event
 from notifications import rules
 from notifications.models import PERSONAL, ROBOTS, Channel, Endpoint, Message, Preference, RuleSetting
+from notifications.tasks import deliver_soon
 from organisation.models import Unit, User
 
 
@@ -119,19 +120,8 @@ def notify(
     # ignore_conflicts: a concurrent writer of the same firing wins the race, we write nothing.
     Message.objects.bulk_create(fresh, ignore_conflicts=True)
     if any(row.channel != Channel.INBOX for row in fresh):
-        _wake_the_worker()
+        deliver_soon()
     return fresh
-
-
-def _wake_the_worker() -> None:
-    """Ask for a delivery run now rather than at the next minute of the schedule; in the same
-    transaction, so the request exists exactly when the messages do."""
-    from django_tasks_db.models import DBTaskResult
-
-    from notifications.tasks import deliver
-
-    if not DBTaskResult.objects.ready().filter(task_path=deliver.module_path).exists():
-        deliver.enqueue()
 
 
 def unread_count(user: User) -> int:
@@ -209,7 +199,7 @@ def message_resend(*, actor: User, message: Message) -> Message:
         locked.next_attempt_at = clock.now()
         locked.claimed_until = None
         locked.save(update_fields=["state", "attempts", "next_attempt_at", "claimed_until"])
-        _wake_the_worker()
+        deliver_soon()
     return locked
 
 
@@ -236,5 +226,5 @@ def endpoint_test(*, actor: User, endpoint: Endpoint) -> Message:
             created_at=now,
             next_attempt_at=now,
         )
-        _wake_the_worker()
+        deliver_soon()
     return message
