@@ -25,8 +25,10 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "i
 HERE = {"latitude": 34.757123, "longitude": 113.665234, "accuracy": 8}
 
 
-def phone(chromium, world, user):
-    context = chromium.new_context(locale="zh-CN", geolocation=HERE, permissions=["geolocation"], **PHONE)
+def phone(chromium, world, user, **options):
+    context = chromium.new_context(
+        locale="zh-CN", geolocation=HERE, permissions=["geolocation"], **{**PHONE, **options}
+    )
     # The phone's clock agrees with the server's (frozen at the tests' "today", and ticking).
     context.clock.install(time=TODAY)
     context.clock.resume()
@@ -166,7 +168,9 @@ def test_offline_then_online_no_record_lost_none_duplicated(chromium, live_world
 def test_a_record_the_server_refuses_stays_on_the_phone_with_the_reason(chromium, live_world):
     world = with_checklist(live_world)
     plan = drawn_plan(world)
-    context, page = phone(chromium, world, world.inspector)
+    # Without the service worker: requests it passes on are not seen by page.route, and the
+    # "offline" record would reach the server at once whenever the worker is already active.
+    context, page = phone(chromium, world, world.inspector, service_workers="block")
     page.goto(f"{world.url}/inspections/plans/{plan.uuid}/sites/BS-0002/")
     page.wait_for_function("window.cwInspect !== undefined")
     # The phone's clock ran two days ahead while the inspector recorded offline, and was put right
