@@ -22,7 +22,7 @@ from conftest import TODAY
 from core.models import Attachment
 from core.views import server_error
 from inspections.models import Finding, Inspection, InspectionPhoto
-from inspections.tests.helpers import drawn_plan, submit, with_checklist
+from inspections.tests.helpers import drawn_plan, inspection_body, submit, with_checklist
 from problems.models import Problem
 from tests.factories import jpeg_bytes
 
@@ -164,25 +164,6 @@ def plan(world):
 def phone(world):
     _token, key = token_create(user=world.inspector, name="测试手机")
     return Client(HTTP_AUTHORIZATION=f"Bearer {key}", raise_request_exception=False)
-
-
-def inspection_body(world, plan, **change):
-    return {
-        "client_id": str(uuid.uuid4()),
-        "plan": str(plan.uuid),
-        "site": world.site.code,
-        "started_at": (TODAY - dt.timedelta(minutes=20)).isoformat(),
-        "submitted_at": TODAY.isoformat(),
-        "latitude": 34.7571,
-        "longitude": 113.6652,
-        "accuracy_m": 8,
-        "note": "",
-        "results": [
-            {"checkpoint": world.checkpoint.pk, "result": "fail", "note": "垃圾堆积"},
-            {"checkpoint": world.checkpoint_2.pk, "result": "pass"},
-        ],
-        **change,
-    }
 
 
 def post_raw(client, path, body):

@@ -130,3 +130,23 @@ def jpeg_with_gps(width=800, height=600) -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (width, height), (90, 120, 80)).save(buffer, format="JPEG", exif=exif)
     return buffer.getvalue()
+
+
+def inspection_body(world, plan, client_id=None, /, **change):
+    """A valid POST /api/v1/inspections body for `with_checklist(world)`; `change` overrides."""
+    return {
+        "client_id": str(client_id or uuid.uuid4()),
+        "plan": str(plan.uuid),
+        "site": world.site.code,
+        "started_at": (TODAY - dt.timedelta(minutes=20)).isoformat(),
+        "submitted_at": TODAY.isoformat(),
+        "latitude": 34.7571,
+        "longitude": 113.6652,
+        "accuracy_m": 8,
+        "note": "",
+        "results": [
+            {"checkpoint": world.checkpoint.pk, "result": "fail", "note": "垃圾堆积"},
+            {"checkpoint": world.checkpoint_2.pk, "result": "pass"},
+        ],
+        **change,
+    }

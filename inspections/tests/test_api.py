@@ -13,7 +13,7 @@ from conftest import TODAY
 from core.geo import wgs84_to_gcj02
 from core.models import Attachment
 from inspections.models import Finding, Inspection, InspectionPhoto
-from inspections.tests.helpers import drawn_plan, record_finding, submit, with_checklist
+from inspections.tests.helpers import drawn_plan, inspection_body, record_finding, submit, with_checklist
 from problems.models import Problem
 from tests.factories import jpeg_bytes
 
@@ -33,25 +33,6 @@ def session_client(user, **options) -> Client:
     client = Client(**options)
     client.force_login(user)
     return client
-
-
-def inspection_body(world, plan, client_id=None, /, **change):
-    return {
-        "client_id": str(client_id or uuid.uuid4()),
-        "plan": str(plan.uuid),
-        "site": world.site.code,
-        "started_at": (TODAY - dt.timedelta(minutes=20)).isoformat(),
-        "submitted_at": TODAY.isoformat(),
-        "latitude": 34.7571,
-        "longitude": 113.6652,
-        "accuracy_m": 8,
-        "note": "",
-        "results": [
-            {"checkpoint": world.checkpoint.pk, "result": "fail", "note": "垃圾堆积"},
-            {"checkpoint": world.checkpoint_2.pk, "result": "pass"},
-        ],
-        **change,
-    }
 
 
 def post_json(client, path, body):
