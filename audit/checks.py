@@ -70,7 +70,7 @@ def _label(status: str) -> str:
 def problem_violations(members: set[tuple[int, int]], checked: dict[str, int], chunk_size: int) -> list[str]:
     problems = (
         Problem.objects.order_by("pk")
-        .values_list("pk", "year", "sequence", "status", "assigned_unit_id", "deadline", "closed_at")
+        .values_list("pk", "year", "sequence", "status", "assigned_unit_id", "deadline", "closed_at", "return_count")
         .iterator(chunk_size=chunk_size)
     )
     events = (
@@ -96,7 +96,7 @@ def problem_violations(members: set[tuple[int, int]], checked: dict[str, int], c
 
 
 def _chain_violations(problem: tuple, chain: list[tuple], members: set[tuple[int, int]]) -> list[str]:
-    _, year, sequence, status, unit_id, deadline, closed_at = problem
+    _, year, sequence, status, unit_id, deadline, closed_at, return_count = problem
     name = f"问题 {year}-{sequence:06d}"
     if not chain:
         return [f"{name}：没有任何处理记录"]
@@ -130,6 +130,10 @@ def _chain_violations(problem: tuple, chain: list[tuple], members: set[tuple[int
     else:
         if replayed != status:
             found.append(f"{name}：状态为「{_label(status)}」，但按处理记录应为「{_label(replayed)}」")
+    returns = sum(1 for event in chain if event[2] == Action.RETURN)
+    if return_count != returns:
+        # The rework rate reads the counter; the trail is the record.
+        found.append(f"{name}：退回返工次数记为 {return_count}，但处理记录中有 {returns} 次")
     last = chain[-1]
     if status in WITH_UNIT and (last[6] != unit_id or last[7] != deadline):
         found.append(f"{name}：责任单位或整改期限与最后一条处理记录不一致")

@@ -296,7 +296,7 @@ def _add_sites(rng: random.Random, count: int, writer: "_Writer") -> int:
 PROBLEM_COLUMNS = [
     "id", "uuid", "year", "sequence", "campaign_id", "site_id", "criterion_id", "description", "severity", "source",
     "recorded_by_id", "recorded_at", "status", "assigned_unit_id", "deadline", "closed_at", "closed_on",
-    "rebound_of_id", "version",
+    "rebound_of_id", "version", "return_count",
 ]  # fmt: skip
 EVENT_COLUMNS = [
     "id", "problem_id", "seq", "action", "from_status", "to_status", "actor_id", "actor_unit_id", "at", "note",
@@ -508,6 +508,7 @@ class _Generator:
                     closed_at.date() if closed_at else None,
                     None,
                     len(chain),
+                    sum(1 for event in chain if event[3] == Action.RETURN),
                 )
             )
             events.extend(chain)

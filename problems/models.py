@@ -110,6 +110,10 @@ class Problem(models.Model):
     # the last assignment, reassignment or return, which reset it (problems/reminders.py). It
     # lets the sweep skip, by index, what it has already done; the events are the record.
     escalation = models.PositiveSmallIntegerField(null=True, blank=True)
+    # How many times verification sent it back (返工): bumped by the return step under the lock the
+    # transition holds, so the rework rate counts it from the row instead of scanning the events
+    # (issue 14). audit_check compares it with the trail.
+    return_count = models.PositiveIntegerField(default=0)
 
     objects = ProblemQuerySet.as_manager()
 

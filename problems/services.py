@@ -59,6 +59,12 @@ def problem_transition(
         changes.update(closed_at=now, closed_on=clock.today())
     if action in (Action.ASSIGN, Action.REASSIGN, Action.RETURN):
         changes["escalation"] = None  # a new cycle: its reminders and escalations start again
+    if action == Action.RETURN:
+        fixed = changes
+
+        # Of the locked row: a return counted from a stale copy would lose a concurrent one.
+        def changes(current: Problem) -> dict:
+            return {**fixed, "return_count": current.return_count + 1}
 
     def record(current: Problem, *, previous: str, at) -> ProblemEvent:
         # The files first: the event's hash covers the evidence it links to (core.chain).

@@ -195,6 +195,14 @@ def test_a_problem_set_to_closed_without_verification_is_named_twice(data):
     ]
 
 
+def test_a_return_counter_that_disagrees_with_the_trail_is_named(data):
+    # The rework rate counts problems from this counter (problems.kpi); the trail is the record.
+    assert Problem.objects.get(pk=data.returned.pk).return_count == 1
+    Problem.objects.filter(pk=data.closed.pk).update(return_count=2)
+
+    assert audit() == ["问题 2026-000002：退回返工次数记为 2，但处理记录中有 0 次"]
+
+
 # ---- the trail itself ----------------------------------------------------------------------------
 
 

@@ -175,6 +175,7 @@ def test_a_fix_returned_twice_is_closed_on_the_third_submission(world):
     assert (problem.status, problem.assigned_unit, problem.deadline) == (CLOSED, world.unit_a, DEADLINE)
     assert (problem.closed_at, problem.closed_on) == (TODAY, TODAY.date())
     assert (problem.rework_count, problem.reassign_count) == (2, 0)
+    assert problem.return_count == 2  # the counter the rework rate reads (problems.kpi)
     assert trail(problem) == [
         (RECORD, "", RECORDED, world.inspector, world.unit_b, None, ""),
         (ASSIGN, RECORDED, ASSIGNED, world.office, world.office_unit, world.unit_a, ""),
