@@ -21,17 +21,26 @@ from campaigns.selectors import current_campaign_or_404
 from core import clock
 from core.errors import DomainError
 from core.forms import with_seen_version
+from core.pagination import page_of
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+# Bulletins and accountability records grow with the campaign's life: a page at a time.
+PAGE_SIZE = 30
 
 
 @login_required
 def bulletin_list(request):
-    bulletins = access.bulletins_visible_to(request.user).select_related("campaign").order_by("-created_at")
+    bulletins = access.bulletins_visible_to(request.user).select_related("campaign").order_by("-created_at", "-id")
+    page = page_of(request, bulletins, PAGE_SIZE)
     return render(
         request,
         "bulletins/list.html",
-        {"bulletins": bulletins, "can_manage": access.can_manage_campaign(request.user), "form": BulletinCreateForm()},
+        {
+            "bulletins": page.object_list,
+            "page": page,
+            "can_manage": access.can_manage_campaign(request.user),
+            "form": BulletinCreateForm(),
+        },
     )
 
 
@@ -49,9 +58,12 @@ def bulletin_create(request):
             form.add_error(None, error.message)
         else:
             return redirect("bulletins:detail", bulletin_uuid=bulletin.uuid)
-    bulletins = access.bulletins_visible_to(request.user).order_by("-created_at")
+    page = page_of(request, access.bulletins_visible_to(request.user).order_by("-created_at", "-id"), PAGE_SIZE)
     return render(
-        request, "bulletins/list.html", {"bulletins": bulletins, "can_manage": True, "form": form}, status=400
+        request,
+        "bulletins/list.html",
+        {"bulletins": page.object_list, "page": page, "can_manage": True, "form": form},
+        status=400,
     )
 
 
@@ -214,9 +226,10 @@ def accountability_list(request):
                 else:
                     messages.success(request, gettext("问责记录已保存"))
                     return redirect("bulletins:accountability")
+    page = page_of(request, records, PAGE_SIZE)
     return render(
         request,
         "bulletins/accountability.html",
-        {"records": records, "form": form},
+        {"records": page.object_list, "page": page, "form": form},
         status=400 if form is not None and form.errors else 200,
     )

@@ -23,3 +23,9 @@ class IdsFirstPaginator(Paginator):
             by_pk = {row.pk: row for row in self.object_list.filter(pk__in=ids).order_by()}
             rows = [by_pk[pk] for pk in ids if pk in by_pk]
         return self._get_page(rows, number, self)
+
+
+def page_of(request, object_list, per_page: int, *, paginator=Paginator):
+    """The page `?page=` asks for (the last one if past the end, the first if not a number): every
+    list that grows with the campaign's life is shown a page at a time (issue 14)."""
+    return paginator(object_list, per_page).get_page(request.GET.get("page"))

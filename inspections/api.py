@@ -9,7 +9,7 @@ from typing import Literal
 from uuid import UUID
 
 from django.conf import settings
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
@@ -271,12 +271,31 @@ def me(request: HttpRequest):
     )
 
 
+# Plans accumulate over the years: a page at a time, newest first.
+PLANS_LIMIT = 100
+
+
 @router.get(
-    "/plans", response={200: list[PlanOut], **READ_ERRORS}, summary="Plans I may see (member: whether I am on the team)"
+    "/plans",
+    response={200: list[PlanOut], **READ_ERRORS},
+    summary="Plans I may see, newest first (member: whether I am on the team)",
+    description="`limit` plans (at most 500) from `offset`; the `X-Total-Count` header gives how many there are and "
+    'a `Link: <...>; rel="next"` header the next page while there is one.',
 )
-def plans(request: HttpRequest):
-    rows = list(selectors.plan_list(user=request.auth))
+def plans(
+    request: HttpRequest,
+    response: HttpResponse,
+    limit: int = Query(PLANS_LIMIT, ge=1, le=500),
+    offset: int = Query(0, ge=0),
+):
+    visible = selectors.plan_list(user=request.auth)
+    total = visible.count()
+    rows = list(visible[offset : offset + limit])
     record_covert_reads(request, rows, "api:plans")
+    response["X-Total-Count"] = str(total)
+    if offset + limit < total:
+        following = request.build_absolute_uri(f"{request.path}?limit={limit}&offset={offset + limit}")
+        response["Link"] = f'<{following}>; rel="next"'
     return [plan_out(plan) for plan in rows]
 
 

@@ -27,11 +27,14 @@ from campaigns.selectors import current_campaign
 from core import clock
 from core.errors import DomainError
 from core.forms import uploaded_files, with_seen_version
+from core.pagination import page_of
 from core.services import IMAGE_FORMATS, MAX_FILE_BYTES, MAX_IMAGE_PIXELS
 from inspections import readiness as readiness_selectors
 from inspections import selectors, services
 from inspections.forms import ChecklistForm, DrawForm, PlanForm, ReadinessForm
 from inspections.states import PlanAction, allowed_from
+
+PLANS_PER_PAGE = 30
 
 # Where a covert plan was read, as the plan page lists it.
 READ_SURFACES = {
@@ -53,12 +56,15 @@ def _covert_reads(request, plans, surface: str) -> None:
 
 @login_required
 def plan_list(request):
-    plans = list(selectors.plan_list(user=request.user))
+    # A plan a day makes hundreds a year: a page at a time, and only the covert plans shown are
+    # logged as read.
+    page = page_of(request, selectors.plan_list(user=request.user), PLANS_PER_PAGE)
+    plans = list(page.object_list)
     _covert_reads(request, plans, "web:plans")
     return render(
         request,
         "inspections/plan_list.html",
-        {"plans": plans, "can_create": access.can_manage_inspections(request.user)},
+        {"plans": plans, "page": page, "can_create": access.can_manage_inspections(request.user)},
     )
 
 

@@ -13,7 +13,7 @@ from conftest import TODAY
 from core.geo import wgs84_to_gcj02
 from core.models import Attachment
 from inspections.models import Finding, Inspection, InspectionPhoto
-from inspections.tests.helpers import drawn_plan, inspection_body, record_finding, submit, with_checklist
+from inspections.tests.helpers import drawn_plan, inspection_body, make_plan, record_finding, submit, with_checklist
 from problems.models import Problem
 from tests.factories import jpeg_bytes
 
@@ -150,6 +150,29 @@ def test_plans_say_whether_i_am_on_the_team(world, plan):
     assert token_client(world.leader).get("/api/v1/plans").json()[0]["member"] is False
     detail = token_client(world.inspector).get(f"/api/v1/plans/{plan.uuid}").json()
     assert sorted(s["code"] for s in detail["sites"]) == ["BS-0001", "BS-0002"]
+
+
+def test_plans_come_a_page_at_a_time_newest_first_with_the_total_and_the_next_page(world, plan):
+    for day in range(1, 5):
+        make_plan(world, name=f"第{day}轮", starts_on=plan.starts_on + dt.timedelta(days=day))
+    client = token_client(world.inspector)
+
+    first = client.get("/api/v1/plans?limit=2")
+    assert [p["name"] for p in first.json()] == ["第4轮", "第3轮"]
+    assert first["X-Total-Count"] == "5"
+    assert first["Link"] == '<http://testserver/api/v1/plans?limit=2&offset=2>; rel="next"'
+    last = client.get("/api/v1/plans?limit=2&offset=4")
+    assert [p["name"] for p in last.json()] == ["五月暗访"]
+    assert "Link" not in last
+    # Without a limit the phone gets the first hundred, as it always got every plan so far.
+    assert len(client.get("/api/v1/plans").json()) == 5
+
+
+@pytest.mark.parametrize("query", ["limit=0", "limit=501", "offset=-1", "limit=abc"])
+def test_a_page_outside_the_bounds_is_a_422_in_chinese(world, plan, query):
+    response = token_client(world.inspector).get(f"/api/v1/plans?{query}")
+    assert response.status_code == 422
+    assert response.json()["detail"].startswith("提交的内容无效：")
 
 
 # ---- writes --------------------------------------------------------------------------------------
