@@ -100,9 +100,10 @@ format: install-dev
 # The screens on the configured database (DATABASE_URL: run it on a database meant for it, the
 # write section commits transitions): BENCH_PROBLEMS problems built once with `demo --problems`.
 BENCH_PROBLEMS ?= 100000
+BENCH_LOAD_SECONDS ?= 10
 bench: export DEMO_MODE := true
-bench: install migrate  ## every page a person opens at BENCH_PROBLEMS problems: median/min ms, queries, bytes; transitions/s
-	$(PY) manage.py bench --problems $(BENCH_PROBLEMS) --export --json var/bench.json
+bench: install static migrate  ## every page a person opens at BENCH_PROBLEMS problems: median/min ms, queries, bytes; transitions/s
+	$(PY) manage.py bench --problems $(BENCH_PROBLEMS) --export --load $(BENCH_LOAD_SECONDS) --json var/bench.json
 
 bench-notify: install  ## deliver 10,000 messages to a loopback robot with 1 and 4 workers: throughput and p95 delay
 	$(PY) manage.py bench_notify

@@ -245,7 +245,7 @@ def as_table(figures: list[Figure]) -> str:
     return "\n".join(lines)
 
 
-def run(*, problems: int, runs: int, writes: int, export: bool, out) -> dict:
+def run(*, problems: int, runs: int, writes: int, export: bool, out, load: float = 0) -> dict:
     # Every transition and sign-in logs a line; thousands of them would bury the table.
     logging.disable(logging.WARNING)
     total = dataset(problems, out)
@@ -264,4 +264,11 @@ def run(*, problems: int, runs: int, writes: int, export: bool, out) -> dict:
     if export:
         result["export"] = export_in_worker(out)
     result["table"] = as_table(figures)
+    if load:
+        from demo import load as load_run
+
+        cookie = signed_in("office").cookies[settings.SESSION_COOKIE_NAME].value
+        rows = load_run.run(session_cookie=cookie, seconds=load, out=out)
+        result["load"] = [asdict(row) for row in rows]
+        result["load_table"] = load_run.as_table(rows)
     return result

@@ -2,6 +2,7 @@
 
 python manage.py bench                       # 100,000 problems (BENCH_PROBLEMS), 5 runs a page
 python manage.py bench --problems 1000000 --json var/bench.json
+python manage.py bench --load 10             # also served by gunicorn, 8 and 64 connections, 10 s each
 """
 
 import json
@@ -21,11 +22,20 @@ class Command(BaseCommand):
         parser.add_argument("--writes", type=int, default=400, help="流转基准的问题数（0 不测）")
         parser.add_argument("--export", action="store_true", help="也计时后台生成全区问题导出")
         parser.add_argument("--json", dest="json_path", default="", help="把结果另存为 JSON 文件")
+        parser.add_argument(
+            "--load",
+            type=float,
+            default=0,
+            help="用 gunicorn 实际服务并以 8、64 个连接压测主要页面，每组秒数（0 不测）",
+        )
 
-    def handle(self, *args, problems, runs, writes, export, json_path, **options):
-        result = bench.run(problems=problems, runs=runs, writes=writes, export=export, out=self.stdout.write)
+    def handle(self, *args, problems, runs, writes, export, json_path, load, **options):
+        result = bench.run(problems=problems, runs=runs, writes=writes, export=export, load=load, out=self.stdout.write)
         self.stdout.write("")
         self.stdout.write(result["table"])
+        if "load_table" in result:
+            self.stdout.write("")
+            self.stdout.write(result["load_table"])
         for row in result.get("transitions", []):
             self.stdout.write(
                 f"流转：{row['threads']} 线程 {row['per_second']} 次/秒，p50 {row['p50_ms']} ms，"
@@ -39,4 +49,4 @@ class Command(BaseCommand):
 
 
 def _dumps(result: dict) -> str:
-    return json.dumps({k: v for k, v in result.items() if k != "table"}, ensure_ascii=False, indent=1)
+    return json.dumps({k: v for k, v in result.items() if not k.endswith("table")}, ensure_ascii=False, indent=1)
