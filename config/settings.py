@@ -118,6 +118,9 @@ TEMPLATES = [
         },
     },
 ]
+# Selects written in Python rather than a template per option (core/renderers.py: the filter
+# bars' long lists were most of the problem list's CPU).
+FORM_RENDERER = "core.renderers.FormRenderer"
 
 DATABASES = {"default": parse_database_url(env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'chuangwei.sqlite3'}"))}
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):

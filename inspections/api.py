@@ -286,7 +286,7 @@ def plans(
     request: HttpRequest,
     response: HttpResponse,
     limit: int = Query(PLANS_LIMIT, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=1_000_000),
 ):
     visible = selectors.plan_list(user=request.auth)
     total = visible.count()
