@@ -156,6 +156,15 @@ def force_login_is_a_whole_sign_in(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with an empty cache: figures kept until the next transition are keyed by
+    the trail's last event id, which SQLite hands out again after a test's rollback."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def media_in_tmp(settings, tmp_path):
     """Evidence files land in a throw-away folder, not in var/media."""
     settings.MEDIA_ROOT = tmp_path / "media"

@@ -4,7 +4,6 @@ handful of grouped queries whatever the size of the data."""
 
 from collections import Counter
 
-from django.core.cache import cache
 from django.db.models import Count, F, Q
 
 import access
@@ -12,31 +11,19 @@ from campaigns.models import Campaign, FiveInPlace, Task
 from core import clock
 from organisation.models import Area, Membership
 from problems import kpi
-from problems.models import Problem, ProblemEvent
+from problems.models import Problem
+from problems.selectors import until_next_step
 from problems.states import Status
 from standard.models import SiteType
-
-# The overview's figures are kept this long at most; a transition makes them stale at once (the
-# key carries the trail's last event), so the time only bounds what changes without an event.
-FIGURES_SECONDS = 60
 
 
 def overview_figures(*, user, campaign) -> dict:
     """The problem figures of the overview, {"breakdowns": ..., "units": ...}, for those who see
-    all: counted in one pass (problem_figures), kept a short while per campaign.
-
-    The cache key holds the id of the problems' trail's last event: every transition writes one,
-    so the key changes when a transition commits, in every server process, and the next request
-    counts again (no process can miss an invalidation, as none is sent)."""
+    all: counted in one pass (problem_figures), kept until the next transition
+    (problems.selectors.until_next_step), one copy per campaign as all of them see the same."""
     if not access.actor_for(user).sees_all:
         return problem_figures(user=user, campaign=campaign)
-    last_event = ProblemEvent.objects.order_by("-pk").values_list("pk", flat=True).first()
-    key = f"overview:{campaign.pk}:{last_event}:{clock.today().isoformat()}"
-    figures = cache.get(key)
-    if figures is None:
-        figures = problem_figures(user=user, campaign=campaign)
-        cache.set(key, figures, FIGURES_SECONDS)
-    return figures
+    return until_next_step(f"overview:{campaign.pk}", lambda: problem_figures(user=user, campaign=campaign))
 
 
 def problem_figures(*, user, campaign) -> dict:
@@ -94,14 +81,12 @@ def shared_ranking(*, campaign) -> dict[str, list[dict]]:
     """The ranking as the units themselves may see it: every problem of the campaign but those a
     covert inspection found and the office has not yet published (as in a bulletin). Kept like
     the overview's figures, until the next transition."""
-    last_event = ProblemEvent.objects.order_by("-pk").values_list("pk", flat=True).first()
-    key = f"ranking:{campaign.pk}:{last_event}:{clock.today().isoformat()}"
-    ranking = cache.get(key)
-    if ranking is None:
+
+    def count():
         problems = Problem.objects.filter(campaign=campaign).exclude(pk__in=access.secret_problem_ids())
-        ranking = kpi.ranked(kpi.unit_rows(problems, as_of=clock.today()))
-        cache.set(key, ranking, FIGURES_SECONDS)
-    return ranking
+        return kpi.ranked(kpi.unit_rows(problems, as_of=clock.today()))
+
+    return until_next_step(f"ranking:{campaign.pk}", count)
 
 
 def unit_standing(*, user, campaign, unit) -> dict | None:

@@ -1,6 +1,7 @@
 """Reads of problems for screens and exports. Every one starts from access, so nothing
 leaves the scope of the person asking."""
 
+from django.core.cache import cache
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 
 import access
@@ -113,3 +114,25 @@ def by_subdistrict(problems: QuerySet) -> list[dict]:
         .annotate(n=Count("*"))
         .order_by("-n", "area_name")
     )
+
+
+# Figures kept by until_next_step are this old at most; a transition makes them stale at once.
+FIGURES_SECONDS = 60
+
+
+def until_next_step(key: str, compute):
+    """compute(), kept in the cache until the next transition of any problem commits (or
+    FIGURES_SECONDS pass, or the day changes): grouped counts over a million problems take
+    seconds, and a page opened again shows the same figures until something moves.
+
+    The key holds the id of the problems' trail's last event: every transition writes one, so the
+    key changes when a transition commits, in every server process, and the next request counts
+    again; no process can miss an invalidation, as none is sent. `key` must name everything the
+    figures depend on besides the problems (the campaign, the person whose scope they count...)."""
+    last_event = ProblemEvent.objects.order_by("-pk").values_list("pk", flat=True).first()
+    full_key = f"{key}:{last_event}:{clock.today().isoformat()}"
+    value = cache.get(full_key)
+    if value is None:
+        value = compute()
+        cache.set(full_key, value, FIGURES_SECONDS)
+    return value

@@ -190,7 +190,8 @@ def verification_queue(request):
     shown = list(selectors.with_evidence(waiting[:NEAREST]))
     # Cards grouped by sub-district and community, the nearest deadline first within each.
     shown.sort(key=lambda p: (p.site.area.parent.name if p.site.area.parent else "", p.site.area.name))
-    areas = selectors.by_subdistrict(waiting)
+    # Per person (their scope), kept until the next transition: 0.3 s at a million problems.
+    areas = selectors.until_next_step(f"verify-areas:{request.user.pk}", lambda: selectors.by_subdistrict(waiting))
     for row in areas:
         filters = {"status": Status.SUBMITTED, "sort": "deadline"}
         if row["area_id"]:

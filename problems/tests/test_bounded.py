@@ -87,3 +87,22 @@ def test_deep_pages_read_ids_first_hold_the_same_rows_as_offset_pages(world):
         assert ids_first.num_pages == plain.num_pages == 3
         for number in (1, 2, 3):
             assert list(ids_first.page(number)) == list(plain.page(number))
+
+
+def test_the_queue_s_counts_per_sub_district_are_kept_until_the_next_step(client, world, few_shown):
+    _submitted(world, SHOWN + 1, dt.date(2026, 5, 20))
+    client.force_login(world.inspector)
+    area_link = f'<a href="/problems/?status=submitted&amp;sort=deadline&amp;area={world.east.pk}">东城街道</a>'
+    assert f"{area_link} 4" in client.get(reverse("problems:verify")).content.decode()
+
+    # Read again without any step: the grouped count is not run again.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        client.get(reverse("problems:verify"))
+    assert not [q for q in queries.captured_queries if "GROUP BY" in q["sql"]]
+
+    # A step commits: the figures are counted afresh.
+    _submitted(world, 1, dt.date(2026, 5, 25))
+    assert f"{area_link} 5" in client.get(reverse("problems:verify")).content.decode()
