@@ -203,6 +203,18 @@ STATICFILES_DIRS = [
     ("vendor/leaflet.markercluster", NODE_MODULES / "leaflet.markercluster" / "dist"),
 ]
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+
+# Figures kept until the next transition (problems.selectors.until_next_step) are shared by the
+# server's processes through files: gunicorn runs several, and each counting a million problems
+# for itself multiplied the overview's cold cost by their number (issue 14, `make bench --load`).
+# Only those figures live here; losing the folder loses nothing.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": env_str("CACHE_DIR", str(VAR_DIR / "cache")),
+        "OPTIONS": {"MAX_ENTRIES": 5000},
+    }
+}
 MEDIA_URL = "/media/"  # never served directly: files go through a view that checks access
 STORAGES = {
     # Evidence files are fsynced under a temporary name and renamed into place before the row
