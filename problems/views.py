@@ -93,7 +93,13 @@ def problem_list(request):
     page = IdsFirstPaginator(problems, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "problems/list.html", {"form": form, "page": page, "querystring": query.urlencode()})
+    # On a phone the filters fold away unless one of them is in use (the order is not a filter).
+    active = sum(1 for name, value in filters.items() if value and name != "sort")
+    return render(
+        request,
+        "problems/list.html",
+        {"form": form, "page": page, "querystring": query.urlencode(), "active_filters": active},
+    )
 
 
 def _detail_context(request, problem, *, bound=None):
