@@ -73,7 +73,9 @@ class SubmitForm(Form):
         kind=PHOTO,
         label=_("整改照片"),
         required=False,
-        widget=MultipleFileInput(attrs={"accept": ACCEPT[PHOTO], "capture": "environment"}),
+        # No capture=: it forced the camera, and a liaison often sends the photo a colleague took
+        # earlier; without it the phone offers the camera and the gallery both.
+        widget=MultipleFileInput(attrs={"accept": ACCEPT[PHOTO]}),
     )
     # Rectification evidence may be a document too (a contract, a report); it is kept apart from
     # the photos, which the bulletin prints as "after".

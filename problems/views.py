@@ -175,13 +175,18 @@ def my_unit_problems(request):
     counts = selectors.work_counts(open_problems)
     campaign = current_campaign()
     tasks = list(unit_tasks(user=request.user, campaign=campaign)) if campaign else []
+    # Each figure opens the list it counts (a person of one unit: that unit's problems only).
+    unit_ids = access.actor_for(request.user).unit_ids
+    mine = {"unit": next(iter(unit_ids))} if len(unit_ids) == 1 else {}
     return render(
         request,
         "problems/mine.html",
         {
-            "problems": list(open_problems[:NEAREST]),
+            "problems": list(selectors.with_return_reason(open_problems)[:NEAREST]),
             "counts": counts,
-            "full_list": _full_list(status=sorted(WITH_UNIT), sort="deadline"),
+            "full_list": _full_list(status=sorted(WITH_UNIT), sort="deadline", **mine),
+            "overdue_list": _full_list(status=sorted(WITH_UNIT), overdue="on", sort="deadline", **mine),
+            "returned_list": _full_list(status=Status.RETURNED, sort="deadline", **mine),
             "tasks": tasks,
             "late_tasks": sum(1 for t in tasks if t.state == "late"),
         },
