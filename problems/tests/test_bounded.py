@@ -75,7 +75,8 @@ def test_the_work_list_shows_the_nearest_deadlines_and_counts_all(client, world,
     figures = re.findall(r'<div class="fs-4 fw-bold[^"]*">(\d+)</div>', page)
     assert figures == ["6", "1", "1"]  # to fix, overdue, returned: over all six, not the three shown
     assert f"此处显示期限最近的 {SHOWN} 条。" in page
-    all_open = f"/problems/?status=assigned&amp;status=returned&amp;status=submitted&amp;sort=deadline&amp;unit={world.unit_a.pk}"
+    all_open = "/problems/?status=assigned&amp;status=returned&amp;status=submitted&amp;sort=deadline"
+    all_open += f"&amp;unit={world.unit_a.pk}"  # the liaison's one unit
     assert f'<a href="{all_open}">' in page
 
 
