@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 import access
 from campaigns.selectors import current_campaign, unit_tasks
+from core import clock
 from core.errors import DomainError, page_status
 from core.forms import applicable_filters, uploaded_files, with_seen_version
 from core.pagination import IdsFirstPaginator
@@ -258,11 +259,12 @@ def problem_map_data(request):
     rows = (
         selectors.problem_list(user=request.user, filters=filters)
         .filter(site__latitude__isnull=False)
-        .values_list("uuid", "year", "sequence", "status", "site__name", "site__latitude", "site__longitude")[
-            : MAP_LIMIT + 1
-        ]
+        .values_list(
+            "uuid", "year", "sequence", "status", "deadline", "site__name", "site__latitude", "site__longitude"
+        )[: MAP_LIMIT + 1]
     )
     rows = list(rows)
+    today = clock.today()
     features = [
         {
             "type": "Feature",
@@ -272,10 +274,12 @@ def problem_map_data(request):
                 "number": f"{year}-{sequence:06d}",
                 "status": status,
                 "status_label": Status(status).label,
+                # Problem.is_overdue's rule: a cluster holding a late problem is drawn red.
+                "overdue": status in WITH_UNIT and deadline is not None and deadline < today,
                 "site": site,
             },
         }
-        for uuid, year, sequence, status, site, lat, lng in rows[:MAP_LIMIT]
+        for uuid, year, sequence, status, deadline, site, lat, lng in rows[:MAP_LIMIT]
     ]
     return JsonResponse({"type": "FeatureCollection", "features": features, "truncated": len(rows) > MAP_LIMIT})
 

@@ -12,7 +12,14 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from conftest import SHANGHAI
-from problems.tests.helpers import assigned_problem, closed_problem, recorded_problem, returned_problem
+from problems.tests.helpers import (
+    assigned_problem,
+    cancelled_problem,
+    closed_problem,
+    recorded_problem,
+    returned_problem,
+)
+from tests.factories import SiteFactory
 from tests.signin import browser_sign_in
 
 pytestmark = pytest.mark.browser
@@ -112,4 +119,56 @@ def test_the_units_work_list_says_why_a_problem_came_back_and_its_figures_open_t
     photos = page.get_by_label("整改照片")
     assert photos.get_attribute("accept") == "image/*"
     assert photos.get_attribute("capture") is None
+    context.close()
+
+
+def _square(lat, lng, size):
+    return {
+        "type": "Polygon",
+        "coordinates": [[[lng, lat], [lng + size, lat], [lng + size, lat + size], [lng, lat + size], [lng, lat]]],
+    }
+
+
+def test_the_map_names_the_sub_districts_and_colours_clusters_by_their_worst_problem(chromium, live_world, screenshot):
+    world = live_world
+    world.east.boundary = _square(34.745, 113.655, 0.03)
+    world.east.save()
+    world.site_b.latitude, world.site_b.longitude = "34.770000", "113.680000"
+    world.site_b.save()
+    far = SiteFactory(
+        code="BS-0003", name="人民路", area=world.community, owner_unit=world.unit_a, latitude="34.750000"
+    )
+    far.longitude = "113.682000"
+    far.save()
+    with time_machine.travel(dt.datetime(2026, 4, 20, 10, 0, tzinfo=SHANGHAI)):
+        assigned_problem(world, deadline=dt.date(2026, 4, 30))  # 幸福巷: overdue
+    assigned_problem(world)
+    closed_problem(world, site=world.site_b)
+    cancelled_problem(world, site=world.site_b)
+    assigned_problem(world, site=far)
+    recorded_problem(world, site=far)
+    context, page = _open(chromium, world, world.office, **DESKTOP)
+    page.goto(world.url + reverse("problems:map"))
+    expect(page.locator("#map-note")).to_have_text("共显示 6 个问题")
+    label = page.locator(".leaflet-tooltip.cw-area-label")
+    expect(label).to_have_text("东城街道")
+    # At the centre of its area (the sub-district's boundary, the only red outline).
+    area = page.locator('path.leaflet-interactive[stroke="#b3261e"]').bounding_box()
+    name = label.bounding_box()
+    assert abs((name["x"] + name["width"] / 2) - (area["x"] + area["width"] / 2)) < 10
+    assert abs((name["y"] + name["height"] / 2) - (area["y"] + area["height"] / 2)) < 10
+    clusters = page.locator(".marker-cluster")
+    expect(clusters).to_have_count(3)
+    kinds = sorted(
+        page.evaluate(
+            "() => [...document.querySelectorAll('.marker-cluster')].map(c => "
+            "[...c.classList].find(n => n.startsWith('cw-cluster-')) + ' ' + c.innerText.trim())"
+        )
+    )
+    assert kinds == ["cw-cluster-done 2", "cw-cluster-open 2", "cw-cluster-overdue 2"]
+    expect(page.locator(".cw-legend").first).to_contain_text("已撤销")
+    attribution = page.locator(".leaflet-control-attribution")
+    expect(attribution).to_have_text("Leaflet")
+    expect(attribution.locator("svg, img")).to_have_count(0)  # no flag
+    screenshot(page, "problem-map-clusters")
     context.close()
