@@ -223,6 +223,8 @@ def offline_config(user) -> dict:
     return {
         "api": "/api/v1/",
         "today": reverse("inspections:today"),
+        # A record's result page, for the record just sent: the script puts the id in.
+        "record": reverse("inspections:inspection", args=[uuid.UUID(int=0)]),
         "sw": reverse("service_worker"),
         "scope": reverse("inspections:plans"),
         "login": reverse("login"),
@@ -361,12 +363,17 @@ def inspection_detail(request, client_id):
     inspection = selectors.inspection_detail(user=request.user, client_id=client_id)
     _covert_reads(request, [inspection.plan], "web:inspection")
     actor = access.actor_for(request.user)
+    results = selectors.inspection_results(user=request.user, inspection=inspection)
+    # The problems this record made, named at the top (two failed checkpoints may share one).
+    problems = list({r.finding.problem_id: r.finding.problem for r in results if r.finding}.values())
     return render(
         request,
         "inspections/inspection_detail.html",
         {
             "inspection": inspection,
-            "results": selectors.inspection_results(user=request.user, inspection=inspection),
+            "results": results,
+            "problems": problems,
+            "rebounds": sum(1 for p in problems if p.rebound_of_id),
             "show_originals": actor.sees_all or actor.inspector,
         },
     )

@@ -21,7 +21,11 @@ class ProblemFilterForm(Form):
     """The problem list's filters. They live in the URL (GET), so a filtered list can be shared."""
 
     q = forms.CharField(label=_("搜索"), required=False, widget=forms.TextInput(attrs={"placeholder": _("编号或描述")}))
-    status = forms.MultipleChoiceField(label=_("状态"), choices=Status.choices, required=False)
+    # Checkboxes, not a multiple <select> (which needs Ctrl-click on a desktop and is clumsy on a
+    # phone); several statuses stay in the URL as ?status=a&status=b, a single one as before.
+    status = forms.MultipleChoiceField(
+        label=_("状态"), choices=Status.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
     unit = forms.ModelChoiceField(label=_("责任单位"), queryset=Unit.objects.none(), required=False)
     area = forms.ModelChoiceField(label=_("区域"), queryset=Area.objects.none(), required=False)
     site_type = forms.ModelChoiceField(label=_("点位类型"), queryset=SiteType.objects.all(), required=False)
@@ -69,7 +73,9 @@ class SubmitForm(Form):
         kind=PHOTO,
         label=_("整改照片"),
         required=False,
-        widget=MultipleFileInput(attrs={"accept": ACCEPT[PHOTO], "capture": "environment"}),
+        # No capture=: it forced the camera, and a liaison often sends the photo a colleague took
+        # earlier; without it the phone offers the camera and the gallery both.
+        widget=MultipleFileInput(attrs={"accept": ACCEPT[PHOTO]}),
     )
     # Rectification evidence may be a document too (a contract, a report); it is kept apart from
     # the photos, which the bulletin prints as "after".

@@ -2,7 +2,7 @@
 leaves the scope of the person asking."""
 
 from django.core.cache import cache
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 import access
 from core import clock
@@ -65,6 +65,13 @@ def unit_open_problems(*, user) -> QuerySet:
         .select_related("site", "assigned_unit", "criterion")
         .order_by("deadline", "id")
     )
+
+
+def with_return_reason(problems: QuerySet) -> QuerySet:
+    """Each problem with the note of its last return (None if never returned): what the unit
+    must redo, shown on its work list without opening the problem."""
+    last_return = ProblemEvent.objects.filter(problem=OuterRef("pk"), action=Action.RETURN).order_by("-seq")
+    return problems.annotate(return_reason=Subquery(last_return.values("note")[:1]))
 
 
 def work_counts(problems: QuerySet) -> dict:

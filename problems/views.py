@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 import access
 from campaigns.selectors import current_campaign, unit_tasks
+from core import clock
 from core.errors import DomainError, page_status
 from core.forms import applicable_filters, uploaded_files, with_seen_version
 from core.pagination import IdsFirstPaginator
@@ -93,7 +94,13 @@ def problem_list(request):
     page = IdsFirstPaginator(problems, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "problems/list.html", {"form": form, "page": page, "querystring": query.urlencode()})
+    # On a phone the filters fold away unless one of them is in use (the order is not a filter).
+    active = sum(1 for name, value in filters.items() if value and name != "sort")
+    return render(
+        request,
+        "problems/list.html",
+        {"form": form, "page": page, "querystring": query.urlencode(), "active_filters": active},
+    )
 
 
 def _detail_context(request, problem, *, bound=None):
@@ -169,13 +176,18 @@ def my_unit_problems(request):
     counts = selectors.work_counts(open_problems)
     campaign = current_campaign()
     tasks = list(unit_tasks(user=request.user, campaign=campaign)) if campaign else []
+    # Each figure opens the list it counts (a person of one unit: that unit's problems only).
+    unit_ids = access.actor_for(request.user).unit_ids
+    mine = {"unit": next(iter(unit_ids))} if len(unit_ids) == 1 else {}
     return render(
         request,
         "problems/mine.html",
         {
-            "problems": list(open_problems[:NEAREST]),
+            "problems": list(selectors.with_return_reason(open_problems)[:NEAREST]),
             "counts": counts,
-            "full_list": _full_list(status=sorted(WITH_UNIT), sort="deadline"),
+            "full_list": _full_list(status=sorted(WITH_UNIT), sort="deadline", **mine),
+            "overdue_list": _full_list(status=sorted(WITH_UNIT), overdue="on", sort="deadline", **mine),
+            "returned_list": _full_list(status=Status.RETURNED, sort="deadline", **mine),
             "tasks": tasks,
             "late_tasks": sum(1 for t in tasks if t.state == "late"),
         },
@@ -248,11 +260,12 @@ def problem_map_data(request):
     rows = (
         selectors.problem_list(user=request.user, filters=filters)
         .filter(site__latitude__isnull=False)
-        .values_list("uuid", "year", "sequence", "status", "site__name", "site__latitude", "site__longitude")[
-            : MAP_LIMIT + 1
-        ]
+        .values_list(
+            "uuid", "year", "sequence", "status", "deadline", "site__name", "site__latitude", "site__longitude"
+        )[: MAP_LIMIT + 1]
     )
     rows = list(rows)
+    today = clock.today()
     features = [
         {
             "type": "Feature",
@@ -262,10 +275,12 @@ def problem_map_data(request):
                 "number": f"{year}-{sequence:06d}",
                 "status": status,
                 "status_label": Status(status).label,
+                # Problem.is_overdue's rule: a cluster holding a late problem is drawn red.
+                "overdue": status in WITH_UNIT and deadline is not None and deadline < today,
                 "site": site,
             },
         }
-        for uuid, year, sequence, status, site, lat, lng in rows[:MAP_LIMIT]
+        for uuid, year, sequence, status, deadline, site, lat, lng in rows[:MAP_LIMIT]
     ]
     return JsonResponse({"type": "FeatureCollection", "features": features, "truncated": len(rows) > MAP_LIMIT})
 

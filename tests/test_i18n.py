@@ -76,7 +76,8 @@ def test_the_problem_list_is_in_english_for_an_english_reader(client, world):
     assert nav.endswith("Sign out")
     assert not HAN.search(nav)
     labels = _tagged(html, "label")
-    assert labels[:3] == ["Search", "Status", "Responsible unit"]
+    assert labels[:3] == ["Search", "Awaiting assignment", "Being rectified"]  # the status toggles
+    assert _tagged(html, "legend") == ["Status"]
     assert not [label for label in labels if HAN.search(label)]
     assert _tagged(html, "th") == ["Number", "Site", "Problem", "Responsible unit", "Rectification deadline", "Status"]
     assert "No problems match these filters" in html

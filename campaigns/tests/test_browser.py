@@ -42,8 +42,8 @@ def test_overview_list_filters_and_map(chromium, live_world, screenshot):
     row = page.get_by_role("row").filter(has=page.get_by_role("link", name="城管局", exact=True))
     row.get_by_role("link").nth(1).click()  # the unit's name opens its page; its numbers open the lists
     expect(page.get_by_role("heading", name="问题清单 共 2 条")).to_be_visible()
-    page.get_by_label("状态").select_option(["assigned"])
-    page.get_by_role("button", name="筛选").click()
+    page.get_by_role("group", name="状态").get_by_text("整改中", exact=True).click()
+    page.get_by_role("button", name="筛选", exact=True).click()
     expect(page.get_by_role("heading", name="问题清单 共 1 条")).to_be_visible()
     assert "status=assigned" in page.url and f"unit={world.unit_b.pk}" in page.url
     shared = page.url

@@ -75,7 +75,9 @@ def test_the_work_list_shows_the_nearest_deadlines_and_counts_all(client, world,
     figures = re.findall(r'<div class="fs-4 fw-bold[^"]*">(\d+)</div>', page)
     assert figures == ["6", "1", "1"]  # to fix, overdue, returned: over all six, not the three shown
     assert f"此处显示期限最近的 {SHOWN} 条。" in page
-    assert '<a href="/problems/?status=assigned&amp;status=returned&amp;status=submitted&amp;sort=deadline">' in page
+    all_open = "/problems/?status=assigned&amp;status=returned&amp;status=submitted&amp;sort=deadline"
+    all_open += f"&amp;unit={world.unit_a.pk}"  # the liaison's one unit
+    assert f'<a href="{all_open}">' in page
 
 
 def test_deep_pages_read_ids_first_hold_the_same_rows_as_offset_pages(world):

@@ -18,6 +18,7 @@
   // The sentences come translated from the server (inspections.views._offline_config), with
   // %(name)s placeholders as in gettext.
   var TEXT = CONFIG.text || {};
+  var ZERO_ID = "00000000-0000-0000-0000-000000000000"; // in CONFIG.record, for a record's own id
   function t(key, values) {
     values = values || {};
     return (TEXT[key] || key).replace(/%\((\w+)\)s/g, function (_, name) { return values[name]; });
@@ -635,6 +636,21 @@
       });
     });
 
+    // 其余合格: every checkpoint not yet answered passes; those answered keep their answer.
+    var restPass = form.querySelector("#cw-rest-pass");
+    if (restPass) {
+      restPass.hidden = false;
+      restPass.addEventListener("click", function () {
+        form.querySelectorAll(".cw-check").forEach(function (box) {
+          if (box.querySelector('input[type="radio"]:checked')) return;
+          var pass = box.querySelector('input[type="radio"][value="pass"]');
+          if (!pass) return;
+          pass.checked = true;
+          pass.dispatchEvent(new Event("change", { bubbles: true }));
+        });
+      });
+    }
+
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       var button = form.querySelector("#cw-submit");
@@ -686,6 +702,9 @@
         .then(function (state) {
           var done = state && state.count === 0;
           sessionStorage.setItem("cw-flash", t(done ? "submitted" : "saved", { site: form.dataset.siteName }));
+          // Sent: the next page offers the record's result (the problems it made); kept on the
+          // phone only, there is no result yet.
+          if (done && CONFIG.record) sessionStorage.setItem("cw-flash-record", CONFIG.record.replace(ZERO_ID, inspection.client_id));
           window.location.href = CONFIG.today;
         })
         .catch(function (error) {
@@ -729,7 +748,14 @@
     flashEl.textContent = flash;
     flashEl.hidden = false;
     sessionStorage.removeItem("cw-flash");
+    var result = document.getElementById("cw-flash-result");
+    var recordUrl = sessionStorage.getItem("cw-flash-record");
+    if (result && recordUrl) {
+      result.href = recordUrl;
+      result.hidden = false;
+    }
   }
+  sessionStorage.removeItem("cw-flash-record");
   var form = document.getElementById("cw-checklist");
   if (form) setupChecklist(form);
   var button = document.getElementById("cw-sync-now");

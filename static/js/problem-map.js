@@ -18,6 +18,8 @@
     return L.latLng(p[0], p[1]);
   }
   var map = L.map(el, { preferCanvas: true, maxZoom: 19, minZoom: 8 }).setView(shift(config.center[0], config.center[1]), 12);
+  // Plain text: Leaflet's default prefix carries a flag icon that has no place on a government map.
+  map.attributionControl.setPrefix("Leaflet");
   if (config.tiles) {
     L.tileLayer(config.tiles, { attribution: config.attribution, maxZoom: 19 }).addTo(map);
   }
@@ -36,16 +38,44 @@
       onEachFeature: function (f, l) {
         var name = document.createElement("span");
         name.textContent = f.properties.name;
-        l.bindTooltip(name);
+        // A sub-district's name stays on the map at its centre (the map works without tiles, so
+        // nothing else names the areas); a community's shows when pointed at.
+        if (f.properties.kind === "subdistrict") {
+          l.bindTooltip(name, { permanent: true, direction: "center", className: "cw-area-label" });
+        } else {
+          l.bindTooltip(name);
+        }
       },
     }).addTo(map);
     if (layer.getBounds().isValid()) map.fitBounds(layer.getBounds());
+    // Placed once the map has its final view: opened before, the names sat off centre.
+    layer.eachLayer(function (l) {
+      if (l.feature.properties.kind === "subdistrict" && l.getCenter) l.openTooltip(l.getCenter());
+    });
   });
   fetch(el.dataset.points, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (data) {
-    var cluster = L.markerClusterGroup({ chunkedLoading: true });
+    // A cluster's colour says its worst: red if a problem in it is overdue, orange if one is
+    // still open, green when all are closed (or cancelled).
+    var OPEN = { recorded: true, assigned: true, submitted: true, returned: true };
+    function clusterIcon(group) {
+      var kind = "done";
+      group.getAllChildMarkers().forEach(function (m) {
+        if (m.options.overdue) kind = "overdue";
+        else if (OPEN[m.options.status] && kind !== "overdue") kind = "open";
+      });
+      var count = document.createElement("span");
+      count.textContent = group.getChildCount();
+      var inner = document.createElement("div");
+      inner.appendChild(count);
+      return L.divIcon({ html: inner, className: "marker-cluster cw-cluster cw-cluster-" + kind, iconSize: L.point(40, 40) });
+    }
+    var cluster = L.markerClusterGroup({ chunkedLoading: true, iconCreateFunction: clusterIcon });
     data.features.forEach(function (f) {
       var c = f.geometry.coordinates;
-      var marker = L.circleMarker(toLatLng(c), { radius: 7, color: "#fff", weight: 1, fillColor: colours[f.properties.status], fillOpacity: 0.9 });
+      var marker = L.circleMarker(toLatLng(c), {
+        radius: 7, color: "#fff", weight: 1, fillColor: colours[f.properties.status], fillOpacity: 0.9,
+        status: f.properties.status, overdue: f.properties.overdue,
+      });
       var link = document.createElement("a");
       link.href = f.properties.url;
       link.textContent = fill(text.popup, { number: f.properties.number, site: f.properties.site, status: f.properties.status_label });
