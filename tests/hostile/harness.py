@@ -49,6 +49,10 @@ MEMORY_BOUND = 32 * 1024 * 1024
 # and makes its small copies from that decoding: at most 4 bytes a pixel (RGBA) of the largest
 # picture accepted, on top of the bound above. A 40-megapixel photo: 160 MB, once per request.
 PICTURE_BOUND = 4 * MAX_IMAGE_PIXELS
+# The process's peak RSS also counts the allocator's arenas and the fragmentation a long run
+# leaves (measured: 3 MB over the bound on the checklist's 36-megapixel photo late in a full run,
+# under it when run alone). A second decoding of that photo would add ~108 MB, far above this.
+RSS_SLACK = 16 * 1024 * 1024
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 GARBLED = ["不允许是用空字符串"]  # Django's zh-hans message for NUL in a form field
@@ -397,8 +401,11 @@ class Findings:
         bound = MEMORY_BOUND + (PICTURE_BOUND if picture else 0)
         if answer.memory.python > bound:
             self.add(answer, f"allocated {answer.memory.python / 2**20:.0f} MB (bound {bound // 2**20} MB)")
-        elif answer.memory.rss and answer.memory.rss > bound:
-            self.add(answer, f"peak RSS grew {answer.memory.rss / 2**20:.0f} MB (bound {bound // 2**20} MB)")
+        elif answer.memory.rss and answer.memory.rss > bound + RSS_SLACK:
+            self.add(
+                answer,
+                f"peak RSS grew {answer.memory.rss / 2**20:.0f} MB (bound {(bound + RSS_SLACK) // 2**20} MB)",
+            )
 
     def check(self) -> None:
         assert self.lines == [], f"{len(self.lines)} failure(s):\n" + "\n".join(self.lines)
