@@ -108,6 +108,7 @@ def _detail_context(request, problem, *, bound=None):
         "events": problem.events.select_related("actor", "unit", "actor_unit").prefetch_related("attachments"),
         "photos": problem.photos.all(),
         "action_forms": [(Action(action), form) for action, form in forms.items()],
+        "withheld": access.problem_actions_withheld(request.user, problem),
     }
 
 

@@ -217,3 +217,22 @@ def test_the_rebound_filter_lists_rebounds_marked_in_their_row_and_in_the_export
     assert '<span class="badge text-bg-dark">反弹</span>' in page[row : page.index("</td>", row)]
     rows = rows_by_number(export(client, world.office, query="?rebound=on").active)
     assert [(number, row[-1]) for number, row in rows.items()] == [(again.number, "反弹")]
+
+
+def test_an_inspector_is_told_why_they_cannot_verify_their_own_units_fix(client, world):
+    # Issue 12: the inspector from 城管局 saw no buttons on 城管局's problem, and no word why.
+    problem = assigned_problem(world, unit=world.unit_b, site=world.site_b)
+    problem = services.problem_submit_evidence(
+        actor=world.liaison_b, problem=problem, note="已整改", files=[("a.jpg", jpeg_bytes())]
+    )
+    page = _client(client, world.inspector).get(reverse("problems:detail", args=[problem.uuid])).content.decode()
+    assert "本问题由您所在单位整改，须由其他单位的督导组成员或爱卫办复核，以免自己复核自己。" in page
+    assert "当前没有您可以进行的操作。" not in page
+    assert reverse("problems:act", args=[problem.uuid, "close"]) not in page
+    # Another unit's problem waiting for verification: the buttons, and no such sentence.
+    other = assigned_problem(world, unit=world.unit_a)
+    other = services.problem_submit_evidence(
+        actor=world.liaison_a, problem=other, note="已整改", files=[("b.jpg", jpeg_bytes())]
+    )
+    page = _client(client, world.inspector).get(reverse("problems:detail", args=[other.uuid])).content.decode()
+    assert reverse("problems:act", args=[other.uuid, "close"]) in page and "以免自己复核自己" not in page
