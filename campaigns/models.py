@@ -1,3 +1,4 @@
+import datetime as dt
 import uuid
 from decimal import Decimal
 
@@ -219,6 +220,18 @@ class LedgerEvent(AppendOnly):
     after = models.JSONField(default=dict, verbose_name=_("变更后"))
     # The five-in-place form's key: its update creates no row of its own, but this event.
     submit_key = submit_key_field()
+
+    def changed_dates(self, field: str = "deadline") -> tuple[dt.date, dt.date] | None:
+        """The date a change moved, before and after (the deadline brought forward, say), for
+        the task's history to show both; None when this event did not change it."""
+        old, new = self.before.get(field), self.after.get(field)
+        if not old or not new or old == new:
+            return None
+        return dt.date.fromisoformat(old), dt.date.fromisoformat(new)
+
+    @property
+    def deadline_change(self):
+        return self.changed_dates("deadline")
 
     class Meta:
         verbose_name = _("台账记录")

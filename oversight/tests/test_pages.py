@@ -35,6 +35,7 @@ def scene(world, frozen_today):
     closed = services.problem_submit_evidence(actor=world.liaison_b, problem=closed, note="已清扫")
     services.problem_close(actor=world.office, problem=closed, note="复核合格")
     recorded_problem(world, description="待交办")
+    frozen_today.move_to(dt.datetime(2026, 4, 1, 9, 0, tzinfo=SHANGHAI))  # set before its deadline
     ledger.task_create(
         actor=world.office,
         campaign=world.campaign,
@@ -47,6 +48,7 @@ def scene(world, frozen_today):
         target_measure="条",
         deadline=dt.date(2026, 4, 30),
     )
+    frozen_today.move_to(TODAY)
     return world
 
 
