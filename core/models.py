@@ -201,6 +201,13 @@ class YearCounter(models.Model):
         abstract = True
 
     @classmethod
+    def peek_next(cls, year: int) -> int:
+        """The number take_next would give now, for a screen to name before the step; the step
+        itself takes it under the lock (and may find another took it meanwhile)."""
+        last = cls.objects.filter(year=year).values_list("last", flat=True).first()
+        return (last or 0) + 1
+
+    @classmethod
     def take_next(cls, year: int) -> int:
         """The next number of the year; call inside the transaction that uses it."""
         counter, _created = cls.objects.select_for_update().get_or_create(year=year)
