@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext
 
 from organisation.models import Membership, Unit, User
 
@@ -86,6 +87,13 @@ def actor_for(user) -> Actor:
     )
     user._chuangwei_actor = actor
     return actor
+
+
+def led_unit(user) -> Unit | None:
+    """The first active unit (by code) this person leads as 一把手 or 分管领导, else None."""
+    actor = actor_for(user)
+    led = [u for u, roles in actor.roles.items() if roles & {Role.HEAD, Role.DEPUTY}]
+    return Unit.objects.filter(pk__in=led, is_active=True).order_by("code").first() if led else None
 
 
 def forget_actor(user) -> None:
@@ -239,6 +247,21 @@ def can_problem_action(user, action: str, problem) -> bool:
             return False
         return actor.office or actor.inspector
     return False
+
+
+def problem_actions_withheld(user, problem) -> str:
+    """Why an inspector sees no verification buttons on a problem waiting for verification: it
+    is their own unit's (nothing closes on the word of the unit that fixed it). Empty otherwise.
+    The page says it instead of showing no buttons without a word (issue 12)."""
+    from problems.states import Action, allowed_from
+
+    actor = actor_for(user)
+    if not actor.is_authenticated or actor.office or not actor.inspector:
+        return ""
+    verifying = {Action.CLOSE, Action.RETURN} & set(allowed_from(problem.status))
+    if verifying and problem.assigned_unit_id in actor.unit_ids:
+        return gettext("本问题由您所在单位整改，须由其他单位的督导组成员或爱卫办复核，以免自己复核自己。")
+    return ""
 
 
 def problem_actions_for(user, problem) -> list[str]:

@@ -23,6 +23,13 @@ def home(request):
         return redirect("audit:log" if access.can_read_security_log(request.user) else "admin:index")
     if actor.sees_all:
         return redirect("oversight:overview")
+    if not actor.unit_ids and (request.user.is_superuser or request.user.is_staff):
+        # The installation's superuser or a staff account without a campaign role: it has
+        # administration to do, and an empty problem list would tell it nothing (issue 12).
+        return redirect("admin:index")
+    if unit := access.led_unit(request.user):
+        # 一把手 and 分管领导 answer for the unit's results: they start on its page.
+        return redirect("oversight:unit", unit_code=unit.code)
     if actor.inspector:
         return redirect("problems:verify")
     if actor.acting_unit_ids or actor.unit_ids:

@@ -13,12 +13,16 @@ class ApiToken(models.Model):
     """A key for the phone app or another system to call /api/v1/ as a person. Only the key's
     SHA-256 is stored; the key itself is shown once, when it is made."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("人员")
+    )
     name = models.CharField(_("用途"), max_length=100)
-    prefix = models.CharField(max_length=8, help_text="the key's first characters, to tell keys apart")
-    key_hash = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField()
-    last_used_at = models.DateTimeField(null=True, blank=True)
+    prefix = models.CharField(
+        max_length=8, help_text="the key's first characters, to tell keys apart", verbose_name=_("前缀")
+    )
+    key_hash = models.CharField(max_length=64, unique=True, verbose_name=_("密钥摘要"))
+    created_at = models.DateTimeField(verbose_name=_("生成时间"))
+    last_used_at = models.DateTimeField(null=True, blank=True, verbose_name=_("最近使用时间"))
     is_active = models.BooleanField(_("有效"), default=True)
 
     class Meta:

@@ -77,6 +77,22 @@ def password_change(*, user, new_password: str, request) -> None:
     )
 
 
+@transaction.atomic
+def password_set_by_operator(*, user, new_password: str) -> None:
+    """A password set from the server's command line (`manage.py set_password`): not the
+    person's own, so the next sign-in must change it (no PasswordRecord: ChangeReason.NOT_OWN),
+    except the demo's shared password under DEMO_MODE. Logged like an administrator's reset."""
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    log_event(
+        Kind.ADMIN,
+        username="manage.py",
+        target=user,
+        summary=f"在服务器命令行为「{user}」设置临时密码",
+        details={"command": "set_password"},
+    )
+
+
 # ---- second factor ------------------------------------------------------------------------------
 
 

@@ -136,7 +136,7 @@ def bulletin_edit(
     return _transition(bulletin, action=BulletinAction.EDIT, actor=actor, changes=changes)
 
 
-def bulletin_publish(*, actor, bulletin: Bulletin) -> Bulletin:
+def bulletin_publish(*, actor, bulletin: Bulletin, expected_number: int | None = None) -> Bulletin:
     """Number the bulletin in the year's series and freeze its content; the worker makes its Word
     and PDF files afterwards (bulletin_render).
 
@@ -147,7 +147,9 @@ def bulletin_publish(*, actor, bulletin: Bulletin) -> Bulletin:
     2. build the content as of now and store it as the snapshot;
     3. mark the files pending and enqueue their rendering, in the same transaction: the task
        exists exactly when the publication committed.
-    LibreOffice is no longer inside this step: a rendering that fails cannot cost the number."""
+    LibreOffice is no longer inside this step: a rendering that fails cannot cost the number.
+    `expected_number`, the number the confirming page named, refuses the step when another
+    bulletin took that number meanwhile."""
     from bulletins.tasks import render_files
 
     _require_office(actor)
@@ -156,6 +158,15 @@ def bulletin_publish(*, actor, bulletin: Bulletin) -> Bulletin:
         now = clock.now()
         year = clock.today().year
         current.year, current.number = year, BulletinCounter.take_next(year)
+        if expected_number is not None and current.number != expected_number:
+            # The page named one number and another bulletin took it meanwhile: the person
+            # confirms the number the bulletin will really carry (the counter rolls back).
+            raise InvalidInput(
+                gettext(
+                    "其间已有通报印发，本期将编为〔%(year)s〕第%(number)s期，而非〔%(year)s〕第%(expected)s期；请核对后重新确认"
+                )
+                % {"year": year, "number": current.number, "expected": expected_number}
+            )
         current.published_at, current.published_by = now, actor
         current.status = BulletinStatus.PUBLISHED  # the content's issue label reads it
         return {

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 import access
 from bulletins import services
 from bulletins.forms import AccountabilityForm, BulletinCreateForm, BulletinEditForm
-from bulletins.models import Bulletin
+from bulletins.models import Bulletin, BulletinCounter
 from bulletins.render import render_docx
 from campaigns.selectors import current_campaign_or_404
 from core import clock
@@ -105,6 +105,9 @@ def bulletin_detail(request, bulletin_uuid):
             "content": services.bulletin_content_now(bulletin),
             "form": form,
             "can_edit": can_edit,
+            # The number publishing would take now, named on the button and sent back with it.
+            "next_year": clock.today().year,
+            "next_number": BulletinCounter.peek_next(clock.today().year) if can_edit else None,
             **_files_context(request, bulletin),
         },
         status=400 if form is not None and form.errors else 200,
@@ -117,8 +120,17 @@ def bulletin_publish(request, bulletin_uuid):
     bulletin = access.get_for_action_or_403(
         request.user, _bulletins(request.user), access.can_manage_campaign, uuid=bulletin_uuid
     )
+    # Publishing takes a number for good: the page asks for a tick beside the number it names.
+    if request.POST.get("confirm") != "on":
+        messages.error(request, gettext("请勾选确认期号后再印发"))
+        return redirect("bulletins:detail", bulletin_uuid=bulletin.uuid)
+    expected = request.POST.get("number", "")
     try:
-        bulletin = services.bulletin_publish(actor=request.user, bulletin=with_seen_version(bulletin, request.POST))
+        bulletin = services.bulletin_publish(
+            actor=request.user,
+            bulletin=with_seen_version(bulletin, request.POST),
+            expected_number=int(expected) if expected.isdigit() and len(expected) < 6 else None,
+        )
     except DomainError as error:
         messages.error(request, error.message)
     else:

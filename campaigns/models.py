@@ -1,3 +1,4 @@
+import datetime as dt
 import uuid
 from decimal import Decimal
 
@@ -88,8 +89,8 @@ class Task(models.Model):
         LATE = "late", _("已逾期")
         DONE = "done", _("已完成")
 
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="tasks")
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, verbose_name=_("标识"))
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="tasks", verbose_name=_("创卫工作"))
     # The office's own number for the task (T-001), the key an Excel re-import updates by.
     code = models.CharField(_("任务编码"), max_length=32, null=True, blank=True)
     criterion = models.ForeignKey(Criterion, on_delete=models.PROTECT, verbose_name=_("标准指标"))
@@ -106,8 +107,10 @@ class Task(models.Model):
     target_quantity = models.DecimalField(_("目标数量"), max_digits=12, decimal_places=2)
     target_measure = models.CharField(_("计量单位"), max_length=20, help_text=_("如：条、个、次、%"))
     deadline = models.DateField(_("完成期限"))
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("创建人")
+    )
+    created_at = models.DateTimeField(verbose_name=_("创建时间"))
     submit_key = submit_key_field()  # one submit, one row (core.once)
 
     objects = TaskQuerySet.as_manager()
@@ -164,16 +167,20 @@ class FiveInPlace(models.Model):
         PARTIAL = "partial", _("部分落实")
         IN_PLACE = "in_place", _("已到位")
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="five_in_place")
-    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="five_in_place")
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="five_in_place", verbose_name=_("创卫工作")
+    )
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="five_in_place", verbose_name=_("单位"))
     item = models.CharField(_("事项"), max_length=16, choices=Item.choices)
     status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.MISSING)
     note = models.TextField(_("说明"), blank=True)
     attachments = models.ManyToManyField(
         Attachment, blank=True, related_name="five_in_place", verbose_name=_("佐证材料")
     )
-    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
-    updated_at = models.DateTimeField(null=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("更新人")
+    )
+    updated_at = models.DateTimeField(null=True, verbose_name=_("更新时间"))
 
     class Meta:
         verbose_name = _("五到位")
@@ -195,18 +202,36 @@ class LedgerEvent(AppendOnly):
         PROGRESS_REPORTED = "progress_reported", pgettext_lazy("ledger event", "报告进展")
         FIVE_IN_PLACE_UPDATED = "five_in_place_updated", pgettext_lazy("ledger event", "更新五到位")
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="ledger_events")
-    action = models.CharField(max_length=32, choices=Action.choices)
-    task = models.ForeignKey(Task, null=True, on_delete=models.PROTECT, related_name="events")
-    milestone = models.ForeignKey(Milestone, null=True, on_delete=models.PROTECT, related_name="+")
-    unit = models.ForeignKey(Unit, null=True, on_delete=models.PROTECT, related_name="+")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    at = models.DateTimeField()
-    note = models.TextField(blank=True)
-    before = models.JSONField(default=dict)
-    after = models.JSONField(default=dict)
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.PROTECT, related_name="ledger_events", verbose_name=_("创卫工作")
+    )
+    action = models.CharField(max_length=32, choices=Action.choices, verbose_name=_("操作"))
+    task = models.ForeignKey(Task, null=True, on_delete=models.PROTECT, related_name="events", verbose_name=_("任务"))
+    milestone = models.ForeignKey(
+        Milestone, null=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("时间节点")
+    )
+    unit = models.ForeignKey(Unit, null=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("单位"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("操作人")
+    )
+    at = models.DateTimeField(verbose_name=_("时间"))
+    note = models.TextField(blank=True, verbose_name=_("说明"))
+    before = models.JSONField(default=dict, verbose_name=_("变更前"))
+    after = models.JSONField(default=dict, verbose_name=_("变更后"))
     # The five-in-place form's key: its update creates no row of its own, but this event.
     submit_key = submit_key_field()
+
+    def changed_dates(self, field: str = "deadline") -> tuple[dt.date, dt.date] | None:
+        """The date a change moved, before and after (the deadline brought forward, say), for
+        the task's history to show both; None when this event did not change it."""
+        old, new = self.before.get(field), self.after.get(field)
+        if not old or not new or old == new:
+            return None
+        return dt.date.fromisoformat(old), dt.date.fromisoformat(new)
+
+    @property
+    def deadline_change(self):
+        return self.changed_dates("deadline")
 
     class Meta:
         verbose_name = _("台账记录")

@@ -73,6 +73,13 @@ def _check_owner(unit: Unit, person) -> None:
         raise InvalidInput(gettext("责任人 %(person)s 不属于责任单位「%(unit)s」") % {"person": person, "unit": unit})
 
 
+def _check_deadline_not_past(deadline: dt.date) -> None:
+    """A deadline already past makes a task late the moment it exists: refused, as when a
+    problem is assigned (problems.services)."""
+    if isinstance(deadline, dt.date) and deadline < clock.today():
+        raise InvalidInput(gettext("完成期限 %(date)s 已过，不能早于今天") % {"date": clock.cn_date(deadline)})
+
+
 def _check_deadline_within_milestone(deadline: dt.date, milestone: Milestone) -> None:
     if not isinstance(deadline, dt.date):
         raise InvalidInput(gettext("请填写完成期限"))
@@ -125,6 +132,7 @@ def task_create(
         raise InvalidInput(gettext("请填写计量单位（如：条、个、次）"))
     _check_owner(lead_unit, responsible)
     _check_deadline_within_milestone(deadline, milestone)
+    _check_deadline_not_past(deadline)
     if code and Task.objects.filter(campaign=campaign, code=code).exists():
         raise InvalidInput(gettext("任务编码「%(code)s」已被使用") % {"code": code})
     with transaction.atomic():
@@ -267,6 +275,8 @@ def task_move_deadline(*, actor, task: Task, deadline: dt.date, reason: str = ""
     if not isinstance(deadline, dt.date):
         raise InvalidInput(gettext("请填写新的完成期限"))
 
+    _check_deadline_not_past(deadline)
+
     def only_earlier(current: Task) -> None:
         if deadline > current.deadline:
             raise InvalidInput(
@@ -299,6 +309,21 @@ def task_change_owner(*, actor, task: Task, lead_unit: Unit, responsible, reason
         lead_unit=lead_unit,
         responsible=responsible,
     )
+
+
+def task_update(*, actor, task: Task, lead_unit: Unit, responsible, reason: str = "", **fields) -> Task:
+    """The task's edit screen: what it asks (task_edit) and who owns it (task_change_owner), in
+    one transaction, each change with its own ledger event; an owner change needs the reason.
+
+    Steps: 1. task_edit with the text, target, criterion and milestone; 2. if the unit or the
+    person differs, task_change_owner with the reason. Either refusal undoes both."""
+    with transaction.atomic():
+        task = task_edit(actor=actor, task=task, reason=reason, **fields)
+        if (task.lead_unit_id, task.responsible_id) != (lead_unit.pk, getattr(responsible, "pk", None)):
+            task = task_change_owner(
+                actor=actor, task=task, lead_unit=lead_unit, responsible=responsible, reason=reason
+            )
+    return task
 
 
 @once_per_key(ProgressReport, by="reported_by")

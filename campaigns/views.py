@@ -11,8 +11,17 @@ from django.views.decorators.http import require_POST
 
 import access
 from campaigns import selectors, services
-from campaigns.forms import DeadlineForm, FiveInPlaceForm, ProgressForm, TaskFilterForm, TaskForm
+from campaigns.forms import (
+    DeadlineForm,
+    FiveInPlaceForm,
+    ProgressForm,
+    TaskEditForm,
+    TaskFilterForm,
+    TaskForm,
+    owner_choices,
+)
 from campaigns.models import FiveInPlace
+from core import clock
 from core.errors import DomainError
 from core.forms import applicable_filters, uploaded_files
 
@@ -106,7 +115,11 @@ def task_deadline(request, task_uuid):
         except DomainError as error:
             form.add_error("deadline", error.message)
         else:
-            messages.success(request, _("期限已提前"))
+            messages.success(
+                request,
+                _("期限已由 %(old)s 提前至 %(new)s")
+                % {"old": clock.cn_date(task.deadline), "new": clock.cn_date(form.cleaned_data["deadline"])},
+            )
             return redirect("campaigns:task", task_uuid=task.uuid)
     return _task_page(request, task, deadline_form=form, status=400)
 
@@ -127,6 +140,43 @@ def task_create(request):
             return redirect("campaigns:task", task_uuid=task.uuid)
     status = 400 if request.method == "POST" else 200
     return render(request, "campaigns/task_form.html", {"form": form, "campaign": campaign}, status=status)
+
+
+@login_required
+def task_owners(request):
+    """The 责任人 options of the chosen 责任单位, for the task forms' htmx swap."""
+    if not access.can_manage_campaign(request.user):
+        raise PermissionDenied
+    raw = request.GET.get("lead_unit", "")
+    choices = owner_choices(int(raw)) if raw.isdigit() and len(raw) < 10 else owner_choices()
+    return render(request, "campaigns/_owner_options.html", {"choices": choices})
+
+
+@login_required
+def task_update(request, task_uuid):
+    """Edit a task: text, target, criterion, milestone, owner (campaigns.services.task_update)."""
+    task = access.get_for_action_or_403(request.user, _tasks(request.user), access.can_manage_campaign, uuid=task_uuid)
+    initial = {
+        "title": task.title,
+        "criterion": task.criterion_id,
+        "milestone": task.milestone_id,
+        "lead_unit": task.lead_unit_id,
+        "responsible": task.responsible_id,
+        "target_quantity": task.target_quantity,
+        "target_measure": task.target_measure,
+        "description": task.description,
+    }
+    form = TaskEditForm(request.POST or None, initial=initial, campaign=task.campaign)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.task_update(actor=request.user, task=task, **form.cleaned_data)
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("任务已修改"))
+            return redirect("campaigns:task", task_uuid=task.uuid)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "campaigns/task_edit.html", {"form": form, "task": task}, status=status)
 
 
 @login_required

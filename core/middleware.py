@@ -6,6 +6,7 @@ import json
 from django.conf import settings
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.utils import translation
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext
 from django.utils.translation import gettext as _
@@ -29,6 +30,31 @@ class TrustedProxyMiddleware:
             for header in FORWARDED:
                 request.META.pop(header, None)
         return self.get_response(request)
+
+
+class ChosenLanguageMiddleware:
+    """Chinese unless the person chose otherwise with the language switch (its cookie). Django's
+    LocaleMiddleware also follows the browser's Accept-Language, which put staff whose office
+    computers run an English Windows into English on their first visit (issue 12): the office's
+    language is Chinese, English is a choice. The JSON API keeps Accept-Language: a phone's
+    app has no switch, and its language setting is the person's choice."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+        try:
+            language = translation.get_supported_language_variant(chosen) if chosen else settings.LANGUAGE_CODE
+        except LookupError:
+            language = settings.LANGUAGE_CODE
+        if not chosen and request.path_info.startswith("/api/"):
+            language = translation.get_language_from_request(request)
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Language", request.LANGUAGE_CODE)
+        return response
 
 
 class NoStoreMiddleware:

@@ -20,14 +20,16 @@ class Attachment(models.Model):
     """A file given as evidence: a problem's photo, rectification material, a progress report's
     proof. Stored under a generated name with its SHA-256, so the original can be proved intact."""
 
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    file = models.FileField(upload_to=_attachment_path, max_length=200)
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, verbose_name=_("标识"))
+    file = models.FileField(upload_to=_attachment_path, max_length=200, verbose_name=_("文件"))
     original_name = models.CharField(_("原文件名"), max_length=255)
-    content_type = models.CharField(max_length=100)
-    size = models.PositiveBigIntegerField()
-    sha256 = models.CharField(max_length=64, db_index=True)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
-    uploaded_at = models.DateTimeField()
+    content_type = models.CharField(max_length=100, verbose_name=_("文件类型"))
+    size = models.PositiveBigIntegerField(verbose_name=_("大小（字节）"))
+    sha256 = models.CharField(max_length=64, db_index=True, verbose_name=_("SHA-256 摘要"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("上传人")
+    )
+    uploaded_at = models.DateTimeField(verbose_name=_("上传时间"))
 
     class Meta:
         verbose_name = _("附件")
@@ -197,6 +199,13 @@ class YearCounter(models.Model):
 
     class Meta:
         abstract = True
+
+    @classmethod
+    def peek_next(cls, year: int) -> int:
+        """The number take_next would give now, for a screen to name before the step; the step
+        itself takes it under the lock (and may find another took it meanwhile)."""
+        last = cls.objects.filter(year=year).values_list("last", flat=True).first()
+        return (last or 0) + 1
 
     @classmethod
     def take_next(cls, year: int) -> int:

@@ -76,6 +76,13 @@ def completeness(qs: QuerySet) -> dict:
     }
 
 
+def completeness_overall(qs: QuerySet) -> Figure:
+    """Materials in `qs` and how many have an accepted submission: one query."""
+    accepted = Exists(Submission.objects.filter(material=OuterRef("pk"), status=Submission.Status.ACCEPTED))
+    row = qs.order_by().aggregate(total=Count("pk"), complete=Count("pk", filter=Q(accepted)))
+    return Figure(row["total"], row["complete"])
+
+
 def dossier_deadline(campaign: Campaign) -> Milestone | None:
     """The milestone whose name contains 资料申报, else the campaign's first milestone."""
     milestones = Milestone.objects.filter(campaign=campaign).order_by("due_on", "position", "id")
@@ -84,6 +91,35 @@ def dossier_deadline(campaign: Campaign) -> Milestone | None:
 
 def days_left(milestone: Milestone | None) -> int | None:
     return None if milestone is None else (milestone.due_on - clock.today()).days
+
+
+def deadline_badge(milestone: Milestone | None, figure: Figure) -> dict | None:
+    """The deadline badge for the materials in view (a unit's own, or the unit filtered on), or
+    None when nothing there is missing: a unit with no material, or with all accepted, has
+    nothing to be late with (issue 12: every page said 已逾期 276 天)."""
+    left = days_left(milestone)
+    missing = figure.total - figure.complete
+    if left is None or missing <= 0:
+        return None
+    return {"milestone": milestone, "days_left": left, "days_overdue": max(-left, 0), "missing": missing}
+
+
+def milestone_tasks(*, user, milestone: Milestone | None) -> dict | None:
+    """The ledger's tasks under the dossier milestone, as the ledger counts them (done = the
+    task's progress reported complete): one query. Shown beside the dossier's completeness,
+    which counts materials the office accepted, so two different figures are never mistaken for
+    one."""
+    if milestone is None:
+        return None
+    from campaigns.models import Task
+
+    row = (
+        access.tasks_visible_to(user)
+        .filter(milestone=milestone)
+        .with_state()
+        .aggregate(total=Count("id"), done=Count("id", filter=Q(state=Task.State.DONE)))
+    )
+    return Figure(row["total"], row["done"])
 
 
 def tree(materials) -> list[dict]:

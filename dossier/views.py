@@ -35,9 +35,12 @@ def dossier_index(request):
     filters = applicable_filters(form)
     materials = list(selectors.material_list(user=request.user, campaign=campaign, filters=filters))
     scope = access.dossier_materials_visible_to(request.user).filter(campaign=campaign)
-    figures = selectors.completeness(scope)
     deadline = selectors.dossier_deadline(campaign)
-    days_left = selectors.days_left(deadline)
+    # The badge and the figures speak of the materials in view: a unit's own, or the unit the
+    # office filtered on.
+    in_view = scope.filter(responsible_unit=filters["unit"]) if filters.get("unit") else scope
+    figures = selectors.completeness(in_view)
+    tasks = selectors.milestone_tasks(user=request.user, milestone=deadline)
     tree = selectors.tree(materials)
     empty = selectors.Figure(0, 0)
     for cat in tree:
@@ -53,8 +56,10 @@ def dossier_index(request):
             "tree": tree,
             "figures": figures,
             "deadline": deadline,
-            "days_left": days_left,
-            "days_overdue": -days_left if days_left is not None and days_left < 0 else 0,
+            "badge": selectors.deadline_badge(deadline, figures["overall"]),
+            "tasks": tasks,
+            # The ledger calls the milestone done by its tasks, the dossier by accepted materials.
+            "disagree": tasks is not None and tasks.total and tasks.percent != figures["overall"].percent,
             "can_manage": access.can_manage_dossier(request.user),
             "has_materials": scope.exists(),
         },

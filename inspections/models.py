@@ -35,8 +35,10 @@ class InspectionPlan(models.Model):
 
     Status = PlanStatus
 
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="inspection_plans")
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, verbose_name=_("标识"))
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.PROTECT, related_name="inspection_plans", verbose_name=_("创卫工作")
+    )
     name = models.CharField(_("计划名称"), max_length=100)
     kind = models.CharField(_("类型"), max_length=12, choices=Kind.choices, default=Kind.SCHEDULED)
     mode = models.CharField(_("方式"), max_length=8, choices=Mode.choices, default=Mode.OPEN)
@@ -51,10 +53,14 @@ class InspectionPlan(models.Model):
         settings.AUTH_USER_MODEL, through="PlanMember", related_name="inspection_plans", verbose_name=_("检查组成员")
     )
     status = models.CharField(_("状态"), max_length=12, choices=PlanStatus.choices, default=PlanStatus.DRAFT)
-    version = models.PositiveIntegerField(default=1)  # bumped by every step; a stale page is refused
+    version = models.PositiveIntegerField(
+        default=1, verbose_name=_("版本")
+    )  # bumped by every step; a stale page is refused
     published_at = models.DateTimeField(_("公布时间"), null=True, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("创建人")
+    )
+    created_at = models.DateTimeField(verbose_name=_("创建时间"))
     submit_key = submit_key_field()  # one submit, one row (core.once)
 
     class Meta:
@@ -125,14 +131,16 @@ class SampleDraw(AppendOnly):
     the draw ran over (site ids and codes, sorted by code), the sites excluded before it and why,
     and the sites drawn in draw order. inspections.sampling.draw_repeat recomputes it."""
 
-    plan = models.ForeignKey(InspectionPlan, on_delete=models.PROTECT, related_name="draws")
+    plan = models.ForeignKey(InspectionPlan, on_delete=models.PROTECT, related_name="draws", verbose_name=_("检查计划"))
     seed = models.CharField(_("随机种子"), max_length=64)
     algorithm = models.CharField(_("算法"), max_length=64)
-    exclude_recent_days = models.PositiveIntegerField(default=0)
-    excluded_since = models.DateTimeField(null=True, blank=True)
-    strata = models.JSONField()
-    drawn_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    drawn_at = models.DateTimeField()
+    exclude_recent_days = models.PositiveIntegerField(default=0, verbose_name=_("排除近期已查天数"))
+    excluded_since = models.DateTimeField(null=True, blank=True, verbose_name=_("排除起始时间"))
+    strata = models.JSONField(verbose_name=_("分层"))
+    drawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("抽取人")
+    )
+    drawn_at = models.DateTimeField(verbose_name=_("抽取时间"))
 
     class Meta:
         verbose_name = _("抽样记录")
@@ -158,13 +166,17 @@ class PlanSite(models.Model):
 class PlanEvent(AppendOnly):
     """Append-only trail of a plan's steps: who created, drew, started, published it, and when."""
 
-    plan = models.ForeignKey(InspectionPlan, on_delete=models.PROTECT, related_name="events")
-    action = models.CharField(max_length=12, choices=PlanAction.choices)
-    from_status = models.CharField(max_length=12, choices=PlanStatus.choices, blank=True)
-    to_status = models.CharField(max_length=12, choices=PlanStatus.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    at = models.DateTimeField()
-    note = models.TextField(blank=True)
+    plan = models.ForeignKey(
+        InspectionPlan, on_delete=models.PROTECT, related_name="events", verbose_name=_("检查计划")
+    )
+    action = models.CharField(max_length=12, choices=PlanAction.choices, verbose_name=_("操作"))
+    from_status = models.CharField(max_length=12, choices=PlanStatus.choices, blank=True, verbose_name=_("原状态"))
+    to_status = models.CharField(max_length=12, choices=PlanStatus.choices, verbose_name=_("新状态"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("操作人")
+    )
+    at = models.DateTimeField(verbose_name=_("时间"))
+    note = models.TextField(blank=True, verbose_name=_("说明"))
 
     class Meta:
         verbose_name = _("计划记录")
@@ -176,9 +188,13 @@ class Inspection(models.Model):
     """One visit to one site of a plan, as the phone recorded it; scored from its checklist."""
 
     client_id = models.UUIDField(_("手机端编号"), unique=True)
-    plan = models.ForeignKey(InspectionPlan, on_delete=models.PROTECT, related_name="inspections")
-    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="inspections")
-    inspector = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    plan = models.ForeignKey(
+        InspectionPlan, on_delete=models.PROTECT, related_name="inspections", verbose_name=_("检查计划")
+    )
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="inspections", verbose_name=_("点位"))
+    inspector = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("检查人")
+    )
     started_at = models.DateTimeField(_("开始时间"))
     submitted_at = models.DateTimeField(_("提交时间"))
     received_at = models.DateTimeField(_("同步时间"))
@@ -278,11 +294,15 @@ class InspectionPhoto(models.Model):
 class CovertReadLog(AppendOnly):
     """Who read a covert plan, where and when: the audit of a secret."""
 
-    plan = models.ForeignKey(InspectionPlan, on_delete=models.PROTECT, related_name="read_log")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    at = models.DateTimeField()
-    surface = models.CharField(max_length=40)
-    path = models.CharField(max_length=300, blank=True)
+    plan = models.ForeignKey(
+        InspectionPlan, on_delete=models.PROTECT, related_name="read_log", verbose_name=_("检查计划")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("人员")
+    )
+    at = models.DateTimeField(verbose_name=_("时间"))
+    surface = models.CharField(max_length=40, verbose_name=_("查看途径"))
+    path = models.CharField(max_length=300, blank=True, verbose_name=_("网址"))
 
     class Meta:
         verbose_name = _("暗访计划查阅记录")

@@ -20,10 +20,18 @@ The rules:
   the sub-districts).
 - Weakest first: criteria by points at risk (descending), then readiness, then code; areas by
   readiness (ascending), then points at risk (descending).
+- The headline is a range, never a lone figure over whatever happened to be inspected (issue 12:
+  "95 %" with 20 of 48 checkpoints unknown): its low end counts every unknown checkpoint as
+  failed, its high end as passed, both over all the checkpoints' points. When nothing is unknown
+  the two ends meet. Coverage stands beside it: checkpoints inspected of all, sites inspected of
+  the sites to inspect (active sites of a type with a checklist), sub-districts inspected of all.
+- Every sub-district appears, those without an inspection in the period as 未检查 (after the
+  scored ones), so the list never looks complete when it is not.
 
-The database does the counting, in four grouped queries whatever the number of inspections:
-results per checkpoint, results per sub-district and checkpoint, inspections per sub-district,
-and the checkpoints with their criteria. The weighting over those few rows is done here."""
+The database does the counting, in six grouped queries whatever the number of inspections:
+results per checkpoint, results per sub-district and checkpoint, inspections and inspected sites
+per sub-district, the checkpoints with their criteria, the sub-districts, and the sites to inspect
+per sub-district. The weighting over those few rows is done here."""
 
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
@@ -34,7 +42,9 @@ from django.utils import timezone
 import access
 from core import clock
 from inspections.models import CheckResult
-from standard.models import Criterion
+from organisation.models import Area
+from sites.models import Site
+from standard.models import Criterion, SiteType
 
 PASS, FAIL = CheckResult.Result.PASS, CheckResult.Result.FAIL
 HUNDRED = Decimal(100)
@@ -96,11 +106,14 @@ def readiness(*, user, campaign, since: dt.date) -> dict:
         .values("inspection__site__area__parent_id", "inspection__site__area__parent__name", "checkpoint_id")
         .annotate(**counted)
     )
-    # 3. inspections per sub-district
-    inspection_counts = {
-        row["site__area__parent_id"]: row["n"]
-        for row in inspections.order_by().values("site__area__parent_id").annotate(n=Count("pk"))
+    # 3. inspections and inspected sites per sub-district
+    inspection_rows = {
+        row["site__area__parent_id"]: row
+        for row in inspections.order_by()
+        .values("site__area__parent_id")
+        .annotate(n=Count("pk"), sites=Count("site_id", distinct=True))
     }
+    inspection_counts = {area_id: row["n"] for area_id, row in inspection_rows.items()}
     # 4. the checkpoints that matter, with their criteria
     checkpoints = list(
         Criterion.objects.checkpoints()
@@ -121,6 +134,19 @@ def readiness(*, user, campaign, since: dt.date) -> dict:
         .distinct()
     )
     weights = {c["pk"]: c["weight"] for c in checkpoints}
+    # 5. every sub-district, so those nobody inspected are listed too
+    subdistricts = list(Area.objects.filter(kind=Area.Kind.SUBDISTRICT).order_by("code").values("pk", "name"))
+    # 6. the sites to inspect (a type with a checklist of this standard) per sub-district
+    to_inspect = access.sites_visible_to(
+        user,
+        Site.objects.active().filter(
+            site_type__in=SiteType.objects.filter(checkpoints__standard_id=campaign.standard_id).values("pk")
+        ),
+    )
+    sites_per_area = {
+        row["area__parent_id"]: row["n"]
+        for row in to_inspect.order_by().values("area__parent_id").annotate(n=Count("pk"))
+    }
 
     # Criteria
     criteria: dict[int, dict] = {}
@@ -185,6 +211,9 @@ def readiness(*, user, campaign, since: dt.date) -> dict:
         area.update(_score(counts, weights))
         area["inspections"] = inspection_counts.get(area_id, 0)
         area["checkpoints_inspected"] = sum(1 for p, f in counts.values() if p + f)
+        area["sites_inspected"] = inspection_rows[area_id]["sites"] if area_id in inspection_rows else 0
+        area["sites"] = sites_per_area.get(area_id, 0)
+        area["inspected"] = True
         area_rows.append(area)
     area_rows.sort(
         key=lambda r: (
@@ -195,11 +224,42 @@ def readiness(*, user, campaign, since: dt.date) -> dict:
         )
     )
 
+    # The sub-districts nobody inspected in the period: listed after the others, as 未检查.
+    seen = {row["id"] for row in area_rows}
+    for area in subdistricts:
+        if area["pk"] in seen:
+            continue
+        area_rows.append(
+            {
+                "id": area["pk"],
+                "name": area["name"],
+                **_score({}, weights),
+                "inspections": 0,
+                "checkpoints_inspected": 0,
+                "sites_inspected": 0,
+                "sites": sites_per_area.get(area["pk"], 0),
+                "inspected": False,
+            }
+        )
+
     overall = _score({pk: (r["passes"], r["fails"]) for pk, r in per_checkpoint.items()}, weights)
     all_checkpoints = [cp for criterion in criterion_rows for cp in criterion["checkpoints"]]
     unknown = [cp for cp in all_checkpoints if not cp["known"]]
+    unknown_points = sum((cp["weight"] for cp in unknown), Decimal(0))
+    judged = [(weights[pk], r["passes"], r["passes"] + r["fails"]) for pk, r in per_checkpoint.items() if pk in weights]
+    earned = sum((weight * passes / n for weight, passes, n in judged if n), Decimal(0))
+    total_points = sum((weight for weight, _passes, n in judged if n), Decimal(0)) + unknown_points
+    subdistrict_ids = {area["pk"] for area in subdistricts}
     overall.update(
         {
+            # The honest headline: unknown counted as failed (low) and as passed (high).
+            "low": _percent(earned, total_points),
+            "high": _percent(earned + unknown_points, total_points),
+            "checkpoints_inspected": len(all_checkpoints) - len(unknown),
+            "sites": sum(sites_per_area.values()),
+            "sites_inspected": sum(row["sites"] for row in inspection_rows.values()),
+            "subdistricts": len(subdistricts),
+            "subdistricts_inspected": len(subdistrict_ids & set(inspection_rows)),
             "inspections": sum(inspection_counts.values()),
             "passes": sum(r["passes"] for r in per_checkpoint.values()),
             "fails": sum(r["fails"] for r in per_checkpoint.values()),

@@ -84,10 +84,22 @@ class UserAdmin(RoleAdmin, BaseUserAdmin):
         (_("系统权限"), {"fields": ["is_active", "is_staff", "is_superuser", "admin_role"]}),
     ]
     add_fieldsets = [(None, {"fields": ["username", "full_name", "password1", "password2"]})]
-    list_display = ["username", "full_name", "phone", "is_active", "admin_role"]
-    list_filter = ["is_active", "admin_role"]
-    search_fields = ["username", "full_name", "phone"]
+    list_display = ["username", "full_name", "units", "roles", "phone", "is_active", "admin_role"]
+    list_filter = ["is_active", "memberships__role", "memberships__unit__kind", "memberships__unit", "admin_role"]
+    search_fields = ["username", "full_name", "phone", "memberships__unit__name"]
     inlines = [MembershipInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("memberships__unit")
+
+    @admin.display(description=_("单位"))
+    def units(self, obj) -> str:
+        # Who is whose: the people list said nothing of it (issue 12).
+        return "、".join(dict.fromkeys(str(m.unit) for m in obj.memberships.all())) or "—"
+
+    @admin.display(description=_("角色"))
+    def roles(self, obj) -> str:
+        return "、".join(dict.fromkeys(m.get_role_display() for m in obj.memberships.all())) or "—"
 
     def has_add_permission(self, request, *args):
         return self._allowed(request, {SYSTEM})  # accounts are the system administrator's

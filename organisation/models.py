@@ -109,8 +109,8 @@ class Membership(models.Model):
     # Roles that do a unit's own work: report progress, submit rectification evidence.
     ACTING_ROLES = frozenset({Role.HEAD, Role.DEPUTY, Role.LIAISON})
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
-    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="memberships")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("人员"))
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="memberships", verbose_name=_("单位"))
     role = models.CharField(_("角色"), max_length=16, choices=Role.choices)
 
     class Meta:

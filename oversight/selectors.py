@@ -13,7 +13,7 @@ from organisation.models import Area, Membership
 from problems import kpi
 from problems.models import Problem
 from problems.selectors import until_next_step
-from problems.states import Status
+from problems.states import Level, Status
 from standard.models import SiteType
 
 
@@ -107,13 +107,17 @@ def unit_summary(*, user, campaign: Campaign, unit) -> dict:
     """What the unit page shows, each part scoped by access: a handful of grouped queries."""
     today = clock.today()
     problems = access.problems_visible_to(user).filter(campaign=campaign, assigned_unit=unit)
+    conditions = kpi.conditions(as_of=today)
     counts = problems.aggregate(
-        **{key: Count("id", filter=q) for key, q in kpi.conditions(as_of=today).items()},
+        **{key: Count("id", filter=q) for key, q in conditions.items()},
         returned=Count("id", filter=Q(status=Status.RETURNED)),
+        # Overdue problems escalated to the unit's head or under the district's 督办.
+        escalated=Count("id", filter=conditions["overdue"] & Q(escalation__gte=Level.HEAD)),
     )
     counts = {
         "in_hand": counts["in_hand"],
         "overdue": counts["overdue"],
+        "escalated": counts["escalated"],
         "returned": counts["returned"],
         "closed": counts["closed_on_time"] + counts["closed_late"],
     }
@@ -132,6 +136,7 @@ def unit_summary(*, user, campaign: Campaign, unit) -> dict:
         "period": {"start": campaign.starts_on, "end": today},
         "bases": kpi.bases(),
         "task_counts": [(state, tasks.get(state.value, 0)) for state in Task.State],
+        "tasks_late": tasks.get(Task.State.LATE.value, 0),
         "five_in_place": [(item, five.get(item)) for item in FiveInPlace.Item],
         "people": Membership.objects.filter(unit=unit, user__is_active=True)
         .exclude(role=Membership.Role.VIEWER)

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 import access
 from campaigns import selectors as ledger
+from dossier import selectors as dossier_selectors
 from inspections import readiness as readiness_selectors
 from organisation.models import Unit
 from oversight import selectors
@@ -30,12 +31,20 @@ def overview(request):
             {"name": row["site__area__parent__name"] or _("其他"), "value": row["n"]} for row in breakdowns["by_area"]
         ],
     }
+    milestones = ledger.milestone_progress(user=request.user, campaign=campaign)
+    # The dossier milestone's tasks may all be done while materials still await acceptance: its
+    # card shows both figures (issue 12: the ledger said 7/7, the dossier 40/50).
+    dossier_milestone = dossier_selectors.dossier_deadline(campaign)
+    for m in milestones:
+        if dossier_milestone is not None and m["milestone"].pk == dossier_milestone.pk:
+            scope = access.dossier_materials_visible_to(request.user).filter(campaign=campaign)
+            m["dossier"] = dossier_selectors.completeness_overall(scope)
     return render(
         request,
         "oversight/overview.html",
         {
             "campaign": campaign,
-            "milestones": ledger.milestone_progress(user=request.user, campaign=campaign),
+            "milestones": milestones,
             "ledger": ledger.ledger_totals(user=request.user, campaign=campaign),
             "breakdowns": breakdowns,
             "ranking": [

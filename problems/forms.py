@@ -50,7 +50,8 @@ class ProblemFilterForm(Form):
 
 class AssignForm(Form):
     unit = forms.ModelChoiceField(label=_("责任单位"), queryset=Unit.objects.none())
-    deadline = forms.DateField(label=_("整改期限"), widget=forms.DateInput(attrs={"type": "date"}))
+    # ISO format: a date input shows nothing for the locale's 2026/05/19 (the proposed deadline).
+    deadline = forms.DateField(label=_("整改期限"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     note = forms.CharField(label=_("交办意见"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, **kwargs):

@@ -68,10 +68,12 @@ class Problem(models.Model):
         CITIZEN = "citizen", _("群众举报")
         LEADER = "leader", _("领导交办")
 
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    year = models.PositiveIntegerField()
-    sequence = models.PositiveIntegerField()
-    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="problems")
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, verbose_name=_("标识"))
+    year = models.PositiveIntegerField(verbose_name=_("年度"))
+    sequence = models.PositiveIntegerField(verbose_name=_("序号"))
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.PROTECT, related_name="problems", verbose_name=_("创卫工作")
+    )
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="problems", verbose_name=_("点位"))
     criterion = models.ForeignKey(
         Criterion, on_delete=models.PROTECT, related_name="problems", verbose_name=_("标准条目")
@@ -80,7 +82,9 @@ class Problem(models.Model):
     severity = models.CharField(_("严重程度"), max_length=10, choices=Severity.choices, default=Severity.MINOR)
     source = models.CharField(_("来源"), max_length=12, choices=Source.choices, default=Source.INSPECTION)
     photos = models.ManyToManyField(Attachment, blank=True, related_name="problems", verbose_name=_("问题照片"))
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("记录人")
+    )
     recorded_at = models.DateTimeField(_("发现时间"))
     status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.RECORDED)
     assigned_unit = models.ForeignKey(
@@ -95,7 +99,7 @@ class Problem(models.Model):
     closed_at = models.DateTimeField(_("销号时间"), null=True, blank=True)
     # The local date of closed_at. Kept beside it because "closed late" compares dates in the
     # campaign's time zone, which a database cannot do portably from a timestamp.
-    closed_on = models.DateField(null=True, blank=True)
+    closed_on = models.DateField(null=True, blank=True, verbose_name=_("销号日期"))
     rebound_of = models.ForeignKey(
         "self",
         null=True,
@@ -105,15 +109,15 @@ class Problem(models.Model):
         verbose_name=_("反弹自"),
     )
     # Bumped by every transition: a second actor holding an older copy is told it changed.
-    version = models.PositiveIntegerField(default=0)
+    version = models.PositiveIntegerField(default=0, verbose_name=_("版本"))
     # The highest reminder or escalation level (states.Level) fired in the current cycle: since
     # the last assignment, reassignment or return, which reset it (problems/reminders.py). It
     # lets the sweep skip, by index, what it has already done; the events are the record.
-    escalation = models.PositiveSmallIntegerField(null=True, blank=True)
+    escalation = models.PositiveSmallIntegerField(null=True, blank=True, verbose_name=_("已发提醒级别"))
     # How many times verification sent it back (返工): bumped by the return step under the lock the
     # transition holds, so the rework rate counts it from the row instead of scanning the events
     # (issue 14). audit_check compares it with the trail.
-    return_count = models.PositiveIntegerField(default=0)
+    return_count = models.PositiveIntegerField(_("退回返工次数"), default=0)
 
     objects = ProblemQuerySet.as_manager()
 

@@ -1,6 +1,8 @@
 """Reads of problems for screens and exports. Every one starts from access, so nothing
 leaves the scope of the person asking."""
 
+import datetime as dt
+
 from django.core.cache import cache
 from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 
@@ -143,3 +145,31 @@ def until_next_step(key: str, compute):
         value = compute()
         cache.set(full_key, value, FIGURES_SECONDS)
     return value
+
+
+# 交办's proposed deadline when neither the checkpoint nor its criterion says (Criterion.fix_days).
+DEFAULT_FIX_DAYS = 7
+
+
+def assign_proposal(problem: Problem) -> dict:
+    """What the 交办 form proposes (issue 12: the office picked the unit and counted days by hand
+    for every problem): the unit that owns the site, else the sub-district unit of its area; the
+    deadline today + the checkpoint's fix_days, else its criterion's, else DEFAULT_FIX_DAYS. Two
+    small queries at most, on the already loaded site and criterion."""
+    from organisation.models import Unit
+
+    site, criterion = problem.site, problem.criterion
+    assignable = (Unit.Kind.SUBDISTRICT, Unit.Kind.DEPARTMENT)
+    unit = site.owner_unit if site.owner_unit.is_active and site.owner_unit.kind in assignable else None
+    if unit is None:
+        areas = [site.area_id, site.area.parent_id]
+        unit = (
+            Unit.objects.filter(kind=Unit.Kind.SUBDISTRICT, is_active=True, area_id__in=[a for a in areas if a])
+            .order_by("code")
+            .first()
+        )
+    days = criterion.fix_days
+    if days is None and criterion.parent_id:
+        days = criterion.parent.fix_days
+    days = DEFAULT_FIX_DAYS if days is None else days
+    return {"unit": unit.pk if unit else None, "deadline": clock.today() + dt.timedelta(days=days), "days": days}

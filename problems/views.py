@@ -74,6 +74,7 @@ def _problems(user):
         "site",
         "site__site_type",
         "site__area",
+        "site__owner_unit",
         "assigned_unit",
         "criterion",
         "criterion__parent",
@@ -104,9 +105,15 @@ def problem_list(request):
 
 
 def _detail_context(request, problem, *, bound=None):
+    actions = access.problem_actions_for(request.user, problem)
+    # 交办 starts from a proposal: the site's unit and the criterion's usual days to fix.
+    proposal = selectors.assign_proposal(problem) if Action.ASSIGN in actions else None
     forms = {
-        action: ACTION_FORMS[action](auto_id=f"id_{action}_%s")
-        for action in access.problem_actions_for(request.user, problem)
+        action: ACTION_FORMS[action](
+            auto_id=f"id_{action}_%s",
+            initial={"unit": proposal["unit"], "deadline": proposal["deadline"]} if action == Action.ASSIGN else None,
+        )
+        for action in actions
     }
     if bound:
         forms[bound[0]] = bound[1]
@@ -115,6 +122,8 @@ def _detail_context(request, problem, *, bound=None):
         "events": problem.events.select_related("actor", "unit", "actor_unit").prefetch_related("attachments"),
         "photos": problem.photos.all(),
         "action_forms": [(Action(action), form) for action, form in forms.items()],
+        "withheld": access.problem_actions_withheld(request.user, problem),
+        "proposal": proposal,
     }
 
 

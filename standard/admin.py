@@ -13,7 +13,7 @@ class StandardAdmin(RoleAdmin):
 @admin.register(Criterion)
 class CriterionAdmin(RoleAdmin):
     change_roles = frozenset({SYSTEM})
-    list_display = ["code", "name", "level", "weight", "on_site"]
+    list_display = ["code", "name", "level", "weight", "on_site", "fix_days"]
     list_filter = ["standard", "level", "on_site"]
     search_fields = ["code", "name"]
     ordering = ["standard", "position"]

@@ -37,7 +37,7 @@ class Criterion(models.Model):
         CRITERION = "criterion", _("指标")
         CHECKPOINT = "checkpoint", _("检查要点")
 
-    standard = models.ForeignKey(Standard, on_delete=models.CASCADE, related_name="criteria")
+    standard = models.ForeignKey(Standard, on_delete=models.CASCADE, related_name="criteria", verbose_name=_("标准"))
     parent = models.ForeignKey(
         "self",
         null=True,
@@ -52,7 +52,15 @@ class Criterion(models.Model):
     weight = models.DecimalField(_("分值"), max_digits=6, decimal_places=2, default=0)
     on_site = models.BooleanField(_("现场检查"), default=False)
     required_materials = models.JSONField(_("申报资料"), default=list, blank=True)
-    position = models.PositiveIntegerField(default=0)
+    # What 交办 proposes as the deadline for a problem under this checkpoint (or criterion):
+    # today + these days. Empty: the checkpoint's criterion's, else the office's general default.
+    fix_days = models.PositiveSmallIntegerField(
+        _("默认整改期限（天）"),
+        null=True,
+        blank=True,
+        help_text=_("交办此类问题时建议的整改天数；不填则用上级指标的，再不填则用系统默认"),
+    )
+    position = models.PositiveIntegerField(default=0, verbose_name=_("排序"))
 
     objects = CriterionQuerySet.as_manager()
 

@@ -1,8 +1,9 @@
 """Chinese by default, English through Django's translation files.
 
 The source strings are the Chinese the screens show; locale/en/LC_MESSAGES/django.po holds their
-English. A person picks a language with the switch in the navigation (a cookie) or gets the
-browser's (Accept-Language); whatever they pick, the domain's refusals and the dates follow."""
+English. The first visit is in Chinese whatever the browser asks for (Accept-Language is
+ignored, issue 12); English only by the switch in the navigation (a cookie). Whatever they pick,
+the domain's refusals and the dates follow."""
 
 import ast
 import datetime as dt
@@ -94,9 +95,18 @@ def test_the_problem_list_is_in_chinese_by_default(client, world):
     assert _tagged(html, "th") == ["编号", "点位", "问题", "责任单位", "整改期限", "状态"]
 
 
-def test_the_browser_language_chooses_english_without_a_cookie(client, world):
+def test_an_english_browser_still_gets_chinese_until_english_is_chosen(client, world):
+    # Issue 12: an English Windows put the office into English on its first visit.
     client.force_login(world.office)
-    html = client.get(reverse("oversight:overview"), HTTP_ACCEPT_LANGUAGE="en-GB,en;q=0.8").content.decode()
+    response = client.get(reverse("oversight:overview"), HTTP_ACCEPT_LANGUAGE="en-GB,en;q=0.8")
+    html = response.content.decode()
+    assert '<html lang="zh-Hans">' in html and "问题总数" in html and "Problems in total" not in html
+    assert response.headers["Content-Language"] == "zh-hans"
+    login = client.get(reverse("login"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<html lang="zh-Hans">' in login
+    # English by choice: the switch's cookie.
+    client.post(reverse("set_language"), {"language": "en", "next": reverse("oversight:overview")})
+    html = client.get(reverse("oversight:overview"), HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
     assert '<html lang="en">' in html
     assert not HAN.search(_navigation(html, world.office))
     assert [h for h in _tagged(html, "h2")] == [
@@ -111,6 +121,12 @@ def test_the_browser_language_chooses_english_without_a_cookie(client, world):
     assert "by 15 March 2026" in html
     assert "动员部署" in html
     assert "Problems in total" in html and "Rework rate" in html
+
+
+def test_a_cookie_naming_no_language_of_ours_falls_back_to_chinese(client, world):
+    client.force_login(world.office)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fr"
+    assert '<html lang="zh-Hans">' in client.get(reverse("oversight:overview")).content.decode()
 
 
 def test_a_chinese_browser_gets_chinese(client, world):

@@ -435,6 +435,8 @@ ENDPOINTS = [
     Endpoint("campaigns:ledger", ALL, paged=True),
     Endpoint("campaigns:task", ("office", "liaison"), kwargs=lambda d: {"task_uuid": d.task.uuid}),
     Endpoint("campaigns:task_create", OFFICE),
+    Endpoint("campaigns:task_update", OFFICE, kwargs=lambda d: {"task_uuid": d.task.uuid}),
+    Endpoint("campaigns:task_owners", OFFICE),
     Endpoint("oversight:unit", ("office", "liaison"), kwargs=SD01),
     Endpoint("oversight:unit", ("inspector",), kwargs=DP01, label="own unit"),
     Endpoint("campaigns:five_in_place", ALL),

@@ -71,12 +71,12 @@ SURFACES = {
         data=lambda world, _: {
             "title": "清理背街小巷卫生死角",
             "criterion": world.criterion.pk,
-            "milestone": world.compliant.pk,
+            "milestone": world.covert.pk,
             "lead_unit": world.unit_a.pk,
             "responsible": world.liaison_a.pk,
             "target_quantity": "37",
             "target_measure": "条",
-            "deadline": "2026-04-28",
+            "deadline": "2026-06-28",  # a past deadline is refused (issue 12)
         },
         model=Task,
         location=lambda task: reverse("campaigns:task", args=[task.uuid]),
@@ -292,7 +292,7 @@ def test_a_malformed_key_is_refused_with_a_message_and_the_form_drawn_again_with
 def test_a_refused_submit_keeps_its_key_for_the_corrected_one(client, world):
     surface, parent, page, target = _open(client, world, "task")
     key = drawn_key(page)
-    refused = client.post(target, {**surface.data(world, parent), "deadline": "2026-05-03", "submit_key": key})
+    refused = client.post(target, {**surface.data(world, parent), "deadline": "2026-07-03", "submit_key": key})
     assert refused.status_code == 400
     assert "只能提前，不能拖后" in refused.content.decode()
     assert drawn_key(refused.content.decode()) == key  # nothing was stored under it
@@ -344,6 +344,7 @@ def test_every_form_is_known(world):
         "BulletinEditForm",
         # Set a value: sending it again sets the same value and writes no second row.
         "DeadlineForm",
+        "TaskEditForm",  # campaigns.services.task_edit writes nothing when nothing changed
         # An import is keyed by code/username: a second run updates nothing (exchange.imports).
         "ImportForm",
         # Signing in and the security administrator's actions: no row a repeat could double.

@@ -180,3 +180,38 @@ def test_the_demo_s_published_password_must_be_changed_outside_the_demo_mode(cli
     sign_in(client, "liaison_a", "chuangwei2026")
     assert client.get("/ledger/").status_code == 200
     assert [e.details["password_change"] for e in events().filter(kind=Kind.LOGIN)] == ["shared", None]
+
+
+def test_set_password_names_a_person_by_unit_and_role_and_they_must_change_it(world):
+    # README: try the screens as someone of another sub-district without /admin/.
+    import io
+
+    from django.core.management import call_command
+
+    from accounts.passwords import ChangeReason, change_reason
+    from core.models import SecurityEvent
+
+    out = io.StringIO()
+    call_command("set_password", "--unit", world.unit_a.code, "--role", "head", "--password", "Temp-2026-x", stdout=out)
+    world.head_a.refresh_from_db()
+    assert world.head_a.check_password("Temp-2026-x")
+    assert out.getvalue().split("\t")[:2] == ["head_a", "陈主任"]
+    assert change_reason(world.head_a, "Temp-2026-x") == ChangeReason.NOT_OWN
+    event = SecurityEvent.objects.get(kind=SecurityEvent.Kind.ADMIN, details__command="set_password")
+    assert event.summary == "在服务器命令行为「陈主任」设置临时密码"
+    call_command("set_password", "liaison_a", "--password", "Other-2026-y", stdout=io.StringIO())
+    world.liaison_a.refresh_from_db()
+    assert world.liaison_a.check_password("Other-2026-y")
+
+
+def test_set_password_refuses_administrators_and_unknown_people(world):
+    from django.core.management import CommandError, call_command
+
+    from tests.factories import UserFactory
+
+    admin = UserFactory(username="sysadmin", is_staff=True, admin_role="system")
+    for args in (["sysadmin"], ["nobody"], ["--unit", "NOPE"], []):
+        with pytest.raises(CommandError):
+            call_command("set_password", *args, "--password", "Temp-2026-x")
+    admin.refresh_from_db()
+    assert not admin.check_password("Temp-2026-x")

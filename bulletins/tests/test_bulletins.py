@@ -254,9 +254,11 @@ def test_the_office_drafts_edits_and_publishes_on_screen(client, world, data):
     )
     response = client.get(reverse("bulletins:file", args=[bulletin.uuid, "docx"]))
     assert Document(io.BytesIO(response.content)).paragraphs[0].text == "示范区爱国卫生运动委员会办公室通报"
-    stale = client.post(reverse("bulletins:publish", args=[bulletin.uuid]), {"version": 1}, follow=True)
+    stale = client.post(
+        reverse("bulletins:publish", args=[bulletin.uuid]), {"version": 1, "confirm": "on"}, follow=True
+    )
     assert "通报「关于5月份督查情况的通报」已被他人修改（现为「草稿」），请刷新后重试" in stale.content.decode()
-    client.post(reverse("bulletins:publish", args=[bulletin.uuid]), {"version": 2})
+    client.post(reverse("bulletins:publish", args=[bulletin.uuid]), {"version": 2, "confirm": "on"})
     bulletin.refresh_from_db()
     assert (bulletin.title, bulletin.status, bulletin.issue_label) == (
         "关于5月份督查情况的通报",
@@ -308,3 +310,39 @@ def test_a_bulletin_published_from_the_english_screens_is_still_in_chinese(world
     assert bulletin.snapshot["accountability"][0]["measure"] == "约谈"
     assert bulletin.snapshot["accountability"][0]["decided_on"] == "2026年5月18日"
     assert bulletin.snapshot["accountability"][0]["sentence"].endswith("进行约谈。")
+
+
+def test_publishing_asks_for_confirmation_names_its_number_and_shows_the_files_being_made(client, world, data):
+    # Issue 12: one click took a number for good, without saying which.
+    draft = _draft(world)
+    client.force_login(world.office)
+    page = client.get(reverse("bulletins:detail", args=[draft.uuid])).content.decode()
+    form = page[page.index('id="cw-publish"') : page.index("</form>", page.index('id="cw-publish"'))]
+    assert "印发为〔2026〕第1期" in form and "确认印发为〔2026〕第1期" in form
+    assert 'name="confirm" id="id_confirm" required' in form and 'name="number" value="1"' in form
+    # Without the tick nothing is published and no number is taken.
+    refused = client.post(reverse("bulletins:publish", args=[draft.uuid]), {"version": 1, "number": 1}, follow=True)
+    assert "请勾选确认期号后再印发" in refused.content.decode()
+    draft.refresh_from_db()
+    assert (draft.status, draft.number) == ("draft", None)
+    # Another bulletin takes number 1 meanwhile: the page's number is refused, with the real one.
+    _published(world, _draft(world))
+    stale = client.post(
+        reverse("bulletins:publish", args=[draft.uuid]), {"version": 1, "number": 1, "confirm": "on"}, follow=True
+    )
+    assert "本期将编为〔2026〕第2期，而非〔2026〕第1期" in stale.content.decode()
+    draft.refresh_from_db()
+    assert (draft.status, draft.number) == ("draft", None)
+    # Confirmed with the right number: published, and the page shows the files being made.
+    published = client.post(
+        reverse("bulletins:publish", args=[draft.uuid]), {"version": 1, "number": 2, "confirm": "on"}, follow=True
+    )
+    page = published.content.decode()
+    draft.refresh_from_db()
+    assert (draft.status, draft.issue_label) == ("published", "〔2026〕第2期")
+    assert "通报〔2026〕第2期已印发" in page
+    box = page[page.index('id="bulletin-files"') :]
+    assert box.startswith('id="bulletin-files" data-poll=') and "排队生成中" in box
+    run_pending()
+    box = client.get(reverse("bulletins:files", args=[draft.uuid])).content.decode()
+    assert "data-poll" not in box and "下载 PDF" in box

@@ -173,7 +173,7 @@ def test_a_draft_shows_the_live_figures_and_the_office_its_forms(client, bulleti
     page = response.content.decode()
     assert "共发现问题 1 个" in page
     assert "（草稿按当前数据生成，印发后冻结）" in page
-    assert ("保存草稿</button>" in page, "印发通报</button>" in page) == (True, True)
+    assert ("保存草稿</button>" in page, "印发为〔2026〕第" in page) == (True, True)
     assert response.context["form"].initial == {
         "title": "关于5月份督查情况的通报（草稿）",
         "addressee": "各街道办事处，区直各有关单位：",
@@ -189,7 +189,7 @@ def test_readers_see_a_draft_without_its_forms_and_may_not_change_it(client, bul
     url = reverse("bulletins:detail", args=[bulletins.draft.uuid])
     response = client.get(url)
     assert (response.context["form"], response.context["can_edit"]) == (None, False)
-    assert "印发通报</button>" not in response.content.decode()
+    assert "印发为〔" not in response.content.decode()
     before = written()
     edit = {"title": "改", "lead": "", "closing": "", "criticise_overdue_at": "1", "version": "1"}
     assert client.post(url, edit).status_code == 403

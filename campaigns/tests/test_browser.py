@@ -73,5 +73,38 @@ def test_a_later_deadline_is_refused_on_the_ledger(chromium, live_world, screens
     form = page.locator("form", has=page.get_by_role("button", name="提前期限"))
     form.get_by_label("新的完成期限").fill("2026-06-15")
     form.get_by_role("button", name="提前期限").click()
-    expect(page.get_by_text("期限已提前")).to_be_visible()
+    expect(page.get_by_text("期限已由 2026年6月20日 提前至 2026年6月15日")).to_be_visible()
+    expect(page.get_by_text("（原期限 2026年6月20日 → 新期限 2026年6月15日）")).to_be_visible()
     expect(page.get_by_text("2026年6月15日（时间节点")).to_be_visible()
+
+
+def test_the_owner_list_follows_the_chosen_unit(chromium, live_world, screenshot):
+    # Issue 12: 责任人 was a bare list of every name; now each says its unit and the list narrows
+    # to the chosen 责任单位 (htmx, under the strict CSP: no inline script).
+    world = live_world
+    page = sign_in(chromium, world, world.office)
+    errors = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.goto(f"{world.url}/ledger/new/")
+    owners = page.get_by_label("责任人")
+    everyone = owners.locator("option").all_inner_texts()
+    assert "周晓（东城街道）" in everyone and "吴婷（城管局）" in everyone
+    page.get_by_label("责任单位").select_option(label="城管局")
+    expect(owners.locator("option")).to_have_count(3)  # the blank, 吴婷 and 李强
+    assert owners.locator("option").all_inner_texts()[1:] == ["吴婷（城管局）", "李强（城管局）"]
+    screenshot(page, "task-new-owners-of-unit")
+    page.get_by_label("责任单位").select_option(label="东城街道")
+    expect(owners.locator("option", has_text="周晓（东城街道）")).to_have_count(1)
+    expect(owners.locator("option", has_text="城管局")).to_have_count(0)
+    # A past deadline is refused with the form kept.
+    page.get_by_label("任务内容").fill("清理楼道堆物")
+    page.get_by_label("标准指标").select_option(index=1)
+    page.get_by_label("时间节点").select_option(index=3)  # 通过省级暗访, 30 June
+    owners.select_option(label="周晓（东城街道）")
+    page.get_by_label("目标数量").fill("5")
+    page.get_by_label("计量单位").fill("栋")
+    page.get_by_label("完成期限").fill("2026-05-01")
+    page.get_by_role("button", name="保存").click()
+    expect(page.get_by_text("完成期限 2026年5月1日 已过，不能早于今天")).to_be_visible()
+    screenshot(page, "task-new-past-deadline")
+    assert [e for e in errors if "Content Security Policy" in e and "script" in e] == []

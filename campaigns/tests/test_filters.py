@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from campaigns import services
 from campaigns.models import Campaign
+from conftest import SHANGHAI, TODAY
 from organisation.models import Membership
 from standard.models import Criterion
 from tests.factories import CampaignFactory, CriterionFactory, MembershipFactory, MilestoneFactory, UserFactory
@@ -23,7 +24,7 @@ ALL = ["mobilised", "market", "alleys", "sorting"]
 
 
 @pytest.fixture
-def ledger(world):
+def ledger(world, frozen_today):
     world.sorting = CriterionFactory(
         standard=world.campaign.standard,
         level=Criterion.Level.CRITERION,
@@ -51,6 +52,8 @@ def ledger(world):
             deadline=deadline,
         )
 
+    # The tasks were set in March: a deadline already past is refused today (issue 12).
+    frozen_today.move_to(dt.datetime(2026, 3, 1, 9, 0, tzinfo=SHANGHAI))
     tasks = {
         "alleys": task(
             "清理背街小巷", world.unit_a, world.liaison_a, world.criterion, world.covert, dt.date(2026, 6, 20), 37
@@ -71,6 +74,7 @@ def ledger(world):
             "垃圾分类宣传", world.unit_c, world.liaison_c, world.sorting_point, world.covert, dt.date(2026, 6, 25), 5
         ),
     }
+    frozen_today.move_to(TODAY)
     services.task_report_progress(actor=world.liaison_a, task=tasks["alleys"], quantity_done=12, text="已清理12条")
     services.task_report_progress(actor=world.head_a, task=tasks["mobilised"], quantity_done=1, text="已召开")
     world.labels = {task.pk: label for label, task in tasks.items()}

@@ -106,9 +106,19 @@ def test_office_creates_a_quantified_task_with_one_owner_and_a_ledger_event(worl
 
 
 def test_a_deadline_on_the_milestone_itself_is_accepted(world):
-    task = new_task(world, milestone=world.compliant, deadline=dt.date(2026, 4, 30))
+    task = new_task(world, milestone=world.covert, deadline=dt.date(2026, 6, 30))
 
-    assert Task.objects.get(pk=task.pk).deadline == dt.date(2026, 4, 30)
+    assert Task.objects.get(pk=task.pk).deadline == dt.date(2026, 6, 30)
+
+
+def test_a_deadline_already_past_is_refused_as_when_a_problem_is_assigned(world):
+    # Issue 12: a task born late. Today is 12 May.
+    before = written()
+    with pytest.raises(InvalidInput) as refused:
+        new_task(world, milestone=world.covert, deadline=dt.date(2026, 5, 11))
+    assert refused.value.message == "完成期限 2026年5月11日 已过，不能早于今天"
+    assert written() == before
+    assert new_task(world, milestone=world.covert, deadline=dt.date(2026, 5, 12)).deadline == dt.date(2026, 5, 12)
 
 
 def test_a_deadline_after_its_milestone_is_refused_with_the_dates(world):

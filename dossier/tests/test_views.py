@@ -11,7 +11,8 @@ from django.urls import reverse
 from campaigns.models import Campaign
 from dossier import services
 from dossier.models import Material, MaterialEvent, Submission, SubmissionEvent
-from tests.factories import MilestoneFactory, UnitFactory
+from organisation.models import Membership
+from tests.factories import MembershipFactory, MilestoneFactory, UnitFactory
 
 PDF = b"%PDF-1.4\n% dossier test\n%%EOF\n"
 
@@ -88,16 +89,65 @@ def test_without_a_campaign_the_dossier_is_not_found(client, world):
     assert client.get(reverse("dossier:export")).status_code == 404
 
 
+def badge(response) -> str | None:
+    page = response.content.decode()
+    if 'id="cw-dossier-deadline"' not in page:
+        return None
+    start = page.index('id="cw-dossier-deadline"')
+    return " ".join(page[start : page.index("</span>", start)].split()[1:])
+
+
 def test_the_deadline_is_counted_down_to_the_dossier_milestone(client, dossier):
     client.force_login(dossier.office)
     # Without a milestone of its own, the first one (动员部署, 15 March) is the deadline: long past.
     response = client.get(reverse("dossier:index"))
-    assert (response.context["days_left"], response.context["days_overdue"]) == (-58, 58)
-    assert "「动员部署」已逾期 58 天" in response.content.decode()
+    assert "「动员部署」已逾期 58 天，2 项资料未通过" in badge(response)
     MilestoneFactory(campaign=dossier.campaign, name="资料申报截止", due_on=dt.date(2026, 5, 20))
     response = client.get(reverse("dossier:index"))
-    assert (response.context["days_left"], response.context["days_overdue"]) == (8, 0)
-    assert "距「资料申报截止」还有 8 天" in response.content.decode()
+    assert "距「资料申报截止」还有 8 天，2 项资料未通过" in badge(response)
+
+
+def test_the_badge_is_the_units_own_and_only_where_something_is_missing(client, dossier):
+    # Issue 12: the red 已逾期 badge showed on every dossier page, even for a unit with nothing.
+    accepted_rules(dossier)
+    client.force_login(dossier.liaison_a)  # 东城街道: its one material accepted
+    assert badge(client.get(reverse("dossier:index"))) is None
+    client.force_login(dossier.liaison_b)  # 城管局: its one material missing
+    assert "「动员部署」已逾期 58 天，1 项资料未通过" in badge(client.get(reverse("dossier:index")))
+    liaison_c = MembershipFactory(unit=dossier.unit_c, role=Membership.Role.LIAISON).user
+    client.force_login(liaison_c)  # a unit with no material at all
+    response = client.get(reverse("dossier:index"))
+    assert badge(response) is None and "暂无申报资料" in response.content.decode()
+    # The office filtering on a unit sees that unit's badge.
+    client.force_login(dossier.office)
+    assert badge(client.get(reverse("dossier:index"), {"unit": dossier.unit_a.pk})) is None
+    assert "1 项资料未通过" in badge(client.get(reverse("dossier:index"), {"unit": dossier.unit_b.pk}))
+
+
+def test_the_milestones_tasks_and_the_materials_are_shown_together_and_the_difference_explained(client, dossier):
+    from campaigns import services as ledger
+    from campaigns.tests.helpers import ledger_task
+
+    milestone = MilestoneFactory(campaign=dossier.campaign, name="资料申报", due_on=dt.date(2026, 5, 20))
+    task = ledger_task(dossier, milestone=milestone, deadline=dt.date(2026, 5, 20), target_quantity=2)
+    ledger.task_report_progress(actor=dossier.liaison_a, task=task, quantity_done=2, text="两项资料已报")
+    accepted_rules(dossier)
+    client.force_login(dossier.office)
+    page = client.get(reverse("dossier:index")).content.decode()
+    # The ledger calls the milestone done (1/1 task), the dossier has 1 of 2 materials accepted.
+    assert "1 / 2（50%）" in page
+    assert "工作台账中「资料申报」节点的任务：1/1 项完成。" in page
+    assert "两者口径不同" in page
+    overview = client.get(reverse("oversight:overview")).content.decode()
+    card = overview[overview.index("资料申报</div>") :]
+    card = card[: card.index("</li>")]
+    assert "1/1 项完成" in card and "申报资料 1/2 项通过" in card and "台账按任务进度计，资料按审核通过计" in card
+    # Once every material is accepted the two agree and no explanation is needed.
+    submission = services.submission_upload(actor=dossier.liaison_b, material=dossier.ledger, name="台账.pdf", data=PDF)
+    services.submission_transition(actor=dossier.office, submission=submission, action="accept")
+    page = client.get(reverse("dossier:index")).content.decode()
+    assert "工作台账中「资料申报」节点的任务：1/1 项完成。" in page and "两者口径不同" not in page
+    assert badge(client.get(reverse("dossier:index"))) is None
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from campaigns import services as ledger
+from conftest import SHANGHAI, TODAY
 from documents.xlsx import DATE, NUMBER, Col, column_widths, display_width
 from exchange.exports import problem_columns
 from exchange.tests.helpers import open_response, values
@@ -211,7 +212,10 @@ def test_column_widths_use_the_display_width_of_cjk_text_and_stop_at_sixty():
 
 
 @pytest.fixture
-def tasks(world):
+def tasks(world, frozen_today):
+    # The tasks were set in March: a deadline already past is refused today (issue 12).
+    frozen_today.move_to(dt.datetime(2026, 3, 1, 9, 0, tzinfo=SHANGHAI))
+
     def create(**overrides):
         fields = {
             "actor": world.office,
@@ -228,7 +232,6 @@ def tasks(world):
         return ledger.task_create(**{**fields, **overrides})
 
     alleys = create(code="T-001")
-    ledger.task_report_progress(actor=world.liaison_a, task=alleys, quantity_done=10, text="已清理 10 条")
     market = create(
         code="T-002",
         title="农贸市场三防设施",
@@ -240,6 +243,8 @@ def tasks(world):
         deadline=dt.date(2026, 4, 30),
     )
     mobilised = create(title="召开动员部署会", milestone=world.mobilisation, deadline=dt.date(2026, 3, 10))
+    frozen_today.move_to(TODAY)
+    ledger.task_report_progress(actor=world.liaison_a, task=alleys, quantity_done=10, text="已清理 10 条")
     ledger.task_report_progress(actor=world.liaison_a, task=mobilised, quantity_done=40, text="已召开")
     return {"alleys": alleys, "market": market, "mobilised": mobilised}
 

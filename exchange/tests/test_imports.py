@@ -11,6 +11,7 @@ import pytest
 
 from campaigns import services as ledger
 from campaigns.models import LedgerEvent, Task
+from conftest import SHANGHAI
 from core.errors import NotAllowed
 from exchange.imports import MAX_ERRORS, MAX_ROWS, run_import
 from exchange.tests.helpers import counts, headers, kind_file, upload, workbook_bytes
@@ -240,7 +241,8 @@ def task_row(code="T-001", title="清理背街小巷卫生死角", criterion="3.
     return row
 
 
-def test_tasks_are_created_through_the_ledger_service_with_their_code(world):
+def test_tasks_are_created_through_the_ledger_service_with_their_code(world, frozen_today):
+    frozen_today.move_to(dt.datetime(2026, 3, 1, 9, 0, tzinfo=SHANGHAI))  # before both deadlines
     rows = [
         task_row(),
         task_row(

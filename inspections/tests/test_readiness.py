@@ -169,7 +169,10 @@ def test_inspections_before_since_are_left_out(ready):
     # From tomorrow, nothing is known.
     later = readiness(user=ready.office, campaign=ready.campaign, since=DAY + dt.timedelta(days=1))
     assert later["overall"]["percent"] is None and later["overall"]["inspections"] == 0
-    assert later["areas"] == []
+    # Every sub-district is still listed, as not inspected.
+    assert [(a["name"], a["inspected"]) for a in later["areas"]] == [("东城街道", False), ("西城街道", False)]
+    # Nothing known: the range is all of it, not a dash that reads as "fine".
+    assert (later["overall"]["low"], later["overall"]["high"]) == (Decimal("0.0"), Decimal("100.0"))
     assert [c["percent"] for c in later["criteria"]] == [None, None, None]
 
 
@@ -239,7 +242,55 @@ def test_the_query_count_does_not_grow_with_the_data(client, ready):
     _grow(ready, 4)  # 4 inspections become 20
     report = readiness(user=ready.office, campaign=ready.campaign, since=SINCE)
     assert report["overall"]["inspections"] == 20 and len(report["areas"]) == 6
-    assert _queries(ready.office, ready.campaign) == small == 4
+    assert _queries(ready.office, ready.campaign) == small == 6
     with CaptureQueriesContext(connection) as page:
         client.get(reverse("inspections:readiness"))
     assert len(page) == small_page
+
+
+def test_the_headline_is_a_range_while_checkpoints_are_unknown(ready):
+    # Issue 12: "95 %" over what happened to be inspected hid 20 of 48 checkpoints. Here 3.4.1
+    # (4 of 7 points) is unknown: as failed 1.4167 / 7 = 20.2 %, as passed 5.4167 / 7 = 77.4 %.
+    overall = readiness(user=ready.office, campaign=ready.campaign, since=SINCE)["overall"]
+    assert (overall["low"], overall["high"]) == (Decimal("20.2"), Decimal("77.4"))
+    assert (overall["checkpoints_inspected"], overall["checkpoints"]) == (2, 3)
+
+
+def test_the_range_closes_when_everything_is_known(world):
+    with_checklist(world)
+    plan = _plan(world, [world.east])
+    submit(world, plan, site=world.site, first="pass", second="fail")
+    overall = readiness(user=world.office, campaign=world.campaign, since=SINCE)["overall"]
+    assert overall["unknown_checkpoints"] == 0
+    assert overall["low"] == overall["high"] == overall["percent"] == Decimal("33.3")
+
+
+def test_coverage_counts_sites_and_subdistricts_and_lists_the_uninspected(ready):
+    north, _sites = _subdistrict(ready, "D01-03", "北城街道", n_sites=3)
+    report = readiness(user=ready.office, campaign=ready.campaign, since=SINCE)
+    overall = report["overall"]
+    # 幸福巷, 西城0巷, 西城1巷 and 北城's three are back streets with a checklist; the market was
+    # inspected but its type has no checklist, so it is not among the sites to inspect.
+    sites_to_inspect = sum(1 for a in report["areas"] for _ in range(a["sites"]))
+    assert (overall["sites_inspected"], overall["sites"]) == (4, sites_to_inspect)
+    assert (overall["subdistricts_inspected"], overall["subdistricts"]) == (2, 3)
+    areas = [(a["name"], a["inspected"], a["inspections"], a["sites"]) for a in report["areas"]]
+    assert areas[-1] == ("北城街道", False, 0, 3)
+    assert [a["name"] for a in report["areas"][:2]] == ["西城街道", "东城街道"]
+
+
+def test_the_page_shows_the_range_its_basis_and_the_uninspected(client, ready):
+    _subdistrict(ready, "D01-03", "北城街道", n_sites=3)
+    client.force_login(ready.office)
+    html = client.get(reverse("inspections:readiness")).content.decode()
+    assert "20.2%–77.4%" in html
+    assert "未检查要点全按不合格计（下限）至全按合格计（上限）" in html
+    assert "已检查要点 2/3" in html and "已检查街道 2/3" in html
+    table = html[html.index('id="cw-readiness-areas"') :]
+    row = table[table.index("北城街道") : table.index("</tr>", table.index("北城街道"))]
+    assert "未检查" in row and "0/3" in row
+    client.force_login(ready.leader)
+    overview = client.get(reverse("oversight:overview")).content.decode()
+    card = overview[overview.index('id="cw-readiness-card"') :]
+    card = card[: card.index("</a>")]
+    assert "20.2%–77.4%" in card and "已检查要点 2/3" in card and "已检查街道 2/3" in card

@@ -84,3 +84,33 @@ def test_the_main_screens_have_no_serious_accessibility_violation(chromium, live
                 found[f"{name}-{device}"] = violations
         context.close()
     assert found == {}
+
+
+def test_a_unit_head_lands_on_the_units_page_and_the_office_sees_honest_readiness(chromium, live_world, screenshot):
+    # Issue 12: a head landed on a problem list; readiness said "95 %" over what was inspected.
+    import re
+
+    from playwright.sync_api import expect
+
+    world = live_world
+    _scene(world)
+    context = chromium.new_context(locale="en-GB", **DESKTOP)  # an English browser: still Chinese
+    page = context.new_page()
+    browser_sign_in(page, world.url, world.head_a)
+    assert page.url.endswith(reverse("oversight:unit", args=[world.unit_a.code]))
+    expect(page.get_by_role("heading", name="东城街道办事处")).to_be_visible()
+    links = page.locator("#cw-unit-links")
+    expect(links.get_by_role("link", name="本单位问题")).to_be_visible()
+    expect(links.get_by_role("link", name="问题地图")).to_be_visible()
+    screenshot(page, "unit-head-landing")
+    links.get_by_role("link", name="本单位问题").click()
+    expect(page.get_by_role("heading", name=re.compile("问题清单 共"))).to_be_visible()
+    assert f"unit={world.unit_a.pk}" in page.url
+
+    office = chromium.new_context(locale="zh-CN", **DESKTOP).new_page()
+    browser_sign_in(office, world.url, world.office)
+    office.goto(world.url + reverse("inspections:readiness"))
+    expect(office.locator("#cw-readiness-overall")).to_be_visible()
+    expect(office.locator("#cw-readiness-coverage")).to_contain_text("已检查街道 0/1")
+    expect(office.locator("#cw-readiness-areas")).to_contain_text("未检查")
+    screenshot(office, "readiness-nothing-inspected")

@@ -35,6 +35,7 @@ def scene(world, frozen_today):
     closed = services.problem_submit_evidence(actor=world.liaison_b, problem=closed, note="已清扫")
     services.problem_close(actor=world.office, problem=closed, note="复核合格")
     recorded_problem(world, description="待交办")
+    frozen_today.move_to(dt.datetime(2026, 4, 1, 9, 0, tzinfo=SHANGHAI))  # set before its deadline
     ledger.task_create(
         actor=world.office,
         campaign=world.campaign,
@@ -47,6 +48,7 @@ def scene(world, frozen_today):
         target_measure="条",
         deadline=dt.date(2026, 4, 30),
     )
+    frozen_today.move_to(TODAY)
     return world
 
 
@@ -214,7 +216,13 @@ def test_a_units_page_counts_its_problems_and_tasks_and_lists_its_acting_people(
     )
     client.force_login(scene.office)
     response = client.get(reverse("oversight:unit", args=["SD01"]))
-    assert response.context["problem_counts"] == {"in_hand": 2, "overdue": 1, "returned": 1, "closed": 0}
+    assert response.context["problem_counts"] == {
+        "in_hand": 2,
+        "overdue": 1,
+        "escalated": 0,
+        "returned": 1,
+        "closed": 0,
+    }
     assert {state.value: n for state, n in response.context["task_counts"]} == {
         "not_started": 0,
         "in_progress": 0,
@@ -245,5 +253,48 @@ def test_a_units_page_shows_the_problems_the_viewer_may_see(client, scene):
     # The inspector sees every problem, but 城管局's page counts only 城管局's.
     client.force_login(scene.inspector)
     response = client.get(reverse("oversight:unit", args=["DP01"]))
-    assert response.context["problem_counts"] == {"in_hand": 0, "overdue": 0, "returned": 0, "closed": 1}
+    assert response.context["problem_counts"] == {
+        "in_hand": 0,
+        "overdue": 0,
+        "escalated": 0,
+        "returned": 0,
+        "closed": 1,
+    }
     assert list(response.context["accountabilities"]) == []
+
+
+# ---- a unit head's own view (issue 12) ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("persona", ["head_a", "deputy_a"])
+def test_a_unit_head_starts_on_the_units_page(client, scene, persona):
+    client.force_login(getattr(scene, persona))
+    response = client.get(reverse("home"))
+    assert response.url == reverse("oversight:unit", args=[scene.unit_a.code])
+
+
+def test_the_units_page_leads_into_its_lists_the_map_and_the_late_tasks(client, scene):
+    from problems import reminders
+
+    reminders.sweep(TODAY.date())  # the problem overdue since 5 May is escalated to the head
+    client.force_login(scene.head_a)
+    response = client.get(reverse("oversight:unit", args=[scene.unit_a.code]))
+    assert response.context["problem_counts"]["overdue"] == 1
+    assert response.context["problem_counts"]["escalated"] == 1
+    assert response.context["tasks_late"] == 1
+    page = response.content.decode()
+    unit = scene.unit_a.pk
+    assert "其中 1 个已升级督办" in page
+    links = page[page.index('id="cw-unit-links"') : page.index("</nav>", page.index('id="cw-unit-links"'))]
+    assert f'{reverse("problems:list")}?unit={unit}"' in links
+    assert f'{reverse("problems:map")}?unit={unit}"' in links
+    assert f'{reverse("campaigns:ledger")}?unit={unit}&amp;state=late"' in links and "1 项台账任务落后于进度" in links
+    # The links lead to lists scoped to the unit that the head may open.
+    assert client.get(reverse("problems:list"), {"unit": unit}).status_code == 200
+    assert client.get(reverse("campaigns:ledger"), {"unit": unit, "state": "late"}).status_code == 200
+
+
+def test_a_superuser_without_a_role_lands_on_the_administration(client, world):
+    root = UserFactory(username="root", is_superuser=True, is_staff=True)
+    client.force_login(root)
+    assert client.get(reverse("home")).url == reverse("admin:index")

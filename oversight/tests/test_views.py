@@ -42,7 +42,8 @@ def test_the_unit_page_shows_the_units_work_and_accountability(client, world, ta
     )
     client.force_login(world.office)
     response = client.get(reverse("oversight:unit", args=[world.unit_a.code]))
-    assert response.context["problem_counts"] == {"in_hand": 2, "overdue": 0, "returned": 1, "closed": 0}
+    counts = response.context["problem_counts"]
+    assert counts == {"in_hand": 2, "overdue": 0, "escalated": 0, "returned": 1, "closed": 0}
     assert dict((s.value, n) for s, n in response.context["task_counts"])["not_started"] == 1
     assert [a.reason for a in response.context["accountabilities"]] == ["整改拖拉"]
     assert "约谈" in response.content.decode()

@@ -217,3 +217,55 @@ def test_the_rebound_filter_lists_rebounds_marked_in_their_row_and_in_the_export
     assert '<span class="badge text-bg-dark">反弹</span>' in page[row : page.index("</td>", row)]
     rows = rows_by_number(export(client, world.office, query="?rebound=on").active)
     assert [(number, row[-1]) for number, row in rows.items()] == [(again.number, "反弹")]
+
+
+def test_an_inspector_is_told_why_they_cannot_verify_their_own_units_fix(client, world):
+    # Issue 12: the inspector from 城管局 saw no buttons on 城管局's problem, and no word why.
+    problem = assigned_problem(world, unit=world.unit_b, site=world.site_b)
+    problem = services.problem_submit_evidence(
+        actor=world.liaison_b, problem=problem, note="已整改", files=[("a.jpg", jpeg_bytes())]
+    )
+    page = _client(client, world.inspector).get(reverse("problems:detail", args=[problem.uuid])).content.decode()
+    assert "本问题由您所在单位整改，须由其他单位的督导组成员或爱卫办复核，以免自己复核自己。" in page
+    assert "当前没有您可以进行的操作。" not in page
+    assert reverse("problems:act", args=[problem.uuid, "close"]) not in page
+    # Another unit's problem waiting for verification: the buttons, and no such sentence.
+    other = assigned_problem(world, unit=world.unit_a)
+    other = services.problem_submit_evidence(
+        actor=world.liaison_a, problem=other, note="已整改", files=[("b.jpg", jpeg_bytes())]
+    )
+    page = _client(client, world.inspector).get(reverse("problems:detail", args=[other.uuid])).content.decode()
+    assert reverse("problems:act", args=[other.uuid, "close"]) in page and "以免自己复核自己" not in page
+
+
+def test_assigning_proposes_the_sites_unit_and_the_criterions_days_to_fix(client, world):
+    # Issue 12: the office picked the unit and counted the days by hand for every problem.
+    problem = recorded_problem(world, site=world.site_b)  # 建设路农贸市场, owned by 城管局
+    client.force_login(world.office)
+    response = client.get(reverse("problems:detail", args=[problem.uuid]))
+    form = dict((action.value, form) for action, form in response.context["action_forms"])["assign"]
+    assert form.initial == {"unit": world.unit_b.pk, "deadline": dt.date(2026, 5, 19)}  # the default 7 days
+    page = response.content.decode()
+    assert 'value="2026-05-19"' in page and "默认 7 天" in page
+    # The checkpoint's own days to fix, else its criterion's.
+    world.criterion.fix_days = 3
+    world.criterion.save(update_fields=["fix_days"])
+    response = client.get(reverse("problems:detail", args=[problem.uuid]))
+    form = dict((action.value, form) for action, form in response.context["action_forms"])["assign"]
+    assert form.initial["deadline"] == dt.date(2026, 5, 15)
+    world.checkpoint.fix_days = 1
+    world.checkpoint.save(update_fields=["fix_days"])
+    response = client.get(reverse("problems:detail", args=[problem.uuid]))
+    form = dict((action.value, form) for action, form in response.context["action_forms"])["assign"]
+    assert form.initial["deadline"] == dt.date(2026, 5, 13)
+
+
+def test_a_site_owned_by_no_assignable_unit_proposes_its_subdistrict(client, world):
+    from tests.factories import SiteFactory
+
+    site = SiteFactory(code="BS-0099", name="花园路", area=world.community, owner_unit=world.office_unit)
+    problem = recorded_problem(world, site=site)
+    client.force_login(world.office)
+    response = client.get(reverse("problems:detail", args=[problem.uuid]))
+    form = dict((action.value, form) for action, form in response.context["action_forms"])["assign"]
+    assert form.initial["unit"] == world.unit_a.pk  # 东城街道办事处, whose area holds 花园社区

@@ -27,7 +27,7 @@ from accounts.forms import CodeForm, SecondFactorResetForm, UnlockForm
 from audit.forms import SecurityLogFilterForm
 from bulletins import services as bulletin_services
 from bulletins.forms import AccountabilityForm, BulletinCreateForm, BulletinEditForm
-from campaigns.forms import DeadlineForm, FiveInPlaceForm, ProgressForm, TaskFilterForm, TaskForm
+from campaigns.forms import DeadlineForm, FiveInPlaceForm, ProgressForm, TaskEditForm, TaskFilterForm, TaskForm
 from campaigns.tests.helpers import ledger_task
 from conftest import TODAY
 from core.downloads import generated_file_request
@@ -242,6 +242,26 @@ FORMS = [
         },
         text=("title", "target_measure", "description"),
         dates=("deadline",),
+        numbers=("target_quantity",),
+    ),
+    FormSurface(
+        "task_update",
+        TaskEditForm,
+        "office",
+        lambda w, c: reverse("campaigns:task_update", args=[c.task.uuid]),
+        lambda w, c: {
+            "title": "清理卫生死角",
+            "criterion": w.criterion.pk,
+            "milestone": w.covert.pk,
+            "lead_unit": w.unit_a.pk,
+            "responsible": w.liaison_a.pk,
+            "target_quantity": "12",
+            "target_measure": "条",
+            "description": "",
+            "reason": "",
+        },
+        lambda w: _ns(task=task(w)),
+        text=("title", "target_measure", "description", "reason"),
         numbers=("target_quantity",),
     ),
     FormSurface(
@@ -574,6 +594,7 @@ def path_objects(world) -> dict[str, tuple[dict, str]]:
         "campaigns:task": ({"task_uuid": the_task.uuid}, "office"),
         "campaigns:task_progress": ({"task_uuid": the_task.uuid}, "liaison_a"),
         "campaigns:task_deadline": ({"task_uuid": the_task.uuid}, "office"),
+        "campaigns:task_update": ({"task_uuid": the_task.uuid}, "office"),
         "campaigns:five_in_place_unit": ({"unit_code": w.unit_a.code}, "office"),
         "oversight:unit": ({"unit_code": w.unit_a.code}, "office"),
         "inspections:plan": ({"plan_uuid": plan.uuid}, "office"),

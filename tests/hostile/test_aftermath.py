@@ -53,7 +53,7 @@ def test_a_bulletin_over_what_was_stored_publishes_and_every_page_opens(hostile,
             "over hostile data",
             "post",
             reverse("bulletins:publish", args=[bulletin.uuid]),
-            data={"version": str(bulletin.version)},
+            data={"version": str(bulletin.version), "confirm": "on"},
         )
         if answer.status >= 500:
             found.add(answer, f"{answer.status} {answer.error}")
