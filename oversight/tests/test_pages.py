@@ -17,7 +17,7 @@ from campaigns.models import Campaign
 from conftest import SHANGHAI, TODAY
 from organisation.models import Membership, User
 from problems import services
-from problems.tests.helpers import recorded_problem, returned_problem
+from problems.tests.helpers import assigned_problem, recorded_problem, returned_problem
 from tests.factories import MembershipFactory, UserFactory
 
 
@@ -261,6 +261,15 @@ def test_a_units_page_shows_the_problems_the_viewer_may_see(client, scene):
         "closed": 1,
     }
     assert list(response.context["accountabilities"]) == []
+
+
+def test_a_units_page_counts_again_after_the_next_step(client, scene):
+    # The counts are kept until a transition commits (problems.selectors.until_next_step).
+    client.force_login(scene.office)
+    before = client.get(reverse("oversight:unit", args=["SD01"])).context["problem_counts"]
+    assigned_problem(scene, deadline=dt.date(2026, 6, 1))
+    after = client.get(reverse("oversight:unit", args=["SD01"])).context["problem_counts"]
+    assert after["in_hand"] == before["in_hand"] + 1
 
 
 # ---- a unit head's own view (issue 12) ------------------------------------------------------------
