@@ -99,7 +99,8 @@ def problems_xlsx(request):
     form = ProblemFilterForm(request.GET or None)
     filters = applicable_filters(form)
     count = problem_list(user=request.user, filters=filters).count()
-    table = exports.problem_table(user=request.user, filters=filters)
+    about = exports.export_about(form, user=request.user)
+    table = exports.problem_table(user=request.user, filters=filters, about=about)
     return _export(request, table, count=count, what="问题清单", builder="exchange.downloads.problems_xlsx")
 
 
@@ -114,7 +115,8 @@ def ledger_xlsx(request):
     form = TaskFilterForm(request.GET or None, campaign=campaign)
     filters = applicable_filters(form)
     count = task_list(user=request.user, campaign=campaign, filters=filters).count()
-    table = exports.ledger_table(user=request.user, campaign=campaign, filters=filters)
+    about = exports.export_about(form, user=request.user)
+    table = exports.ledger_table(user=request.user, campaign=campaign, filters=filters, about=about)
     return _export(
         request,
         table,

@@ -30,6 +30,9 @@ class Importer:
     key = ""  # the field rows are updated by
     example_key = ""  # the key of the template's example row: refused if left in the file
     columns: tuple[Column, ...] = ()
+    # Headers an export of the same data carries only to be read (names beside codes, progress):
+    # the import reads past them, so an exported sheet can be edited and imported again.
+    shown_only: frozenset[str] = frozenset()
     needs_campaign = False
     # The kind's rules live in services that only tell by trying: its rows are tried (and rolled
     # back) even when other rows have errors, so that one report lists every refusal.

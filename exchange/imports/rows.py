@@ -21,11 +21,19 @@ def read_rows(importer: Importer, sheet, report: Report) -> list[Row]:
     if not header_cells:
         report.add(None, "", _("工作表「%(sheet)s」是空的") % {"sheet": sheet.title})
         return []
-    positions = read_header(importer.columns, header_cells, report)
+    positions = read_header(importer.columns, header_cells, report, shown_only=importer.shown_only)
     if positions is None:
         return []
+    # Cells under a shown-only header are read past, like those of a named column.
+    width = max(
+        index + 1
+        for index, cell in enumerate(header_cells)
+        if index in positions.values() or _header_text(cell) in importer.shown_only
+    )
     headers_by_index = {index: importer.header(name) for name, index in positions.items()}
-    reader = _RowReader(importer, positions, report, merged_rows=report_merges(sheet.merges, headers_by_index, report))
+    reader = _RowReader(
+        importer, positions, report, merged_rows=report_merges(sheet.merges, headers_by_index, report), width=width
+    )
     rows = []
     for expected, cells in enumerate(lines, start=2):
         if _blank(cells):
@@ -36,15 +44,22 @@ def read_rows(importer: Importer, sheet, report: Report) -> list[Row]:
     return rows
 
 
-def read_header(columns: tuple[Column, ...], header_cells, report: Report) -> dict[str, int] | None:
-    """Map each field to its column index, or report what is missing, extra or doubled."""
+def _header_text(cell) -> str:
     # A required column's header may carry a star ("点位编码*"), as some offices mark them.
-    headers = ["" if cell.value is None else str(cell.value).strip().rstrip("*＊").strip() for cell in header_cells]
+    return "" if cell.value is None else str(cell.value).strip().rstrip("*＊").strip()
+
+
+def read_header(
+    columns: tuple[Column, ...], header_cells, report: Report, *, shown_only=frozenset()
+) -> dict[str, int] | None:
+    """Map each field to its column index, or report what is missing, extra or doubled; headers
+    in `shown_only` (what an export shows besides the import's columns) are read past."""
+    headers = [_header_text(cell) for cell in header_cells]
     expected = {c.header: c for c in columns}
     positions: dict[str, int] = {}
     problems = False
     for index, header in enumerate(headers):
-        if not header:
+        if not header or header in shown_only:
             continue
         column = expected.get(header)
         if column is None:
@@ -105,10 +120,12 @@ def _row_number(cells, expected: int) -> int:
 class _RowReader:
     """Reads the data rows of one sheet whose header is known, remembering the keys seen so far."""
 
-    def __init__(self, importer: Importer, positions: dict[str, int], report: Report, *, merged_rows: set[int]):
+    def __init__(
+        self, importer: Importer, positions: dict[str, int], report: Report, *, merged_rows: set[int], width: int
+    ):
         self.importer = importer
         self.positions = positions
-        self.width = max(positions.values()) + 1
+        self.width = width
         self.report = report
         self.merged_rows = merged_rows
         self.lookups = importer.lookups()
