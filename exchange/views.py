@@ -54,6 +54,9 @@ def import_page(request):
                 },
             )
             return redirect("exchange:imports")
+        annotated = _annotated_copy(request, result, form.cleaned_data["file"])
+    else:
+        annotated = None
     campaign = current_campaign()
     kinds = [(kind, cls.label) for kind, cls in imports.KINDS.items() if campaign is not None or not cls.needs_campaign]
     return render(
@@ -62,11 +65,26 @@ def import_page(request):
         {
             "form": form,
             "result": result,
+            "annotated": annotated,
             "kinds": kinds,
             "max_rows": f"{imports.MAX_ROWS:,}",
             "max_errors": imports.MAX_ERRORS,
         },
         status=400 if request.method == "POST" else 200,
+    )
+
+
+def _annotated_copy(request, result, upload):
+    """The refused file with a 问题 column, kept for its uploader to download (None when no error
+    names a row: a refused file as a whole has nothing to mark)."""
+    if not result.sheet:
+        return None
+    stem = (upload.name or "").rsplit(".", 1)[0][:80] or str(result.label)
+    return downloads.generated_file_ready(
+        actor=request.user,
+        title=_("%(label)s导入问题") % {"label": result.label},
+        filename=_("%(name)s-问题.xlsx") % {"name": stem},
+        write=lambda out: imports.annotated_workbook(upload, sheet_title=result.sheet, errors=result.errors, out=out),
     )
 
 
