@@ -249,7 +249,8 @@ def test_the_report_downloads_as_the_uploaded_file_with_a_problem_column(client,
     assert problem["BS-0301"] is None
     # Both of the row's problems: a wrong cell and what the row's own checks found.
     assert problem["BS-0302"] == (
-        "「点位类型」未知的值「没有的类型」（可选：背街小巷）；「纬度」应在 -90 到 90 之间；「经度」纬度和经度要么都填，要么都不填"
+        "「点位类型」未知的值「没有的类型」（可选：背街小巷）；「纬度」应在 -90 到 90 之间；"
+        "「经度」纬度和经度要么都填，要么都不填"
     )
     # Someone else cannot fetch it.
     client.force_login(world.inspector)
