@@ -66,6 +66,9 @@ class Table:
     columns: Sequence[Col]
     rows: Iterable[tuple]
     about: Sequence[tuple[str, str]] = ()
+    # Lines above the header (a title block: the first one large), for a sheet that is a
+    # document in its own right (the dossier's 目录).
+    heading: Sequence[str] = ()
 
 
 ABOUT_SHEET = "导出说明"
@@ -139,7 +142,7 @@ def _row_cells(ws, columns: Sequence[Col], row: tuple) -> list:
     return cells
 
 
-def _print_setup(ws) -> None:
+def _print_setup(ws, top: int = 1) -> None:
     """How the sheet prints: landscape A4, every column on one page's width (as many pages down
     as it takes), the header row repeated on each page. Set before the first row: write-only
     sheets write their properties when the first row goes out."""
@@ -149,7 +152,7 @@ def _print_setup(ws) -> None:
     ws.page_setup.fitToHeight = 0  # as many pages down as needed
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_options.gridLines = True
-    ws.print_title_rows = "1:1"
+    ws.print_title_rows = f"{top}:{top}"
     ws.page_margins.left = ws.page_margins.right = 0.4
     ws.oddFooter.center.text = "第 &P 页，共 &N 页"
 
@@ -164,16 +167,22 @@ def write_table(table: Table, fileobj) -> int:
     sample = list(islice(rows, SAMPLE_ROWS))
     for index, width in enumerate(column_widths(table.columns, sample), start=1):
         ws.column_dimensions[get_column_letter(index)].width = width
-    ws.freeze_panes = "A2"
-    _print_setup(ws)
+    top = len(table.heading) + 1  # the header's row
+    ws.freeze_panes = f"A{top + 1}"
+    _print_setup(ws, top)
+    for index, line in enumerate(table.heading):
+        cell = WriteOnlyCell(ws, line)
+        cell.font = Font(bold=True, size=16) if index == 0 else Font(size=11)
+        ws.append([cell])
     ws.append([_style_header(WriteOnlyCell(ws, column.header)) for column in table.columns])
     written = 0
     for row in chain(sample, rows):
         ws.append(_row_cells(ws, table.columns, row))
         written += 1
     # The filter's range is known only now; write-only sheets write it after the rows.
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(table.columns))}{written + 1}"
-    _about_sheet(workbook, table, written)
+    ws.auto_filter.ref = f"A{top}:{get_column_letter(len(table.columns))}{top + written}"
+    if table.about:
+        _about_sheet(workbook, table, written)
     workbook.save(fileobj)
     return written
 
