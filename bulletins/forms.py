@@ -20,6 +20,9 @@ class BulletinEditForm(Form):
     title = forms.CharField(label=_("标题"), max_length=200)
     addressee = forms.CharField(label=_("主送机关"), max_length=300, required=False)
     lead = forms.CharField(label=_("导语"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    overview = forms.CharField(
+        label=_("督查概况（按本期督查计划生成，可修改）"), required=False, widget=forms.Textarea(attrs={"rows": 5})
+    )
     closing = forms.CharField(label=_("下步要求"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     criticise_overdue_at = forms.IntegerField(label=_("逾期问题达到几个即通报批评"), min_value=1)
 

@@ -98,6 +98,7 @@ def bulletin_create(
             title=(title or "").strip() or bulletin_content.default_title(campaign, period_start, period_end),
             addressee=settings.BULLETIN_ADDRESSEE,
             lead=lead or bulletin_content.default_lead(campaign),
+            overview=bulletin_content.default_overview(campaign, period_start, period_end),
             closing=closing or bulletin_content.DEFAULT_CLOSING,
             criticise_overdue_at=criticise_overdue_at,
             created_by=actor,
@@ -124,6 +125,7 @@ def bulletin_edit(
     closing: str,
     criticise_overdue_at: int,
     addressee: str | None = None,
+    overview: str | None = None,
 ) -> Bulletin:
     """Edit a draft's text and criticism rule. A published bulletin is frozen."""
     _require_office(actor)
@@ -133,6 +135,8 @@ def bulletin_edit(
     changes = {"title": title, "lead": lead, "closing": closing, "criticise_overdue_at": criticise_overdue_at}
     if addressee is not None:  # 主送机关: blank is the office's setting (bulletins.content)
         changes["addressee"] = addressee.strip()
+    if overview is not None:
+        changes["overview"] = overview.strip()
     return _transition(bulletin, action=BulletinAction.EDIT, actor=actor, changes=changes)
 
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext, pgettext
 from django.views.decorators.http import require_GET, require_POST
 
 import access
+from bulletins import content as bulletin_content
 from bulletins import services
 from bulletins.forms import AccountabilityForm, BulletinCreateForm, BulletinEditForm
 from bulletins.models import Bulletin
@@ -93,6 +94,8 @@ def bulletin_detail(request, bulletin_uuid):
             "content": services.bulletin_content_now(bulletin),
             "form": form,
             "can_edit": can_edit,
+            # Told to the office on the draft's page only, never in the document.
+            "secret_left_out": bulletin_content.secret_left_out(bulletin) if can_edit else 0,
             **_files_context(request, bulletin),
         },
         status=400 if form is not None and form.errors else 200,
