@@ -66,7 +66,13 @@ def build_content(bulletin: Bulletin) -> dict:
             entry["kind"] = str(kind)
             units.append(entry)
     criticised = [
-        {"unit": e["unit"], "group": e["group"], "overdue": e["overdue"], "returned": e["returned"]}
+        {
+            "unit": e["unit"],
+            "unit_id": e["unit_id"],
+            "group": e["group"],
+            "overdue": e["overdue"],
+            "returned": e["returned"],
+        }
         for e in sorted(units, key=lambda e: (-e["overdue"], e["unit"]))
         if e["overdue"] >= bulletin.criticise_overdue_at
     ]

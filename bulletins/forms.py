@@ -59,3 +59,13 @@ class AccountabilityForm(OnceForm):
             if number not in numbers:  # typed twice, it is still one problem, not a missing one
                 numbers.append(number)
         return numbers
+
+
+class AccountabilityFromBulletinForm(OnceForm):
+    """The confirm form on a draft: one accountability record for each unit it criticises."""
+
+    measure = forms.ChoiceField(
+        label=_("处理措施"), choices=Accountability.Measure.choices, initial=Accountability.Measure.CRITICISM
+    )
+    decided_on = forms.DateField(label=_("决定日期"), widget=forms.DateInput(attrs=DATE))
+    confirm = forms.BooleanField(label=_("确认为以上每个单位各记录一条问责"))

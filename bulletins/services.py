@@ -4,6 +4,7 @@ freezes a bulletin: the snapshot, the text and the Word and PDF files never chan
 import datetime as dt
 import logging
 import subprocess
+import uuid
 
 from django.conf import settings
 from django.db import transaction
@@ -27,6 +28,8 @@ from documents.pdf import PdfConversionError, docx_to_pdf
 from notifications.people import unit_people
 from notifications.services import notify
 from organisation.models import Membership, Unit
+from problems.models import Problem
+from problems.states import WITH_UNIT
 
 logger = logging.getLogger(__name__)
 
@@ -313,6 +316,7 @@ def accountability_record(
     decided_on: dt.date,
     person=None,
     problems=(),
+    note: str = "",
     submit_key=None,
 ) -> Accountability:
     """Record a sanction on a unit (and optionally one of its people), linked to the problems
@@ -342,6 +346,59 @@ def accountability_record(
         )
         record.problems.set(problems)
         AccountabilityEvent.objects.create(
-            accountability=record, action=AccountabilityEvent.Action.RECORD, actor=actor, at=record.recorded_at
+            accountability=record,
+            action=AccountabilityEvent.Action.RECORD,
+            actor=actor,
+            at=record.recorded_at,
+            note=note,
         )
     return record
+
+
+def accountability_from_bulletin(
+    *, actor, bulletin: Bulletin, measure: str, decided_on: dt.date, submit_key=None
+) -> list[Accountability]:
+    """One accountability record for each unit a draft bulletin criticises, in one step and one
+    transaction: the reason says why (its overdue and returned problems in the bulletin's period),
+    the unit's overdue problems are linked, and each record's trail names the bulletin. Each goes
+    through accountability_record (its checks, its audit row); one confirm form makes them all,
+    and posting it again makes none twice (a key per unit, derived from the form's)."""
+    _require_office(actor)
+    if bulletin.status != Bulletin.Status.DRAFT:
+        raise IllegalTransition(gettext("通报已印发，请在问责记录页面逐条记录"))
+    criticised = _build_content(bulletin)["criticised"]
+    if not criticised:
+        raise InvalidInput(gettext("本期没有被通报批评的单位"))
+    units = Unit.objects.in_bulk([c["unit_id"] for c in criticised])
+    overdue = (
+        Problem.objects.filter(campaign=bulletin.campaign, status__in=WITH_UNIT, deadline__lt=clock.today())
+        .exclude(pk__in=access.secret_problem_ids())
+        .filter(assigned_unit__in=units)
+    )
+    by_unit: dict[int, list] = {}
+    for problem in overdue:
+        by_unit.setdefault(problem.assigned_unit_id, []).append(problem)
+    records = []
+    with transaction.atomic():
+        for entry in criticised:
+            unit = units[entry["unit_id"]]
+            reason = gettext("%(title)s：逾期未整改问题%(overdue)s个，被退回返工%(returned)s次") % {
+                "title": bulletin.title,
+                "overdue": entry["overdue"],
+                "returned": entry["returned"],
+            }
+            key = uuid.uuid5(uuid.UUID(str(submit_key)), str(unit.pk)) if submit_key is not None else None
+            records.append(
+                accountability_record(
+                    actor=actor,
+                    campaign=bulletin.campaign,
+                    unit=unit,
+                    measure=measure,
+                    reason=reason,
+                    decided_on=decided_on,
+                    problems=by_unit.get(unit.pk, []),
+                    note=gettext("由通报草稿「%(title)s」的通报批评名单生成") % {"title": bulletin.title},
+                    submit_key=key,
+                )
+            )
+    return records

@@ -2,11 +2,14 @@
 by area of the standard, 上期问题整改情况, and the note on covert findings left out."""
 
 import datetime as dt
+import uuid
 
 import pytest
 from django.urls import reverse
 
 from bulletins import content, services
+from bulletins.models import Accountability
+from core.errors import IllegalTransition
 from inspections import services as inspection_services
 from inspections.models import InspectionPlan
 from inspections.tests.helpers import drawn_plan, record_finding, submit, with_checklist
@@ -99,3 +102,70 @@ def test_the_draft_screen_names_the_covert_findings_left_out(client, world, froz
     assert "不含暗访尚未公布的问题1个" in page
     # Not in the document: its Word file says nothing of it.
     assert "暗访尚未公布" not in str(services.bulletin_content_now(bulletin))
+
+
+# ---- 问责 from the criticised units ---------------------------------------------------------------
+
+
+@pytest.fixture
+def criticising(world, frozen_today):
+    """A May draft criticising 东城街道 (two overdue) and 城管局 (one), from one overdue problem up."""
+    overdue = [assigned_problem(world, deadline=dt.date(2026, 5, 14)) for _ in range(2)]
+    overdue.append(assigned_problem(world, unit=world.unit_b, site=world.site_b, deadline=dt.date(2026, 5, 14)))
+    assigned_problem(world, deadline=dt.date(2026, 6, 14))  # not overdue: not linked
+    frozen_today.move_to(dt.datetime(2026, 5, 20, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8))))
+    bulletin = services.bulletin_create(
+        actor=world.office, campaign=world.campaign, period_start=START, period_end=END, criticise_overdue_at=1
+    )
+    return bulletin, overdue
+
+
+def test_the_criticised_units_become_accountability_records_in_one_confirmed_step(client, world, criticising):
+    bulletin, overdue = criticising
+    client.force_login(world.office)
+    page = client.get(reverse("bulletins:detail", args=[bulletin.uuid])).content.decode()
+    assert "对通报批评的单位记录问责" in page and "确认为以上每个单位各记录一条问责" in page
+    url = reverse("bulletins:accountability_from", args=[bulletin.uuid])
+
+    # Not confirmed: nothing is recorded.
+    response = client.post(url, {"measure": "criticism", "decided_on": "2026-05-20"}, follow=True)
+    assert Accountability.objects.count() == 0
+    assert [str(m) for m in response.context["messages"]] == ["这个字段是必填项。"]
+
+    form = {"measure": "interview", "decided_on": "2026-05-20", "confirm": "on", "submit_key": str(uuid.uuid4())}
+    response = client.post(url, form, follow=True)
+    assert "已记录问责 2 条" in response.content.decode()
+    records = {a.unit: a for a in Accountability.objects.prefetch_related("problems", "events")}
+    assert set(records) == {world.unit_a, world.unit_b}
+    east = records[world.unit_a]
+    assert (east.measure, east.decided_on, east.recorded_by) == ("interview", dt.date(2026, 5, 20), world.office)
+    assert east.reason == f"{bulletin.title}：逾期未整改问题2个，被退回返工0次"
+    assert set(east.problems.all()) == set(overdue[:2])
+    assert set(records[world.unit_b].problems.all()) == {overdue[2]}
+    # Audited: each record's trail names who, and the bulletin it came from.
+    (event,) = east.events.all()
+    assert (event.actor, event.note) == (world.office, f"由通报草稿「{bulletin.title}」的通报批评名单生成")
+
+    # The same form posted again (a double click) records nothing more.
+    client.post(url, form)
+    assert Accountability.objects.count() == 2
+
+
+@pytest.mark.parametrize("persona", ["leader", "inspector", "liaison_a"])
+def test_only_the_office_records_accountability_from_a_draft(client, world, criticising, persona):
+    bulletin, _overdue = criticising
+    client.force_login(getattr(world, persona))
+    url = reverse("bulletins:accountability_from", args=[bulletin.uuid])
+    response = client.post(url, {"measure": "criticism", "decided_on": "2026-05-20", "confirm": "on"})
+    assert response.status_code in (403, 404)
+    assert Accountability.objects.count() == 0
+
+
+def test_a_published_bulletin_does_not_record_accountability_in_bulk(world, criticising):
+    bulletin, _overdue = criticising
+    bulletin = services.bulletin_publish(actor=world.office, bulletin=bulletin)
+    with pytest.raises(IllegalTransition):
+        services.accountability_from_bulletin(
+            actor=world.office, bulletin=bulletin, measure="criticism", decided_on=dt.date(2026, 5, 20)
+        )
+    assert Accountability.objects.count() == 0
