@@ -2,14 +2,18 @@
 by area of the standard, 上期问题整改情况, and the note on covert findings left out."""
 
 import datetime as dt
+import subprocess
 import uuid
+from pathlib import Path
 
 import pytest
 from django.urls import reverse
 
 from bulletins import content, services
 from bulletins.models import Accountability
+from bulletins.render import render_docx
 from core.errors import IllegalTransition
+from documents.pdf import docx_to_pdf
 from inspections import services as inspection_services
 from inspections.models import InspectionPlan
 from inspections.tests.helpers import drawn_plan, record_finding, submit, with_checklist
@@ -169,3 +173,24 @@ def test_a_published_bulletin_does_not_record_accountability_in_bulk(world, crit
             actor=world.office, bulletin=bulletin, measure="criticism", decided_on=dt.date(2026, 5, 20)
         )
     assert Accountability.objects.count() == 0
+
+
+def test_the_rendered_bulletin_carries_the_new_sections(world, inspected, frozen_today, tmp_path):
+    """Renders the PDF (test-artifacts/bulletin-content-*.png, to be looked at)."""
+    frozen_today.move_to(dt.datetime(2026, 4, 10, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8))))
+    closed_problem(world)
+    assigned_problem(world, deadline=dt.date(2026, 4, 20))
+    frozen_today.move_to(dt.datetime(2026, 5, 20, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8))))
+    for text in ("巷口垃圾堆积", "墙面乱贴乱画"):
+        assigned_problem(world, description=text)
+    bulletin = draft(world)
+    pdf = tmp_path / "bulletin.pdf"
+    pdf.write_bytes(docx_to_pdf(render_docx(services.bulletin_content_now(bulletin))))
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, check=True, text=True).stdout
+    flat = "".join(text.split())
+    assert "一、督查概况" in flat and "本期区爱卫办组织开展督查1轮（明查1轮、暗访0轮）" in flat
+    assert "二、存在问题" in flat and "（一）市容环境卫生（2个）" in flat
+    assert "上期问题整改情况" in flat and "已整改销号1个，尚未销号1个，其中逾期未整改1个" in flat
+    artifacts = Path("test-artifacts")
+    artifacts.mkdir(exist_ok=True)
+    subprocess.run(["pdftoppm", "-r", "60", "-png", str(pdf), str(artifacts / "bulletin-content")], check=True)
