@@ -16,7 +16,7 @@ from django.utils.translation import gettext
 import access
 from bulletins import content as bulletin_content
 from bulletins.models import Accountability, AccountabilityEvent, Bulletin, BulletinCounter, BulletinEvent
-from bulletins.render import render_docx
+from bulletins.render import render_docx, render_pdf
 from bulletins.states import BULLETIN_MACHINE, BulletinAction, BulletinStatus, RenderState
 from core import clock
 from core.errors import DomainError, IllegalTransition, InvalidInput, NotAllowed
@@ -24,7 +24,7 @@ from core.files import atomic_with_files
 from core.once import once_per_key
 from core.services import DOCUMENT, attachment_store
 from core.states import transition
-from documents.pdf import PdfConversionError, docx_to_pdf
+from documents.pdf import PdfConversionError
 from notifications.people import unit_people
 from notifications.services import notify
 from organisation.models import Membership, Unit
@@ -243,7 +243,7 @@ def bulletin_render(*, bulletin_id: int) -> str:
     attempt = current.render_attempt
     try:
         docx_bytes = render_docx(current.snapshot)
-        pdf_bytes = docx_to_pdf(docx_bytes)
+        pdf_bytes = render_pdf(current.snapshot)
     except Exception as error:
         logger.exception("bulletin %s: rendering failed", current.uuid)
         # Only if this run still owns the rendering: one conditional UPDATE.

@@ -95,6 +95,8 @@ PPR_AFTER_BORDERS = (
     *("w:textDirection", "w:textAlignment", "w:textboxTightWrap", "w:outlineLvl", "w:divId"),
     *("w:cnfStyle", "w:rPr", "w:sectPr", "w:pPrChange"),
 )
+# Children of w:pPr after w:snapToGrid.
+PPR_AFTER_SNAP = PPR_AFTER_BORDERS[PPR_AFTER_BORDERS.index("w:snapToGrid") + 1 :]
 TBLPR_AFTER_BORDERS = ("w:shd", "w:tblLayout", "w:tblCellMar", "w:tblLook", "w:tblCaption", "w:tblDescription")
 TBLPR_AFTER_FLOATING = (
     *("w:tblOverlap", "w:bidiVisual", "w:tblStyleRowBandSize", "w:tblStyleColBandSize", "w:tblW", "w:jc"),

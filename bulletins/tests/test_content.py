@@ -11,9 +11,9 @@ from django.urls import reverse
 
 from bulletins import content, services
 from bulletins.models import Accountability
-from bulletins.render import render_docx
+from bulletins.render import TEXT_BOTTOM_PT, render_pdf
 from core.errors import IllegalTransition
-from documents.pdf import docx_to_pdf
+from documents.pdf import last_word_bottom
 from inspections import services as inspection_services
 from inspections.models import InspectionPlan
 from inspections.tests.helpers import drawn_plan, record_finding, submit, with_checklist
@@ -185,7 +185,7 @@ def test_the_rendered_bulletin_carries_the_new_sections(world, inspected, frozen
         assigned_problem(world, description=text)
     bulletin = draft(world)
     pdf = tmp_path / "bulletin.pdf"
-    pdf.write_bytes(docx_to_pdf(render_docx(services.bulletin_content_now(bulletin))))
+    pdf.write_bytes(render_pdf(services.bulletin_content_now(bulletin)))
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, check=True, text=True).stdout
     flat = "".join(text.split())
     assert "一、督查概况" in flat and "本期区爱卫办组织开展督查1轮（明查1轮、暗访0轮）" in flat
@@ -194,3 +194,7 @@ def test_the_rendered_bulletin_carries_the_new_sections(world, inspected, frozen
     artifacts = Path("test-artifacts")
     artifacts.mkdir(exist_ok=True)
     subprocess.run(["pdftoppm", "-r", "60", "-png", str(pdf), str(artifacts / "bulletin-content")], check=True)
+    # The 版记 sits at the foot of the last page: its 印发 line ends a few points above the text
+    # area's lower edge, where LibreOffice alone would have left it under the 落款.
+    bottom = last_word_bottom(pdf.read_bytes(), "印发")
+    assert bottom is not None and TEXT_BOTTOM_PT - 24 <= bottom <= TEXT_BOTTOM_PT, bottom
