@@ -10,14 +10,18 @@ from exchange.imports.report import RowError
 
 PROBLEM_FILL = PatternFill("solid", fgColor="FCE4D6")
 PROBLEM_HEADER_FILL = PatternFill("solid", fgColor="C00000")
-# Above this many rows the copy is not made (the whole sheet is held in memory to write it).
-MAX_ANNOTATED_ROWS = 20_000
+# Above this many rows the copy is not made (the whole workbook is held in memory to write it).
+MAX_ANNOTATED_ROWS = 5_000
+MAX_ANNOTATED_BYTES = 2 * 1024 * 1024  # and the file this small (what it unpacks to is bounded too)
 
 
-def annotated_workbook(file, *, sheet_title: str, errors: list[RowError], out) -> bool:
+def annotated_workbook(file, *, sheet_title: str, sheet_rows: int, errors: list[RowError], out) -> bool:
     """Write to `out` the uploaded workbook with, on the imported sheet, a 问题 column right of
     the last one: each row's problems in one cell, the row's cell shaded. False (nothing written)
-    when no error names a data row or the sheet is too large to copy."""
+    when no error names a data row or the sheet is too large to copy (`sheet_rows`, counted by
+    the reader: a whole workbook is loaded only when it is small)."""
+    if sheet_rows > MAX_ANNOTATED_ROWS or (getattr(file, "size", 0) or 0) > MAX_ANNOTATED_BYTES:
+        return False
     by_row: dict[int, list[str]] = {}
     for error in errors:
         if error.row and error.row > 1:
@@ -28,8 +32,6 @@ def annotated_workbook(file, *, sheet_title: str, errors: list[RowError], out) -
     file.seek(0)
     workbook = openpyxl.load_workbook(file)
     ws = workbook[sheet_title] if sheet_title in workbook.sheetnames else workbook.worksheets[0]
-    if ws.max_row > MAX_ANNOTATED_ROWS + 1:
-        return False
     column = ws.max_column + 1
     header = ws.cell(row=1, column=column, value=_("问题"))
     header.font, header.fill = HEADER_FONT, PROBLEM_HEADER_FILL

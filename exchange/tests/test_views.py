@@ -255,3 +255,14 @@ def test_the_report_downloads_as_the_uploaded_file_with_a_problem_column(client,
     # Someone else cannot fetch it.
     client.force_login(world.inspector)
     assert client.get(reverse("download_file", args=[job.uuid])).status_code == 404
+
+
+def test_a_large_refused_file_is_reported_without_a_copy_to_download(client, world, monkeypatch):
+    monkeypatch.setattr("exchange.imports.annotate.MAX_ANNOTATED_ROWS", 1)
+    rows = [["BS-0301", "巷", "没有的类型", "D01-01-01", "SD01"], ["BS-0302", "巷", "背街小巷", "D01-01-01", "SD01"]]
+    client.force_login(world.office)
+    response = client.post(reverse("exchange:imports"), {"kind": "sites", "file": kind_file("sites", rows)})
+    assert response.status_code == 400
+    assert response.context["annotated"] is None
+    assert "下载标出问题的原文件" not in response.content.decode()
+    assert "第2行「点位类型」" in response.content.decode()
