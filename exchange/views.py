@@ -84,7 +84,9 @@ def _annotated_copy(request, result, upload):
         actor=request.user,
         title=_("%(label)s导入问题") % {"label": result.label},
         filename=_("%(name)s-问题.xlsx") % {"name": stem},
-        write=lambda out: imports.annotated_workbook(upload, sheet_title=result.sheet, errors=result.errors, out=out),
+        write=lambda out: imports.annotated_workbook(
+            upload, sheet_title=result.sheet, sheet_rows=result.sheet_rows, errors=result.errors, out=out
+        ),
     )
 
 
