@@ -221,34 +221,3 @@ def downloads_prune() -> dict:
                 path.unlink()
                 strays += 1
     return {"stale": stale, "lost": lost, "expired": expired, "failed": failed, "strays": strays}
-
-
-def generated_file_ready(*, actor, title: str, filename: str, write: Callable) -> GeneratedFile | None:
-    """A small document made in the request (the annotated copy of a refused import), kept like
-    the worker's documents: for its requester, until it expires. `write(out)` writes it and
-    returns False when there is nothing to keep (then no row is made)."""
-    with tempfile.TemporaryFile() as spool:
-        if write(spool) is False:
-            return None
-        size = spool.tell()
-        spool.seek(0)
-        now = clock.now()
-        job = GeneratedFile(
-            requested_by=actor,
-            title=title,
-            filename=filename,
-            builder="",
-            parameters={},
-            key=_key("ready", {"at": now.isoformat(), "actor": actor.pk, "filename": filename}),
-            state=State.READY,
-            progress=100,
-            created_at=now,
-            finished_at=now,
-            size=size,
-            expires_at=now + dt.timedelta(hours=settings.DOWNLOADS_KEEP_HOURS),
-        )
-        with atomic_with_files():
-            job.file.save(filename, File(spool), save=False)
-            remember_stored(job.file)
-            job.save()
-    return job

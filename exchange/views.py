@@ -1,6 +1,8 @@
 """Excel screens: the import page, template downloads, and the two exports. Thin: access
 decides, exchange.imports and exchange.exports do the work, documents.xlsx renders."""
 
+import base64
+import io
 import tempfile
 
 from django.conf import settings
@@ -54,7 +56,7 @@ def import_page(request):
                 },
             )
             return redirect("exchange:imports")
-        annotated = _annotated_copy(request, result, form.cleaned_data["file"])
+        annotated = _annotated_copy(result, form.cleaned_data["file"])
     else:
         annotated = None
     campaign = current_campaign()
@@ -74,20 +76,23 @@ def import_page(request):
     )
 
 
-def _annotated_copy(request, result, upload):
-    """The refused file with a 问题 column, kept for its uploader to download (None when no error
-    names a row: a refused file as a whole has nothing to mark)."""
+def _annotated_copy(result, upload) -> dict | None:
+    """The refused file with a 问题 column, for its uploader to download from the page itself (a
+    data: link): a refusal stores nothing, not even this copy. None when no error names a row or
+    the file is too large to copy."""
     if not result.sheet:
         return None
-    stem = (upload.name or "").rsplit(".", 1)[0][:80] or str(result.label)
-    return downloads.generated_file_ready(
-        actor=request.user,
-        title=_("%(label)s导入问题") % {"label": result.label},
-        filename=_("%(name)s-问题.xlsx") % {"name": stem},
-        write=lambda out: imports.annotated_workbook(
-            upload, sheet_title=result.sheet, sheet_rows=result.sheet_rows, errors=result.errors, out=out
-        ),
+    out = io.BytesIO()
+    written = imports.annotated_workbook(
+        upload, sheet_title=result.sheet, sheet_rows=result.sheet_rows, errors=result.errors, out=out
     )
+    if not written:
+        return None
+    stem = (upload.name or "").rsplit(".", 1)[0][:80] or str(result.label)
+    return {
+        "name": _("%(name)s-问题.xlsx") % {"name": stem},
+        "href": f"data:{xlsx.XLSX_TYPE};base64,{base64.b64encode(out.getvalue()).decode()}",
+    }
 
 
 @login_required

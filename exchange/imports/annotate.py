@@ -12,7 +12,9 @@ PROBLEM_FILL = PatternFill("solid", fgColor="FCE4D6")
 PROBLEM_HEADER_FILL = PatternFill("solid", fgColor="C00000")
 # Above this many rows the copy is not made (the whole workbook is held in memory to write it).
 MAX_ANNOTATED_ROWS = 5_000
-MAX_ANNOTATED_BYTES = 2 * 1024 * 1024  # and the file this small (what it unpacks to is bounded too)
+MAX_ANNOTATED_BYTES = (
+    1024 * 1024
+)  # the copy goes into the page as a data: link  # and the file this small (what it unpacks to is bounded too)
 
 
 def annotated_workbook(file, *, sheet_title: str, sheet_rows: int, errors: list[RowError], out) -> bool:

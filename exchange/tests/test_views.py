@@ -1,14 +1,16 @@
 """The import screen and the template downloads: who may use them, what they show, and a template
 that, filled in, imports."""
 
+import base64
 import io
 
 import openpyxl
 import pytest
 from django.urls import reverse
 
+from core.models import GeneratedFile
 from exchange.imports import KINDS, MAX_ROWS, RowError
-from exchange.tests.helpers import counts, headers, kind_file, open_response, upload, values
+from exchange.tests.helpers import XLSX, counts, headers, kind_file, open_response, upload, values
 from sites.models import Site
 from tests.factories import SiteTypeFactory
 
@@ -240,8 +242,13 @@ def test_the_report_downloads_as_the_uploaded_file_with_a_problem_column(client,
     assert response.status_code == 400
     page = response.content.decode()
     assert "下载标出问题的原文件" in page
-    job = response.context["annotated"]
-    workbook = open_response(client.get(reverse("download_file", args=[job.uuid])))
+    annotated = response.context["annotated"]
+    assert annotated["name"] == "导入-问题.xlsx"
+    # The copy is in the page (a data: link): a refused import stores nothing, not even it.
+    assert f'download="导入-问题.xlsx" href="{annotated["href"]}"' in page
+    prefix = f"data:{XLSX};base64,"
+    assert annotated["href"].startswith(prefix)
+    workbook = openpyxl.load_workbook(io.BytesIO(base64.b64decode(annotated["href"][len(prefix) :])))
     ws = workbook["点位"]
     header = [cell.value for cell in ws[1]]
     assert header[-1] == "问题" and header[:-1] == headers("sites")
@@ -252,9 +259,7 @@ def test_the_report_downloads_as_the_uploaded_file_with_a_problem_column(client,
         "「点位类型」未知的值「没有的类型」（可选：背街小巷）；「纬度」应在 -90 到 90 之间；"
         "「经度」纬度和经度要么都填，要么都不填"
     )
-    # Someone else cannot fetch it.
-    client.force_login(world.inspector)
-    assert client.get(reverse("download_file", args=[job.uuid])).status_code == 404
+    assert GeneratedFile.objects.count() == 0
 
 
 def test_a_large_refused_file_is_reported_without_a_copy_to_download(client, world, monkeypatch):
