@@ -362,7 +362,8 @@ def accountability_from_bulletin(
     transaction: the reason says why (its overdue and returned problems in the bulletin's period),
     the unit's overdue problems are linked, and each record's trail names the bulletin. Each goes
     through accountability_record (its checks, its audit row); one confirm form makes them all,
-    and posting it again makes none twice (a key per unit, derived from the form's)."""
+    and posting it again makes none twice (the form's key on the first record, a key derived from
+    it per unit on the others)."""
     _require_office(actor)
     if bulletin.status != Bulletin.Status.DRAFT:
         raise IllegalTransition(gettext("通报已印发，请在问责记录页面逐条记录"))
@@ -387,7 +388,10 @@ def accountability_from_bulletin(
                 "overdue": entry["overdue"],
                 "returned": entry["returned"],
             }
-            key = uuid.uuid5(uuid.UUID(str(submit_key)), str(unit.pk)) if submit_key is not None else None
+            # The form's key on the first record, keys derived from it on the others.
+            key = submit_key
+            if submit_key is not None and records:
+                key = uuid.uuid5(uuid.UUID(str(submit_key)), str(unit.pk))
             records.append(
                 accountability_record(
                     actor=actor,
