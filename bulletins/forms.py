@@ -67,5 +67,6 @@ class AccountabilityFromBulletinForm(OnceForm):
     measure = forms.ChoiceField(
         label=_("处理措施"), choices=Accountability.Measure.choices, initial=Accountability.Measure.CRITICISM
     )
-    decided_on = forms.DateField(label=_("决定日期"), widget=forms.DateInput(attrs=DATE))
+    # ISO in the value, as <input type="date"> needs, so that today is filled in.
+    decided_on = forms.DateField(label=_("决定日期"), widget=forms.DateInput(attrs=DATE, format="%Y-%m-%d"))
     confirm = forms.BooleanField(label=_("确认为以上每个单位各记录一条问责"))

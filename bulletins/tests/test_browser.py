@@ -45,6 +45,7 @@ def test_the_office_records_accountability_for_the_criticised_units_from_a_draft
     card.get_by_label("处理措施").select_option("interview")
     card.get_by_label("确认为以上每个单位各记录一条问责").check()
     card.get_by_role("button", name="记录问责").click()
+    screenshot(page, "bulletin-accountability-recorded")
     expect(page.get_by_text("已记录问责 1 条")).to_be_visible()
     (record,) = Accountability.objects.all()
     assert (record.unit, record.measure) == (world.unit_a, "interview")
