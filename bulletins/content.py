@@ -5,15 +5,16 @@ as the bulletin's snapshot, so a published bulletin never changes when the data 
 import datetime as dt
 
 from django.conf import settings
-from django.db.models import Count, F
+from django.db.models import Case, Count, F, IntegerField, Max, Min, Q, When
 
 import access
 from bulletins.models import Accountability, Bulletin
 from core import clock
-from organisation.models import Unit
+from organisation.models import Area, Unit
 from problems import kpi
 from problems.models import Problem, ProblemEvent
 from problems.states import WITH_UNIT, Action, Status
+from standard.models import Criterion
 
 TYPICAL_PROBLEMS = 10
 PRAISED_PER_GROUP = 3
@@ -65,7 +66,13 @@ def build_content(bulletin: Bulletin) -> dict:
             entry["kind"] = str(kind)
             units.append(entry)
     criticised = [
-        {"unit": e["unit"], "group": e["group"], "overdue": e["overdue"], "returned": e["returned"]}
+        {
+            "unit": e["unit"],
+            "unit_id": e["unit_id"],
+            "group": e["group"],
+            "overdue": e["overdue"],
+            "returned": e["returned"],
+        }
         for e in sorted(units, key=lambda e: (-e["overdue"], e["unit"]))
         if e["overdue"] >= bulletin.criticise_overdue_at
     ]
@@ -109,6 +116,9 @@ def build_content(bulletin: Bulletin) -> dict:
         "bases": kpi.bases(),
         "accountability": accountability,
         "typical": _typical_problems(in_period),
+        "overview": [line.strip() for line in (bulletin.overview or "").splitlines() if line.strip()],
+        "issues": issues_by_category(in_period, bulletin.campaign.standard_id),
+        "previous": previous_followup(bulletin, problems, as_of),
     }
 
 
@@ -188,3 +198,183 @@ def default_title(campaign, start: dt.date, end: dt.date) -> str:
     if start.day == 1 and end == month_end:
         return f"关于{start.year}年{start.month}月{campaign.name}督查情况的通报"
     return f"关于{campaign.name}督查情况的通报（{clock.zh_date(start)}—{clock.zh_date(end)}）"
+
+
+# ---- 督查概况, 存在问题, 上期问题整改情况 ------------------------------------------------------
+
+EXAMPLES_PER_GROUP = 3
+
+
+def default_overview(campaign, start: dt.date, end: dt.date) -> str:
+    """督查概况 from the inspection plans of the period, as the draft's editable default: how many
+    rounds (明查, 暗访), when, where, how many sites of each type, the team, the inspections done
+    and the share of checkpoints passed. A covert plan whose results are not published is left
+    out (its existence is secret until then, and a bulletin goes to the units). Empty when no
+    plan falls in the period."""
+    from inspections.models import CheckResult, Inspection, InspectionPlan, PlanMember, PlanSite
+
+    plans = (
+        InspectionPlan.objects.filter(campaign=campaign, starts_on__lte=end, ends_on__gte=start)
+        .exclude(status=InspectionPlan.Status.DRAFT)
+        .exclude(mode=InspectionPlan.Mode.COVERT, published_at__isnull=True)
+    )
+    figures = plans.aggregate(
+        rounds=Count("id"),
+        covert=Count("id", filter=Q(mode=InspectionPlan.Mode.COVERT)),
+        first=Min("starts_on"),
+        last=Max("ends_on"),
+    )
+    if not figures["rounds"]:
+        return ""
+    areas = list(
+        Area.objects.filter(pk__in=plans.values("areas")).order_by("code").values_list("name", flat=True).distinct()
+    )
+    by_type = list(
+        PlanSite.objects.filter(plan__in=plans)
+        .values_list("stratum__site_type__name")
+        .annotate(n=Count("id"))
+        .order_by("-n", "stratum__site_type__name")
+    )
+    team = PlanMember.objects.filter(plan__in=plans).aggregate(
+        people=Count("user", distinct=True), units=Count("unit", distinct=True)
+    )
+    inspections = Inspection.objects.filter(
+        plan__in=plans, submitted_at__gte=clock.start_of_day(start), submitted_at__lt=clock.end_of_day(end)
+    )
+    results = CheckResult.objects.filter(inspection__in=inspections).aggregate(
+        passed=Count("id", filter=Q(result=CheckResult.Result.PASS)),
+        failed=Count("id", filter=Q(result=CheckResult.Result.FAIL)),
+    )
+    rounds, covert = figures["rounds"], figures["covert"]
+    shown_areas = "、".join(areas[:5]) + (f"等{len(areas)}个街道" if len(areas) > 5 else "")
+    sites = sum(n for _name, n in by_type)
+    types = "、".join(f"{name}{n}个" for name, n in by_type)
+    text = (
+        f"本期区爱卫办组织开展督查{rounds}轮（明查{rounds - covert}轮、暗访{covert}轮），"
+        f"时间为{clock.zh_date(figures['first'])}至{clock.zh_date(figures['last'])}"
+    )
+    if shown_areas:
+        text += f"，范围覆盖{shown_areas}"
+    if sites:
+        text += f"，共抽取点位{sites}个（{types}）"
+    text += "。"
+    if team["people"]:
+        text += f"督导组由{team['units']}个单位{team['people']}名同志组成，"
+    checked = results["passed"] + results["failed"]
+    text += f"共完成现场检查{inspections.count()}次"
+    if checked:
+        text += f"，检查要点合格率{round(results['passed'] * 100 / checked, 1):g}%"
+    return text + "。"
+
+
+def _category_of(criteria: dict[int, tuple]) -> dict[int, int]:
+    """Each criterion's top-level area of the standard (its category), by id."""
+    top = {}
+    for pk in criteria:
+        node = pk
+        while criteria[node][0] is not None and criteria[node][0] in criteria:
+            node = criteria[node][0]
+        top[pk] = node
+    return top
+
+
+def issues_by_category(in_period, standard_id) -> list[dict]:
+    """存在问题: the period's problems grouped by the standard's top-level area, largest first,
+    each with a few examples (the most serious, then the latest). Three queries, whatever the
+    number of problems."""
+    criteria = {
+        pk: (parent_id, code, name)
+        for pk, parent_id, code, name in Criterion.objects.filter(standard_id=standard_id).values_list(
+            "pk", "parent_id", "code", "name"
+        )
+    }
+    top = _category_of(criteria)
+    counts: dict[int, int] = {}
+    for criterion_id, n in in_period.values_list("criterion_id").annotate(n=Count("id")).order_by():
+        key = top.get(criterion_id)
+        if key is not None:
+            counts[key] = counts.get(key, 0) + n
+    severity = Case(
+        When(severity=Problem.Severity.SERIOUS, then=0),
+        When(severity=Problem.Severity.MAJOR, then=1),
+        default=2,
+        output_field=IntegerField(),
+    )
+    examples: dict[int, list[str]] = {}
+    for criterion_id, site, description in (
+        in_period.annotate(rank=severity)
+        .order_by("rank", "-recorded_at")
+        .values_list("criterion_id", "site__name", "description")[:500]
+    ):
+        key = top.get(criterion_id)
+        shown = examples.setdefault(key, [])
+        if len(shown) < EXAMPLES_PER_GROUP:
+            text = description.strip().rstrip("。；;.")
+            shown.append(f"{site}{text[:40]}{'…' if len(text) > 40 else ''}")
+    return [
+        {"name": criteria[key][2], "code": criteria[key][1], "count": n, "examples": examples.get(key, [])}
+        for key, n in sorted(counts.items(), key=lambda item: (-item[1], criteria[item[0]][1]))
+    ]
+
+
+def previous_period(bulletin: Bulletin) -> tuple[dt.date, dt.date] | None:
+    """The period before this one: the latest earlier bulletin's, else as long a period just
+    before (not before the campaign began)."""
+    earlier = (
+        Bulletin.objects.filter(campaign=bulletin.campaign, period_end__lt=bulletin.period_start)
+        .exclude(pk=bulletin.pk)
+        .order_by("-period_end", "-id")
+        .first()
+    )
+    if earlier is not None:
+        return earlier.period_start, earlier.period_end
+    start, end = bulletin.period_start, bulletin.period_end
+    month_end = (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+    if start.day == 1 and end == month_end:  # a month's bulletin: the month before
+        end = start - dt.timedelta(days=1)
+        start = max(end.replace(day=1), bulletin.campaign.starts_on)
+        return (start, end) if start <= end else None
+    length = bulletin.period_end - bulletin.period_start
+    end = bulletin.period_start - dt.timedelta(days=1)
+    start = max(end - length, bulletin.campaign.starts_on)
+    return (start, end) if start <= end else None
+
+
+def previous_followup(bulletin: Bulletin, problems, as_of: dt.date) -> str:
+    """上期问题整改情况: of the problems found in the previous period, how many are closed now,
+    how many still open, and how many of those overdue. Empty when there was none."""
+    period = previous_period(bulletin)
+    if period is None:
+        return ""
+    start, end = period
+    found = problems.filter(recorded_at__gte=clock.start_of_day(start), recorded_at__lt=clock.end_of_day(end))
+    figures = found.aggregate(
+        total=Count("id"),
+        closed=Count("id", filter=Q(status=Status.CLOSED)),
+        overdue=Count("id", filter=Q(status__in=WITH_UNIT, deadline__lt=as_of)),
+    )
+    if not figures["total"]:
+        return ""
+    still_open = figures["total"] - figures["closed"]
+    text = (
+        f"上期（{clock.zh_date(start)}至{clock.zh_date(end)}）发现的{figures['total']}个问题，"
+        f"截至{clock.zh_date(as_of)}已整改销号{figures['closed']}个，尚未销号{still_open}个"
+    )
+    if figures["overdue"]:
+        text += f"，其中逾期未整改{figures['overdue']}个，请责任单位抓紧整改"
+    return text + "。"
+
+
+def secret_left_out(bulletin: Bulletin) -> int:
+    """Problems of the period a bulletin leaves out because an unpublished covert inspection found
+    them: the office is told on the draft screen, never in the document."""
+    return (
+        Problem.objects.filter(
+            campaign=bulletin.campaign,
+            pk__in=access.secret_problem_ids(),
+            recorded_at__gte=clock.start_of_day(bulletin.period_start),
+            recorded_at__lt=clock.end_of_day(bulletin.period_end),
+        )
+        .exclude(status=Status.CANCELLED)
+        .count()
+    )

@@ -20,6 +20,9 @@ class BulletinEditForm(Form):
     title = forms.CharField(label=_("标题"), max_length=200)
     addressee = forms.CharField(label=_("主送机关"), max_length=300, required=False)
     lead = forms.CharField(label=_("导语"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    overview = forms.CharField(
+        label=_("督查概况（按本期督查计划生成，可修改）"), required=False, widget=forms.Textarea(attrs={"rows": 5})
+    )
     closing = forms.CharField(label=_("下步要求"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     criticise_overdue_at = forms.IntegerField(label=_("逾期问题达到几个即通报批评"), min_value=1)
 
@@ -56,3 +59,14 @@ class AccountabilityForm(OnceForm):
             if number not in numbers:  # typed twice, it is still one problem, not a missing one
                 numbers.append(number)
         return numbers
+
+
+class AccountabilityFromBulletinForm(OnceForm):
+    """The confirm form on a draft: one accountability record for each unit it criticises."""
+
+    measure = forms.ChoiceField(
+        label=_("处理措施"), choices=Accountability.Measure.choices, initial=Accountability.Measure.CRITICISM
+    )
+    # ISO in the value, as <input type="date"> needs, so that today is filled in.
+    decided_on = forms.DateField(label=_("决定日期"), widget=forms.DateInput(attrs=DATE, format="%Y-%m-%d"))
+    confirm = forms.BooleanField(label=_("确认为以上每个单位各记录一条问责"))

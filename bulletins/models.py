@@ -28,6 +28,9 @@ class Bulletin(models.Model):
     title = models.CharField(_("标题"), max_length=200)
     addressee = models.CharField(_("主送机关"), max_length=300, blank=True)
     lead = models.TextField(_("导语"), blank=True)
+    # 督查概况: filled from the period's inspection plans when the draft is made, then the
+    # office's text (bulletins.content.default_overview).
+    overview = models.TextField(_("督查概况"), blank=True)
     closing = models.TextField(_("结束语"), blank=True)
     # Units criticised when their overdue problems reach this number (configurable per bulletin).
     criticise_overdue_at = models.PositiveIntegerField(_("逾期问题达到几个即通报批评"), default=3)

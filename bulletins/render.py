@@ -37,6 +37,7 @@ from documents.official import (
     picture,
     style_run,
 )
+from documents.pdf import docx_to_pdf, last_word_bottom
 
 RANKING_HEADERS = ["名次", "责任单位", "发现", "按期整改", "逾期整改", "逾期未改", "退回", "反弹", "按期整改率"]
 RANKING_WIDTHS = [11, 29, 12, 18, 18, 18, 12, 12, 26]  # mm; every header on one line (tests check)
@@ -51,8 +52,9 @@ TEXT_HEIGHT_PT = 225 * 72 / 25.4
 COLOPHON_MM = TEXT_WIDTH_MM - 1
 
 
-def render_docx(content: dict) -> bytes:
-    """The bulletin as a Word document in the official layout."""
+def render_docx(content: dict, *, colophon_gap_pt: float = 0) -> bytes:
+    """The bulletin as a Word document in the official layout. `colophon_gap_pt` is space put
+    before the 版记 (render_pdf's second pass), for LibreOffice, which lays it inline."""
     doc = official.document(
         title=f"{content['title']}（{content['issue_label']}）" if content.get("issue_label") else content["title"],
         author=content["issuer"],
@@ -62,8 +64,33 @@ def render_docx(content: dict) -> bytes:
     _body(doc, content)
     _signature(doc, content)
     _annex(doc, content)
-    _colophon(doc, content)
+    _colophon(doc, content, gap_pt=colophon_gap_pt)
     return official.to_bytes(doc)
+
+
+# The text area's lower edge, from the top of the page: where the 版记's last rule belongs.
+TEXT_BOTTOM_PT = (297 - 35) * 72 / 25.4
+# From the bottom of the 印发 line's glyphs to the 版记's last rule, as LibreOffice lays it out.
+COLOPHON_TAIL_PT = 12.0
+
+
+def render_pdf(content: dict) -> bytes:
+    """The bulletin as PDF, with the 版记 at the foot of the last page (GB/T 9704 7.4.1).
+
+    1. the Word file converted as it is: Word honours the 版记's position at the bottom margin,
+       but LibreOffice 7.4 lays the floating table inline, under the last line of text;
+    2. where it ended up is read from the PDF (documents.pdf.last_word_bottom), and the Word file
+       is converted again with the difference as space before the 版记.
+    The Word file people download is the first one, which Word lays out right by itself."""
+    docx_bytes = render_docx(content)
+    pdf_bytes = docx_to_pdf(docx_bytes)
+    bottom = last_word_bottom(pdf_bytes, "印发")
+    if bottom is None:
+        return pdf_bytes
+    gap = TEXT_BOTTOM_PT - (bottom + COLOPHON_TAIL_PT)
+    if gap < 1:
+        return pdf_bytes
+    return docx_to_pdf(render_docx(content, colophon_gap_pt=gap))
 
 
 def _masthead(doc, content):
@@ -280,27 +307,24 @@ def _annex(doc, content):
         paragraph(doc, indent=False, size=SI_HAO)
 
 
-def _colophon(doc, content):
+def _colophon(doc, content, *, gap_pt: float = 0):
     """版记 at the foot of the last page: a table floating at the bottom margin (LibreOffice and
     Word both place it there; a framed paragraph is laid inline by LibreOffice and loses its
     rules), 抄送 and 印发机关 one character in, 印发日期 one character from the right, thick first
     and last rules and a thin one between 抄送 and 印发."""
     copy_to = content.get("copy_to") or "区委办公室，区政府办公室，区爱卫会各成员单位。"
+    if gap_pt > 0:
+        spacer = doc.add_paragraph()
+        spacer.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+        spacer.paragraph_format.line_spacing = Pt(gap_pt)
+        spacer.paragraph_format.space_before = spacer.paragraph_format.space_after = Pt(0)
+        _off_grid(spacer)
     table = doc.add_table(rows=2, cols=1)
     table.autofit = False
     table.columns[0].width = Mm(COLOPHON_MM)
     tbl_pr = table._tbl.tblPr
-    floating = OxmlElement("w:tblpPr")
-    for attr, value in (
-        ("w:vertAnchor", "margin"),
-        ("w:horzAnchor", "margin"),
-        ("w:tblpXSpec", "center"),
-        # Its top, so that its bottom rule sits on the text area's lower edge: LibreOffice lays a
-        # table "at the bottom" (tblpYSpec) inline, so the position is computed from its lines.
-        ("w:tblpY", str(round((TEXT_HEIGHT_PT - _colophon_height(copy_to)) * 20))),
-    ):
-        floating.set(qn(attr), value)
-    tbl_pr.insert_element_before(floating, *official.TBLPR_AFTER_FLOATING)
+    if not gap_pt:  # for Word; LibreOffice's pass puts it inline after the space instead
+        _float_at_foot(tbl_pr, copy_to)
     borders = OxmlElement("w:tblBorders")
     for side, size in (("top", THICK_RULE), ("left", 0), ("bottom", THICK_RULE), ("right", 0), ("insideH", THIN_RULE)):
         edge = OxmlElement(f"w:{side}")
@@ -331,6 +355,29 @@ def _colophon(doc, content):
     anchor.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
     anchor.paragraph_format.line_spacing = Pt(1)
     anchor.paragraph_format.space_before = anchor.paragraph_format.space_after = Pt(0)
+    _off_grid(anchor)
+
+
+def _off_grid(paragraph) -> None:
+    """Off the page's grid of 22 lines, which LibreOffice would round the paragraph's height to."""
+    no_grid = OxmlElement("w:snapToGrid")
+    no_grid.set(qn("w:val"), "0")
+    paragraph._p.get_or_add_pPr().insert_element_before(no_grid, *official.PPR_AFTER_SNAP)
+
+
+def _float_at_foot(tbl_pr, copy_to: str) -> None:
+    """The 版记 table floating at the bottom margin, where Word puts it."""
+    floating = OxmlElement("w:tblpPr")
+    for attr, value in (
+        ("w:vertAnchor", "margin"),
+        ("w:horzAnchor", "margin"),
+        ("w:tblpXSpec", "center"),
+        # Its top, so that its bottom rule sits on the text area's lower edge: LibreOffice lays a
+        # table "at the bottom" (tblpYSpec) inline, so the position is computed from its lines.
+        ("w:tblpY", str(round((TEXT_HEIGHT_PT - _colophon_height(copy_to)) * 20))),
+    ):
+        floating.set(qn(attr), value)
+    tbl_pr.insert_element_before(floating, *official.TBLPR_AFTER_FLOATING)
 
 
 def _colophon_height(copy_to: str) -> float:

@@ -4,6 +4,7 @@ freezes a bulletin: the snapshot, the text and the Word and PDF files never chan
 import datetime as dt
 import logging
 import subprocess
+import uuid
 
 from django.conf import settings
 from django.db import transaction
@@ -15,7 +16,7 @@ from django.utils.translation import gettext
 import access
 from bulletins import content as bulletin_content
 from bulletins.models import Accountability, AccountabilityEvent, Bulletin, BulletinCounter, BulletinEvent
-from bulletins.render import render_docx
+from bulletins.render import render_docx, render_pdf
 from bulletins.states import BULLETIN_MACHINE, BulletinAction, BulletinStatus, RenderState
 from core import clock
 from core.errors import DomainError, IllegalTransition, InvalidInput, NotAllowed
@@ -23,10 +24,12 @@ from core.files import atomic_with_files
 from core.once import once_per_key
 from core.services import DOCUMENT, attachment_store
 from core.states import transition
-from documents.pdf import PdfConversionError, docx_to_pdf
+from documents.pdf import PdfConversionError
 from notifications.people import unit_people
 from notifications.services import notify
 from organisation.models import Membership, Unit
+from problems.models import Problem
+from problems.states import WITH_UNIT
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +101,7 @@ def bulletin_create(
             title=(title or "").strip() or bulletin_content.default_title(campaign, period_start, period_end),
             addressee=settings.BULLETIN_ADDRESSEE,
             lead=lead or bulletin_content.default_lead(campaign),
+            overview=bulletin_content.default_overview(campaign, period_start, period_end),
             closing=closing or bulletin_content.DEFAULT_CLOSING,
             criticise_overdue_at=criticise_overdue_at,
             created_by=actor,
@@ -124,6 +128,7 @@ def bulletin_edit(
     closing: str,
     criticise_overdue_at: int,
     addressee: str | None = None,
+    overview: str | None = None,
 ) -> Bulletin:
     """Edit a draft's text and criticism rule. A published bulletin is frozen."""
     _require_office(actor)
@@ -133,6 +138,8 @@ def bulletin_edit(
     changes = {"title": title, "lead": lead, "closing": closing, "criticise_overdue_at": criticise_overdue_at}
     if addressee is not None:  # 主送机关: blank is the office's setting (bulletins.content)
         changes["addressee"] = addressee.strip()
+    if overview is not None:
+        changes["overview"] = overview.strip()
     return _transition(bulletin, action=BulletinAction.EDIT, actor=actor, changes=changes)
 
 
@@ -247,7 +254,7 @@ def bulletin_render(*, bulletin_id: int) -> str:
     attempt = current.render_attempt
     try:
         docx_bytes = render_docx(current.snapshot)
-        pdf_bytes = docx_to_pdf(docx_bytes)
+        pdf_bytes = render_pdf(current.snapshot)
     except Exception as error:
         logger.exception("bulletin %s: rendering failed", current.uuid)
         # Only if this run still owns the rendering: one conditional UPDATE.
@@ -320,6 +327,7 @@ def accountability_record(
     decided_on: dt.date,
     person=None,
     problems=(),
+    note: str = "",
     submit_key=None,
 ) -> Accountability:
     """Record a sanction on a unit (and optionally one of its people), linked to the problems
@@ -349,6 +357,63 @@ def accountability_record(
         )
         record.problems.set(problems)
         AccountabilityEvent.objects.create(
-            accountability=record, action=AccountabilityEvent.Action.RECORD, actor=actor, at=record.recorded_at
+            accountability=record,
+            action=AccountabilityEvent.Action.RECORD,
+            actor=actor,
+            at=record.recorded_at,
+            note=note,
         )
     return record
+
+
+def accountability_from_bulletin(
+    *, actor, bulletin: Bulletin, measure: str, decided_on: dt.date, submit_key=None
+) -> list[Accountability]:
+    """One accountability record for each unit a draft bulletin criticises, in one step and one
+    transaction: the reason says why (its overdue and returned problems in the bulletin's period),
+    the unit's overdue problems are linked, and each record's trail names the bulletin. Each goes
+    through accountability_record (its checks, its audit row); one confirm form makes them all,
+    and posting it again makes none twice (the form's key on the first record, a key derived from
+    it per unit on the others)."""
+    _require_office(actor)
+    if bulletin.status != Bulletin.Status.DRAFT:
+        raise IllegalTransition(gettext("通报已印发，请在问责记录页面逐条记录"))
+    criticised = _build_content(bulletin)["criticised"]
+    if not criticised:
+        raise InvalidInput(gettext("本期没有被通报批评的单位"))
+    units = Unit.objects.in_bulk([c["unit_id"] for c in criticised])
+    overdue = (
+        Problem.objects.filter(campaign=bulletin.campaign, status__in=WITH_UNIT, deadline__lt=clock.today())
+        .exclude(pk__in=access.secret_problem_ids())
+        .filter(assigned_unit__in=units)
+    )
+    by_unit: dict[int, list] = {}
+    for problem in overdue:
+        by_unit.setdefault(problem.assigned_unit_id, []).append(problem)
+    records = []
+    with transaction.atomic():
+        for entry in criticised:
+            unit = units[entry["unit_id"]]
+            reason = gettext("%(title)s：逾期未整改问题%(overdue)s个，被退回返工%(returned)s次") % {
+                "title": bulletin.title,
+                "overdue": entry["overdue"],
+                "returned": entry["returned"],
+            }
+            # The form's key on the first record, keys derived from it on the others.
+            key = submit_key
+            if submit_key is not None and records:
+                key = uuid.uuid5(uuid.UUID(str(submit_key)), str(unit.pk))
+            records.append(
+                accountability_record(
+                    actor=actor,
+                    campaign=bulletin.campaign,
+                    unit=unit,
+                    measure=measure,
+                    reason=reason,
+                    decided_on=decided_on,
+                    problems=by_unit.get(unit.pk, []),
+                    note=gettext("由通报草稿「%(title)s」的通报批评名单生成") % {"title": bulletin.title},
+                    submit_key=key,
+                )
+            )
+    return records

@@ -13,8 +13,14 @@ from django.utils.translation import gettext, pgettext
 from django.views.decorators.http import require_GET, require_POST
 
 import access
+from bulletins import content as bulletin_content
 from bulletins import services
-from bulletins.forms import AccountabilityForm, BulletinCreateForm, BulletinEditForm
+from bulletins.forms import (
+    AccountabilityForm,
+    AccountabilityFromBulletinForm,
+    BulletinCreateForm,
+    BulletinEditForm,
+)
 from bulletins.models import Bulletin, BulletinCounter
 from bulletins.render import render_docx
 from campaigns.selectors import current_campaign_or_404
@@ -108,10 +114,43 @@ def bulletin_detail(request, bulletin_uuid):
             # The number publishing would take now, named on the button and sent back with it.
             "next_year": clock.today().year,
             "next_number": BulletinCounter.peek_next(clock.today().year) if can_edit else None,
+            # Told to the office on the draft's page only, never in the document.
+            "secret_left_out": bulletin_content.secret_left_out(bulletin) if can_edit else 0,
+            "accountability_form": AccountabilityFromBulletinForm(initial={"decided_on": clock.today()})
+            if can_edit
+            else None,
             **_files_context(request, bulletin),
         },
         status=400 if form is not None and form.errors else 200,
     )
+
+
+@login_required
+@require_POST
+def bulletin_accountability(request, bulletin_uuid):
+    """The criticised units of a draft turned into accountability records, after the confirm form."""
+    bulletin = access.get_for_action_or_403(
+        request.user, _bulletins(request.user), access.can_manage_campaign, uuid=bulletin_uuid
+    )
+    form = AccountabilityFromBulletinForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect("bulletins:detail", bulletin_uuid=bulletin.uuid)
+    try:
+        records = services.accountability_from_bulletin(
+            actor=request.user,
+            bulletin=bulletin,
+            measure=form.cleaned_data["measure"],
+            decided_on=form.cleaned_data["decided_on"],
+            submit_key=form.cleaned_data["submit_key"],
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("bulletins:detail", bulletin_uuid=bulletin.uuid)
+    messages.success(request, gettext("已记录问责 %(count)s 条") % {"count": len(records)})
+    return redirect("bulletins:accountability")
 
 
 @login_required

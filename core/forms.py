@@ -166,3 +166,40 @@ def with_seen_version(obj, data):
     except (TypeError, ValueError):
         obj.version = -1
     return obj
+
+
+def described_filters(form) -> list[tuple[str, str]]:
+    """A list's filters in words, for an export's 导出说明: each field given, with its label and
+    the value as the screen shows it; a value that was refused is named with its error, so a
+    reader knows it was not applied."""
+    if not form.is_bound:
+        return []
+    form.is_valid()
+    lines = []
+    for name, field in form.fields.items():
+        if name in form.errors:
+            raw = form.data.getlist(name) if hasattr(form.data, "getlist") else [form.data.get(name)]
+            shown = "、".join(str(value) for value in raw if value)
+            reason = "；".join(str(error) for error in form.errors[name])
+            lines.append(
+                (str(field.label), _("「%(value)s」无效，未使用（%(reason)s）") % {"value": shown, "reason": reason})
+            )
+            continue
+        value = form.cleaned_data.get(name)
+        if value in (None, "", [], False):
+            continue
+        lines.append((str(field.label), _described_value(field, value)))
+    return lines
+
+
+def _described_value(field, value) -> str:
+    if value is True:
+        return _("是")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(field, forms.ModelChoiceField):
+        return str(value)
+    choices = {str(key): str(label) for key, label in getattr(field, "choices", []) if key != ""}
+    if isinstance(value, list | tuple):
+        return "、".join(choices.get(str(item), str(item)) for item in value)
+    return choices.get(str(value), str(value))

@@ -654,7 +654,9 @@ class _Builder:
             for short, code, title, measure, span in templates:
                 plan.append((key, created, self.departments[short], code, title, measure, span))
 
-        for key, created, unit, code, title, measure, (low, high) in plan:
+        # Every task has a 任务编码, as an office's ledger does: the ledger's export carries it, and
+        # the task import updates by it (export, edit in Excel, import again).
+        for number, (key, created, unit, code, title, measure, (low, high)) in enumerate(plan, start=1):
             milestone = self.milestones[key]
             quantity = r.randint(low, high)
             latest = (milestone.due_on - created).days
@@ -665,6 +667,7 @@ class _Builder:
                 task = ledger.task_create(
                     actor=office,
                     campaign=self.campaign,
+                    code=f"T-{number:03d}",
                     criterion=self.criteria[code],
                     milestone=milestone,
                     title=title.format(n=quantity),

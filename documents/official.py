@@ -95,6 +95,8 @@ PPR_AFTER_BORDERS = (
     *("w:textDirection", "w:textAlignment", "w:textboxTightWrap", "w:outlineLvl", "w:divId"),
     *("w:cnfStyle", "w:rPr", "w:sectPr", "w:pPrChange"),
 )
+# Children of w:pPr after w:snapToGrid.
+PPR_AFTER_SNAP = PPR_AFTER_BORDERS[PPR_AFTER_BORDERS.index("w:snapToGrid") + 1 :]
 TBLPR_AFTER_BORDERS = ("w:shd", "w:tblLayout", "w:tblCellMar", "w:tblLook", "w:tblCaption", "w:tblDescription")
 TBLPR_AFTER_FLOATING = (
     *("w:tblOverlap", "w:bidiVisual", "w:tblStyleRowBandSize", "w:tblStyleColBandSize", "w:tblW", "w:jc"),
@@ -154,10 +156,10 @@ def field_run(p, instruction: str, result: str, font, size):
 CELL_MARGIN_MM = 1  # left and right inside a cell: narrow, so that short headers stay on one line
 
 
-def fixed_table(doc, cols: int, widths_mm: list[float], *, rows: int = 1):
+def fixed_table(doc, cols: int, widths_mm: list[float], *, rows: int = 1, text_width_mm: float = TEXT_WIDTH_MM):
     """A grid table of fixed column widths, centred in the text area and never wider than it (the
     borders included), with narrow cell margins."""
-    assert sum(widths_mm) <= TEXT_WIDTH_MM + 0.01, widths_mm
+    assert sum(widths_mm) <= text_width_mm + 0.01, widths_mm
     table = doc.add_table(rows=rows, cols=cols)
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER

@@ -5,6 +5,7 @@
 present in the PDF whatever the server has installed under those names."""
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -47,3 +48,26 @@ def docx_to_pdf(docx_bytes: bytes, *, timeout: int = 180) -> bytes:
         if result.returncode != 0 or not target.exists():
             raise PdfConversionError(f"PDF 生成失败：{result.stderr.decode(errors='replace')[-300:]}")
         return target.read_bytes()
+
+
+def last_word_bottom(pdf_bytes: bytes, containing: str) -> float | None:
+    """How far down the last page (in points from its top) the last word containing `containing`
+    ends, read with poppler's pdftotext; None when poppler is missing or the word is not there.
+    Lets a renderer see where LibreOffice put something and lay the document out again."""
+    tool = shutil.which("pdftotext")
+    if tool is None:
+        return None
+    with tempfile.TemporaryDirectory(prefix="pdf-bbox-") as tmp:
+        source = Path(tmp) / "document.pdf"
+        source.write_bytes(pdf_bytes)
+        result = subprocess.run([tool, "-bbox", str(source), "-"], capture_output=True, timeout=60)
+    if result.returncode != 0:
+        return None
+    html = result.stdout.decode(errors="replace")
+    last_page = html.rsplit("<page ", 1)[-1]
+    bottoms = [
+        float(match.group(1))
+        for match in re.finditer(r'<word [^>]*yMax="([0-9.]+)"[^>]*>([^<]*)</word>', last_page)
+        if containing in match.group(2)
+    ]
+    return bottoms[-1] if bottoms else None

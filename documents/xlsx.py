@@ -50,16 +50,29 @@ EXAMPLE_FONT = Font(italic=True, color="808080")
 class Col:
     header: str
     kind: str = TEXT
+    # Long free text (a description, a criterion): wrapped in its cell, so that a printed page
+    # shows all of it within the column's width.
+    wrap: bool = False
 
 
 @dataclass
 class Table:
-    """A document model for one sheet: what exchange.exports produces and write_table renders."""
+    """A document model for one sheet: what exchange.exports produces and write_table renders.
+    `about` is the 导出说明 sheet's lines (label, value): the filters, who, when; the row count
+    is added when the rows have been written."""
 
     title: str
     filename: str
     columns: Sequence[Col]
     rows: Iterable[tuple]
+    about: Sequence[tuple[str, str]] = ()
+    # Lines above the header (a title block: the first one large), for a sheet that is a
+    # document in its own right (the dossier's 目录).
+    heading: Sequence[str] = ()
+
+
+ABOUT_SHEET = "导出说明"
+WRAP = Alignment(wrap_text=True, vertical="top")
 
 
 def display_width(value) -> int:
@@ -102,18 +115,21 @@ def _style_header(cell, required: bool = False):
     return cell
 
 
-def _row_cells(ws, kinds: Sequence[str], row: tuple) -> list:
+def _row_cells(ws, columns: Sequence[Col], row: tuple) -> list:
     cells = []
-    for kind, value in zip(kinds, row, strict=True):
+    for column, value in zip(columns, row, strict=True):
+        kind = column.kind
         value = _plain(value)
         if value is None:
             cells.append(None)
         elif isinstance(value, str):
-            if value.startswith("="):
+            if value.startswith("=") or column.wrap:
+                cell = WriteOnlyCell(ws, value)
                 # User text (a citizen's report...) that looks like a formula stays text: an
                 # export must never carry a live formula.
-                cell = WriteOnlyCell(ws, value)
                 cell.data_type = "s"
+                if column.wrap:
+                    cell.alignment = WRAP
                 cells.append(cell)
             else:
                 cells.append(value)
@@ -126,24 +142,65 @@ def _row_cells(ws, kinds: Sequence[str], row: tuple) -> list:
     return cells
 
 
+def _print_setup(ws, top: int = 1) -> None:
+    """How the sheet prints: landscape A4, every column on one page's width (as many pages down
+    as it takes), the header row repeated on each page. Set before the first row: write-only
+    sheets write their properties when the first row goes out."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = 9  # A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0  # as many pages down as needed
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.gridLines = True
+    ws.print_title_rows = f"{top}:{top}"
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+
+
 def write_table(table: Table, fileobj) -> int:
     """Write one sheet: the header styled and frozen, widths from the header and the first rows,
-    then every row as it comes. Returns the number of data rows written."""
+    print settings (landscape, one page wide, header repeated, an autofilter), then every row as
+    it comes, and a 导出说明 sheet. Returns the number of data rows written."""
     workbook = Workbook(write_only=True)
     ws = workbook.create_sheet(title=table.title[:31])
     rows = iter(table.rows)
     sample = list(islice(rows, SAMPLE_ROWS))
     for index, width in enumerate(column_widths(table.columns, sample), start=1):
         ws.column_dimensions[get_column_letter(index)].width = width
-    ws.freeze_panes = "A2"
+    top = len(table.heading) + 1  # the header's row
+    ws.freeze_panes = f"A{top + 1}"
+    _print_setup(ws, top)
+    for index, line in enumerate(table.heading):
+        cell = WriteOnlyCell(ws, line)
+        cell.font = Font(bold=True, size=16) if index == 0 else Font(size=11)
+        ws.append([cell])
     ws.append([_style_header(WriteOnlyCell(ws, column.header)) for column in table.columns])
-    kinds = [column.kind for column in table.columns]
     written = 0
     for row in chain(sample, rows):
-        ws.append(_row_cells(ws, kinds, row))
+        ws.append(_row_cells(ws, table.columns, row))
         written += 1
+    # The filter's range is known only now; write-only sheets write it after the rows.
+    ws.auto_filter.ref = f"A{top}:{get_column_letter(len(table.columns))}{top + written}"
+    if table.about:
+        _about_sheet(workbook, table, written)
     workbook.save(fileobj)
     return written
+
+
+def _about_sheet(workbook, table: Table, written: int) -> None:
+    """What the export holds, for whoever reads it later: the filters in words, who made it and
+    when, and how many rows."""
+    ws = workbook.create_sheet(title=ABOUT_SHEET)
+    ws.column_dimensions["A"].width = 16
+    ws.column_dimensions["B"].width = 70
+    title = WriteOnlyCell(ws, table.title)
+    title.font = Font(bold=True, size=13)
+    ws.append([title])
+    for label, value in [*table.about, (_("导出行数"), str(written))]:
+        cell = WriteOnlyCell(ws, _plain(value))
+        cell.data_type = "s"
+        cell.alignment = WRAP
+        ws.append([_plain(label), cell])
 
 
 def xlsx_response(table: Table, *, on_written=None) -> FileResponse:

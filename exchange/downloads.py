@@ -29,17 +29,21 @@ def ledger_filters(query: str, campaign: Campaign) -> dict:
 
 
 def problems_xlsx(*, requester, parameters: dict, out, progress) -> dict:
-    filters = problem_filters(parameters["query"])
+    form = ProblemFilterForm(QueryDict(parameters["query"]) or None)
+    filters = applicable_filters(form)
     total = problem_list(user=requester, filters=filters).count()
-    table = exports.problem_table(user=requester, filters=filters)
+    about = exports.export_about(form, user=requester)
+    table = exports.problem_table(user=requester, filters=filters, about=about)
     table.rows = counted(table.rows, total=total, progress=progress)
     return {"rows": write_table(table, out)}
 
 
 def ledger_xlsx(*, requester, parameters: dict, out, progress) -> dict:
     campaign = Campaign.objects.get(pk=parameters["campaign"])
-    filters = ledger_filters(parameters["query"], campaign)
+    form = TaskFilterForm(QueryDict(parameters["query"]) or None, campaign=campaign)
+    filters = applicable_filters(form)
     total = task_list(user=requester, campaign=campaign, filters=filters).count()
-    table = exports.ledger_table(user=requester, campaign=campaign, filters=filters)
+    about = exports.export_about(form, user=requester)
+    table = exports.ledger_table(user=requester, campaign=campaign, filters=filters, about=about)
     table.rows = counted(table.rows, total=total, progress=progress)
     return {"rows": write_table(table, out)}

@@ -8,11 +8,13 @@ instances held in memory, so a 100,000-row export costs what one chunk costs."""
 from collections.abc import Iterator
 
 from django.db.models import BooleanField, Case, When
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from campaigns.models import Campaign, Task
 from campaigns.selectors import task_list
 from core import clock
+from core.forms import described_filters
 from documents.xlsx import DATE, DATETIME, NUMBER, PERCENT, Col, Table
 from problems import kpi
 from problems.models import Problem
@@ -32,8 +34,8 @@ def problem_columns() -> list[Col]:
         Col(_("点位")),
         Col(_("点位类型")),
         Col(_("所在区域")),
-        Col(_("标准条目")),
-        Col(_("问题描述")),
+        Col(_("标准条目"), wrap=True),
+        Col(_("问题描述"), wrap=True),
         Col(_("严重程度")),
         Col(_("来源")),
         Col(_("责任单位")),
@@ -121,22 +123,42 @@ def problem_rows(user, filters: dict) -> Iterator[tuple]:
         )
 
 
-def problem_table(*, user, filters: dict) -> Table:
+def export_about(form, *, user) -> list[tuple[str, str]]:
+    """The 导出说明 lines of an export made from a list's filter form: each filter in words (a
+    refused value named as not applied), when, by whom, and that only what they may see is in."""
+    lines = described_filters(form) or [(_("筛选条件"), _("无（全部）"))]
+    name = user.get_full_name() or user.username
+    return [
+        *lines,
+        (_("导出时间"), timezone.localtime(clock.now()).strftime("%Y-%m-%d %H:%M")),
+        (_("导出人"), f"{name}（{user.username}）"),
+        (_("范围"), _("导出人有权查看的记录")),
+    ]
+
+
+def problem_table(*, user, filters: dict, about=()) -> Table:
     return Table(
         title=_("问题清单"),
         filename=_("问题清单-%(day)s.xlsx") % {"day": clock.today().strftime("%Y%m%d")},
         columns=problem_columns(),
         rows=problem_rows(user, filters),
+        about=about,
     )
 
 
 def ledger_columns() -> list[Col]:
+    """The task import's columns (same headers), so an exported ledger can be edited in Excel and
+    imported again; the columns it only shows (names, progress) are ones the import reads past
+    (TaskImporter.shown_only)."""
     return [
         Col(_("任务编码")),
-        Col(_("任务")),
-        Col(_("标准条目")),
+        Col(_("任务内容"), wrap=True),
+        Col(_("标准条目编号")),
+        Col(_("标准条目"), wrap=True),
         Col(_("时间节点")),
+        Col(_("责任单位编码")),
         Col(_("责任单位")),
+        Col(_("责任人用户名")),
         Col(_("责任人")),
         Col(_("目标数量"), NUMBER),
         Col(_("计量单位")),
@@ -144,6 +166,7 @@ def ledger_columns() -> list[Col]:
         Col(_("完成率"), PERCENT),
         Col(_("完成期限"), DATE),
         Col(_("进度")),
+        Col(_("说明"), wrap=True),
     ]
 
 
@@ -159,15 +182,17 @@ def ledger_rows(user, campaign: Campaign, filters: dict) -> Iterator[tuple]:
             "criterion__code",
             "criterion__name",
             "milestone__name",
+            "lead_unit__code",
             "lead_unit__short_name",
             "lead_unit__name",
-            "responsible__full_name",
             "responsible__username",
+            "responsible__full_name",
             "target_quantity",
             "target_measure",
             "quantity_done",
             "deadline",
             "state",
+            "description",
         )
         .iterator(chunk_size=CHUNK_SIZE)
     )
@@ -177,22 +202,27 @@ def ledger_rows(user, campaign: Campaign, filters: dict) -> Iterator[tuple]:
         criterion_code,
         criterion,
         milestone,
+        unit_code,
         unit_short,
         unit,
-        full_name,
         username,
+        full_name,
         target,
         measure,
         done,
         deadline,
         state,
+        description,
     ) in rows:
         yield (
             code,
             title,
-            f"{criterion_code} {criterion}",
+            criterion_code,
+            criterion,
             milestone,
+            unit_code,
             unit_short or unit,
+            username,
             full_name or username,
             target,
             measure,
@@ -200,13 +230,24 @@ def ledger_rows(user, campaign: Campaign, filters: dict) -> Iterator[tuple]:
             float(done / target) if target else None,
             deadline,
             states.get(state, state),
+            description or None,
         )
 
 
-def ledger_table(*, user, campaign: Campaign, filters: dict) -> Table:
+def ledger_table(*, user, campaign: Campaign, filters: dict, about=()) -> Table:
     return Table(
         title=_("工作台账"),
         filename=_("工作台账-%(day)s.xlsx") % {"day": clock.today().strftime("%Y%m%d")},
         columns=ledger_columns(),
         rows=ledger_rows(user, campaign, filters),
+        about=[
+            *about,
+            (
+                _("再次导入"),
+                _(
+                    "改好后可在“Excel 导入”处按“台账任务”上传，按任务编码更新；"
+                    "标准条目、责任单位、责任人的名称和累计完成、完成率、进度仅供查看，导入时不读取"
+                ),
+            ),
+        ],
     )

@@ -1,6 +1,8 @@
 """Excel screens: the import page, template downloads, and the two exports. Thin: access
 decides, exchange.imports and exchange.exports do the work, documents.xlsx renders."""
 
+import base64
+import io
 import tempfile
 
 from django.conf import settings
@@ -54,6 +56,9 @@ def import_page(request):
                 },
             )
             return redirect("exchange:imports")
+        annotated = _annotated_copy(result, form.cleaned_data["file"])
+    else:
+        annotated = None
     campaign = current_campaign()
     kinds = [(kind, cls.label) for kind, cls in imports.KINDS.items() if campaign is not None or not cls.needs_campaign]
     return render(
@@ -62,12 +67,32 @@ def import_page(request):
         {
             "form": form,
             "result": result,
+            "annotated": annotated,
             "kinds": kinds,
             "max_rows": f"{imports.MAX_ROWS:,}",
             "max_errors": imports.MAX_ERRORS,
         },
         status=400 if request.method == "POST" else 200,
     )
+
+
+def _annotated_copy(result, upload) -> dict | None:
+    """The refused file with a 问题 column, for its uploader to download from the page itself (a
+    data: link): a refusal stores nothing, not even this copy. None when no error names a row or
+    the file is too large to copy."""
+    if not result.sheet:
+        return None
+    out = io.BytesIO()
+    written = imports.annotated_workbook(
+        upload, sheet_title=result.sheet, sheet_rows=result.sheet_rows, errors=result.errors, out=out
+    )
+    if not written:
+        return None
+    stem = (upload.name or "").rsplit(".", 1)[0][:80] or str(result.label)
+    return {
+        "name": _("%(name)s-问题.xlsx") % {"name": stem},
+        "href": f"data:{xlsx.XLSX_TYPE};base64,{base64.b64encode(out.getvalue()).decode()}",
+    }
 
 
 @login_required
@@ -99,7 +124,8 @@ def problems_xlsx(request):
     form = ProblemFilterForm(request.GET or None)
     filters = applicable_filters(form)
     count = problem_list(user=request.user, filters=filters).count()
-    table = exports.problem_table(user=request.user, filters=filters)
+    about = exports.export_about(form, user=request.user)
+    table = exports.problem_table(user=request.user, filters=filters, about=about)
     return _export(request, table, count=count, what="问题清单", builder="exchange.downloads.problems_xlsx")
 
 
@@ -114,7 +140,8 @@ def ledger_xlsx(request):
     form = TaskFilterForm(request.GET or None, campaign=campaign)
     filters = applicable_filters(form)
     count = task_list(user=request.user, campaign=campaign, filters=filters).count()
-    table = exports.ledger_table(user=request.user, campaign=campaign, filters=filters)
+    about = exports.export_about(form, user=request.user)
+    table = exports.ledger_table(user=request.user, campaign=campaign, filters=filters, about=about)
     return _export(
         request,
         table,

@@ -33,8 +33,18 @@ class ProblemFilterForm(Form):
     source = forms.ChoiceField(label=_("来源"), choices=[("", _("全部")), *Problem.Source.choices], required=False)
     overdue = forms.BooleanField(label=_("只看逾期"), required=False)
     rebound = forms.BooleanField(label=_("只看反弹"), required=False)
-    date_from = forms.DateField(label=_("发现日期从"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("至"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(
+        label=_("发现日期从"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": _("不是有效的日期，请按 2026-05-12 的格式填写")},
+    )
+    date_to = forms.DateField(
+        label=_("至"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": _("不是有效的日期，请按 2026-05-12 的格式填写")},
+    )
     sort = forms.ChoiceField(
         label=_("排序"), choices=[(k, v[1]) for k, v in SORTS.items()], required=False, initial="-recorded"
     )

@@ -514,6 +514,7 @@ POST_ONLY = {
     "inspections:plan_publish",
     "bulletins:create",
     "bulletins:publish",
+    "bulletins:accountability_from",
     "bulletins:render",
     "download_again",
     "dossier:prepare",

@@ -40,6 +40,22 @@ def _task(world) -> Task:
     return ledger_task(world)
 
 
+def _criticising_draft(world) -> Bulletin:
+    """A draft that criticises unit_a: one problem overdue by a day, criticised from one up."""
+    from bulletins import services as bulletins
+    from problems.tests.helpers import assigned_problem
+
+    problem = assigned_problem(world)
+    Problem.objects.filter(pk=problem.pk).update(deadline=problem.deadline.replace(day=11, month=5))
+    return bulletins.bulletin_create(
+        actor=world.office,
+        campaign=world.campaign,
+        period_start=problem.recorded_at.date().replace(day=1),
+        period_end=problem.recorded_at.date(),
+        criticise_overdue_at=1,
+    )
+
+
 def _material(world) -> Material:
     world.criterion.required_materials = ["保洁制度"]
     world.criterion.save()
@@ -121,6 +137,17 @@ SURFACES = {
         model=Submission,
         location=lambda submission: reverse("dossier:material", args=[submission.material.uuid]),
         says="材料已报送，等待爱卫办审核",
+    ),
+    "accountability from a draft": Surface(
+        persona="office",
+        prepare=_criticising_draft,
+        url=lambda world, draft: reverse("bulletins:detail", args=[draft.uuid]),
+        post_url=lambda world, draft: reverse("bulletins:accountability_from", args=[draft.uuid]),
+        marker="/accountability/",
+        data=lambda world, _: {"measure": "criticism", "decided_on": "2026-05-12", "confirm": "on"},
+        model=Accountability,
+        location=lambda record: reverse("bulletins:accountability"),
+        says="已记录问责 1 条",
     ),
     "accountability": Surface(
         persona="office",
@@ -379,6 +406,7 @@ def test_every_form_is_known(world):
     others = sorted(cls.__name__ for cls in ours if not issubclass(cls, OnceForm))
     assert once == [
         "AccountabilityForm",
+        "AccountabilityFromBulletinForm",
         "BulletinCreateForm",
         "FiveInPlaceForm",
         "PlanForm",

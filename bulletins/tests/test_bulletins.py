@@ -100,7 +100,9 @@ def test_the_content_counts_what_happened_in_the_period(world, data):
         1,
         None,
     )
-    assert content["criticised"] == [{"unit": "东城街道", "group": "街道", "overdue": 2, "returned": 1}]
+    assert content["criticised"] == [
+        {"unit": "东城街道", "unit_id": world.unit_a.pk, "group": "街道", "overdue": 2, "returned": 1}
+    ]
     assert content["praised"] == []
     # The one problem with a photo is not assigned yet: a typical problem names a unit.
     assert content["typical"] == []

@@ -178,6 +178,7 @@ def test_a_draft_shows_the_live_figures_and_the_office_its_forms(client, bulleti
         "title": "关于5月份督查情况的通报（草稿）",
         "addressee": "各街道办事处，区直各有关单位：",
         "lead": default_lead(bulletins.campaign),
+        "overview": "",  # no inspection plan in May
         "closing": DEFAULT_CLOSING,
         "criticise_overdue_at": 3,
     }

@@ -155,6 +155,9 @@ def test_the_campaign_has_the_seeds_milestones_and_every_unit_reports_five_in_pl
 def test_tasks_are_quantified_with_progress_some_complete_some_late(demo, db):
     tasks = list(Task.objects.with_progress().select_related("milestone"))
     assert all(task.target_quantity > 0 and task.target_measure.strip() for task in tasks)
+    # Each has a task code (the ledger export -> import round trip updates by it).
+    assert sorted(task.code for task in tasks)[:2] == ["T-001", "T-002"]
+    assert len({task.code for task in tasks}) == len(tasks)
     assert all(task.deadline <= task.milestone.due_on for task in tasks)
     assert all(task.progress_reports.exists() for task in tasks)
     complete = [t for t in tasks if t.quantity_done >= t.target_quantity]

@@ -1,6 +1,8 @@
 import io
+import re
 import subprocess
 import zipfile
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -10,7 +12,7 @@ from openpyxl import load_workbook
 from core.errors import IllegalTransition, InvalidInput, NotAllowed, StaleObject
 from core.models import Attachment, GeneratedFile
 from core.worker import run_pending
-from dossier import selectors, services
+from dossier import export, selectors, services
 from dossier.models import Material, Submission, SubmissionEvent
 
 PDF = b"%PDF-1.4\n% dossier test\n%%EOF\n"
@@ -233,12 +235,92 @@ def test_export_zip_has_accepted_files_in_the_tree_and_an_index(dossier, client,
 
     sheet = load_workbook(io.BytesIO(archive.read("目录.xlsx"))).active
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0] == ("指标编号", "指标", "资料名称", "责任单位", "文件", "状态", "SHA-256")
-    assert rows[1] == ("3.2", "背街小巷保洁", "保洁制度", "东城街道", path, "已通过", Attachment.hash_of(PDF))
-    assert rows[2][:6] == ("3.2", "背街小巷保洁", "保洁台账", "城管局", None, "待审核")
+    # A title block, then the header, then the accepted files only, numbered.
+    assert [row[0] for row in rows[:4]] == [
+        "资料申报目录",
+        "创卫工作：省级卫生城市届满复审",
+        "申报地区：示范区",
+        "编制日期：2026年5月12日　　共 1 份材料",
+    ]
+    assert rows[4] == ("序号", "指标编号", "指标", "资料名称", "责任单位", "文件", "SHA-256")
+    assert rows[5] == (1, "3.2", "背街小巷保洁", "保洁制度", "东城街道", path, Attachment.hash_of(PDF))
+    assert len(rows) == 6  # 保洁台账 is still under review: not in the examiners' 目录
+    assert sheet.print_title_rows == "$5:$5" and sheet.freeze_panes == "A6"
 
     pdf = tmp_path / "index.pdf"
     pdf.write_bytes(archive.read("目录.pdf"))
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, check=True).stdout.decode()
     assert "资料申报目录" in text
     assert "保洁制度" in text
+    assert "保洁台账" not in text
+
+
+# ---- names an examiner's Windows PC unpacks -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "safe"),
+    [
+        ("CON.txt", "_CON.txt"),
+        ("con", "_con"),
+        ("Com1.tar.gz", "_Com1.tar.gz"),
+        ("lpt9.PDF", "_lpt9.PDF"),
+        ("nul .pdf", "_nul .pdf"),
+        ("console.pdf", "console.pdf"),  # only the exact device names
+        ("COM10.pdf", "COM10.pdf"),
+        ('a<b>c:d"e/f\\g|h?i*j.pdf', "a_b_c_d_e_f_g_h_i_j.pdf"),
+        ("制度\x07草稿.pdf", "制度_草稿.pdf"),
+        ("制度. . .", "制度"),
+        ("", "_"),
+    ],
+)
+def test_names_are_made_safe_for_windows(name, safe):
+    assert export._safe(name) == safe
+
+
+def test_a_long_name_is_shortened_keeping_its_extension_and_every_path_fits_windows(dossier):
+    long_name = "关于背街小巷保洁" * 37 + ".pdf"  # 300 characters
+    assert len(long_name) == 300
+    for name in (long_name, "CON.pdf"):
+        submission = services.submission_upload(actor=dossier.liaison_a, material=dossier.rules, name=name, data=PDF)
+        services.submission_transition(actor=dossier.office, submission=submission, action="accept")
+    dossier.rules.name = "保洁制度" * 30  # a material with a long name: its folder is shortened too
+    dossier.rules.save()
+    buffer = io.BytesIO()
+    export.build_zip(dossier.campaign, buffer)
+    names = zipfile.ZipFile(buffer).namelist()
+    shipped = [name for name in names if not name.startswith("目录")]
+    assert len(shipped) == 2
+    folder = "3 市容环境卫生/3.2 背街小巷保洁/" + ("保洁制度" * 10)
+    assert f"{folder}/_CON.pdf" in shipped
+    long_path = next(name for name in shipped if "关于" in name)
+    assert long_path.endswith(".pdf") and "/关于背街小巷保洁关于" in long_path
+    assert len(long_path.rsplit("/", 1)[1]) == export.NAME_MAX
+    # Unpacked under a folder of 80 characters, every path is within Windows' 260.
+    assert all(len(name) + 80 <= 260 for name in names)
+    assert max(len(name) for name in names) <= export.PATH_MAX
+
+
+def test_the_index_pdf_has_the_official_fonts_a_title_block_and_page_numbers(dossier, tmp_path):
+    """Renders 目录.pdf to PNG (test-artifacts/dossier-index-*.png) to be looked at."""
+    for index in range(40):
+        submission = services.submission_upload(
+            actor=dossier.liaison_a, material=dossier.rules, name=f"保洁制度第{index + 1}号.pdf", data=PDF
+        )
+        services.submission_transition(actor=dossier.office, submission=submission, action="accept")
+    buffer = io.BytesIO()
+    export.build_zip(dossier.campaign, buffer)
+    pdf = tmp_path / "index.pdf"
+    pdf.write_bytes(zipfile.ZipFile(buffer).read("目录.pdf"))
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, check=True, text=True).stdout
+    assert "Serif" in fonts or "Fandol" in fonts
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, check=True, text=True).stdout
+    pages = text.split("\f")
+    assert len([page for page in pages if page.strip()]) >= 2
+    # The header row is repeated on the second page, and each page has its number.
+    assert "序号" in pages[1] and "资料名称" in pages[1]
+    assert re.search(r"—\s*1\s*—", pages[0]) and re.search(r"—\s*2\s*—", pages[1])
+    assert "申报地区：示范区" in pages[0]
+    artifacts = Path("test-artifacts")
+    artifacts.mkdir(exist_ok=True)
+    subprocess.run(["pdftoppm", "-r", "60", "-png", str(pdf), str(artifacts / "dossier-index")], check=True)

@@ -20,6 +20,7 @@ normalised), columns (how a kind declares its columns), report (the row-by-row e
 (what every kind is) and one module per kind: units, people, sites, tasks. The names other apps
 use are the ones below."""
 
+from exchange.imports.annotate import annotated_workbook
 from exchange.imports.columns import Column, Option
 from exchange.imports.importer import Importer, Row
 from exchange.imports.people import PersonImporter
@@ -34,6 +35,7 @@ __all__ = [
     "MAX_ERRORS",
     "MAX_ROWS",
     "Column",
+    "annotated_workbook",
     "ImportResult",
     "Importer",
     "Option",

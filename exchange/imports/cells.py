@@ -121,6 +121,11 @@ def _chosen(value: str, table: dict[str, object], allowed: list[Option]) -> obje
     """What a choice cell's text stands for; an unknown text names the allowed ones when they are few."""
     if value in table:
         return table[value]
+    # "DP01 区住房和城乡建设局" picked from the drop-down: the code is what counts (a unit renamed
+    # since the template was downloaded is still found by its code).
+    code = value.split(None, 1)[0]
+    if code != value and code in table and any(o.text == code for o in allowed):
+        return table[code]
     hint = (
         _("（可选：%(values)s）") % {"values": "、".join(o.text for o in allowed)}
         if 0 < len(allowed) <= HINT_LIMIT

@@ -18,6 +18,14 @@ class Row:
     number: int
     values: dict
     ok: bool = True  # no error was found in it
+    # Fields whose cell was wrong (their value is None): the kind's checks skip what needs them
+    # and still check the rest, so a row's problems are all reported at once.
+    bad: frozenset = frozenset()
+
+
+def labelled_text(option: Option) -> str:
+    """A drop-down value with its meaning: "DP01 区住房和城乡建设局"."""
+    return f"{option.text} {option.description}" if option.description else option.text
 
 
 class Importer:
@@ -30,6 +38,9 @@ class Importer:
     key = ""  # the field rows are updated by
     example_key = ""  # the key of the template's example row: refused if left in the file
     columns: tuple[Column, ...] = ()
+    # Headers an export of the same data carries only to be read (names beside codes, progress):
+    # the import reads past them, so an exported sheet can be edited and imported again.
+    shown_only: frozenset[str] = frozenset()
     needs_campaign = False
     # The kind's rules live in services that only tell by trying: its rows are tried (and rolled
     # back) even when other rows have errors, so that one report lists every refusal.
@@ -49,9 +60,16 @@ class Importer:
     def load_options(self) -> dict[str, list[Option]]:
         return {}
 
+    # Lists whose drop-down shows the code and the name ("DP01 区住房和城乡建设局"): a code alone
+    # means nothing to whoever fills the sheet in; the import reads the code back (cells._chosen).
+    labelled: frozenset[str] = frozenset({"单位编码", "区域编码", "标准条目", "人员"})
+
     def template_lists(self) -> dict[str, list[tuple[str, str]]]:
         """The allowed values for the template's hidden sheet: (value, what it means)."""
-        return {name: [(o.text, o.description) for o in options] for name, options in self.options().items()}
+        return {
+            name: [(labelled_text(o) if name in self.labelled else o.text, o.description) for o in options]
+            for name, options in self.options().items()
+        }
 
     def aliases(self) -> dict[str, dict[str, object]]:
         """Other spellings a list accepts besides its drop-down values."""
@@ -59,6 +77,8 @@ class Importer:
 
     def lookups(self) -> dict[str, dict[str, object]]:
         table = {name: {o.text: o.value for o in options} for name, options in self.options().items()}
+        for name in self.labelled & table.keys():
+            table[name].update({labelled_text(o): o.value for o in self.options()[name] if o.description})
         for name, extra in self.aliases().items():
             table.setdefault(name, {}).update(extra)
         return table

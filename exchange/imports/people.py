@@ -78,10 +78,11 @@ class PersonImporter(Importer):
 
     def check(self, row, report):
         v = row.values
-        try:
-            self.validator(v["username"])
-        except ValidationError:
-            report.add(row.number, self.header("username"), _("只能包含字母、数字、汉字和 @ . + - _"))
+        if v["username"] is not None:
+            try:
+                self.validator(v["username"])
+            except ValidationError:
+                report.add(row.number, self.header("username"), _("只能包含字母、数字、汉字和 @ . + - _"))
         if v["username"] in self.protected:
             report.add(row.number, self.header("username"), _("这是系统管理账号，不能通过导入修改"))
         if v["role"] and v["unit"] and access.grants_oversight(self.unit_kinds.get(v["unit"], ""), v["role"]):

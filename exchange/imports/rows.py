@@ -9,7 +9,7 @@ from exchange.imports.importer import Importer, Row
 from exchange.imports.report import Report
 
 
-def read_rows(importer: Importer, sheet, report: Report) -> list[Row]:
+def read_rows(importer: Importer, sheet, report: Report, *, others=()) -> list[Row]:
     """Every data row of the sheet, with `ok` telling whether it may be written.
 
     1. the header must name the template's columns (or nothing else is read);
@@ -21,11 +21,29 @@ def read_rows(importer: Importer, sheet, report: Report) -> list[Row]:
     if not header_cells:
         report.add(None, "", _("工作表「%(sheet)s」是空的") % {"sheet": sheet.title})
         return []
-    positions = read_header(importer.columns, header_cells, report)
+    if other := _other_kind(importer, sheet.title, header_cells, others):
+        # One line rather than a table of missing and extra columns: the file is fine, the choice
+        # on the form was not.
+        report.add(
+            None,
+            "",
+            _("这是“%(file)s”导入模板，当前选择的是“%(chosen)s”导入：请选择“%(file)s”后重新上传")
+            % {"file": other.label, "chosen": importer.label},
+        )
+        return []
+    positions = read_header(importer.columns, header_cells, report, shown_only=importer.shown_only)
     if positions is None:
         return []
+    # Cells under a shown-only header are read past, like those of a named column.
+    width = max(
+        index + 1
+        for index, cell in enumerate(header_cells)
+        if index in positions.values() or _header_text(cell) in importer.shown_only
+    )
     headers_by_index = {index: importer.header(name) for name, index in positions.items()}
-    reader = _RowReader(importer, positions, report, merged_rows=report_merges(sheet.merges, headers_by_index, report))
+    reader = _RowReader(
+        importer, positions, report, merged_rows=report_merges(sheet.merges, headers_by_index, report), width=width
+    )
     rows = []
     for expected, cells in enumerate(lines, start=2):
         if _blank(cells):
@@ -36,15 +54,35 @@ def read_rows(importer: Importer, sheet, report: Report) -> list[Row]:
     return rows
 
 
-def read_header(columns: tuple[Column, ...], header_cells, report: Report) -> dict[str, int] | None:
-    """Map each field to its column index, or report what is missing, extra or doubled."""
+def _other_kind(importer: Importer, title: str, header_cells, others):
+    """The kind of import this sheet is a template of, when it is not the chosen one: its header
+    has every required column of another kind and misses some of the chosen kind's."""
+    headers = {_header_text(cell) for cell in header_cells}
+
+    def fits(kind) -> bool:
+        return all(c.header in headers for c in kind.columns if c.required)
+
+    if fits(importer):
+        return None
+    return next((kind for kind in others if kind.kind != importer.kind and fits(kind)), None)
+
+
+def _header_text(cell) -> str:
     # A required column's header may carry a star ("点位编码*"), as some offices mark them.
-    headers = ["" if cell.value is None else str(cell.value).strip().rstrip("*＊").strip() for cell in header_cells]
+    return "" if cell.value is None else str(cell.value).strip().rstrip("*＊").strip()
+
+
+def read_header(
+    columns: tuple[Column, ...], header_cells, report: Report, *, shown_only=frozenset()
+) -> dict[str, int] | None:
+    """Map each field to its column index, or report what is missing, extra or doubled; headers
+    in `shown_only` (what an export shows besides the import's columns) are read past."""
+    headers = [_header_text(cell) for cell in header_cells]
     expected = {c.header: c for c in columns}
     positions: dict[str, int] = {}
     problems = False
     for index, header in enumerate(headers):
-        if not header:
+        if not header or header in shown_only:
             continue
         column = expected.get(header)
         if column is None:
@@ -105,10 +143,12 @@ def _row_number(cells, expected: int) -> int:
 class _RowReader:
     """Reads the data rows of one sheet whose header is known, remembering the keys seen so far."""
 
-    def __init__(self, importer: Importer, positions: dict[str, int], report: Report, *, merged_rows: set[int]):
+    def __init__(
+        self, importer: Importer, positions: dict[str, int], report: Report, *, merged_rows: set[int], width: int
+    ):
         self.importer = importer
         self.positions = positions
-        self.width = max(positions.values()) + 1
+        self.width = width
         self.report = report
         self.merged_rows = merged_rows
         self.lookups = importer.lookups()
@@ -118,13 +158,16 @@ class _RowReader:
     def read(self, number: int, cells) -> Row | None:
         """The row, or None when it must not be counted at all (the example row, a repeated key)."""
         named_only = self._named_only(number, cells)
-        values, well_formed = self._values(number, cells)
+        values, bad = self._values(number, cells)
         if not self._new_key(number, values.get(self.importer.key)):
             return None
-        clean = number not in self.merged_rows and named_only and well_formed
+        clean = number not in self.merged_rows and named_only and not bad
         errors_before = len(self.report.errors)
-        row = Row(number, values)
-        if clean:
+        row = Row(number, values, bad=frozenset(bad))
+        # The kind's checks run on what could be read, even when a cell was wrong: the office
+        # sees all of a row's problems at once, not one per round. Not on a merged row: its
+        # cells under the merge read as empty, which would be reported as what they are not.
+        if number not in self.merged_rows:
             self.importer.check(row, self.report)
         row.ok = clean and len(self.report.errors) == errors_before
         return row
@@ -137,10 +180,11 @@ class _RowReader:
                 return False
         return True
 
-    def _values(self, number: int, cells) -> tuple[dict, bool]:
-        """Each column's typed value by field, and whether every cell was well-formed."""
+    def _values(self, number: int, cells) -> tuple[dict, set[str]]:
+        """Each column's typed value by field (None where the cell was wrong), and the fields
+        whose cell was wrong."""
         values = {}
-        well_formed = True
+        bad = set()
         for column in self.importer.columns:
             index = self.positions[column.field]
             cell = cells[index] if index < len(cells) else None
@@ -148,8 +192,9 @@ class _RowReader:
                 values[column.field] = cell_value(column, cell, self.lookups, self.options)
             except CellError as error:
                 self.report.add(number, column.header, error.message)
-                well_formed = False
-        return values, well_formed
+                values[column.field] = None
+                bad.add(column.field)
+        return values, bad
 
     def _new_key(self, number: int, key) -> bool:
         """False, reported, for the template's example row and for a key an earlier row had."""

@@ -38,6 +38,8 @@ class ImportResult:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    sheet: str = ""  # the worksheet read (an annotated copy of the file marks its rows)
+    sheet_rows: int = 0  # its data rows, as the reader counted them before openpyxl read any
 
     @property
     def ok(self) -> bool:
@@ -64,7 +66,8 @@ def run_import(*, actor, kind: str, file, campaign: Campaign | None = None, requ
             raise FileRefused(_("尚未建立创卫工作，不能导入任务"))
         with open_sheet(file, sheet_title=importer.sheet, max_rows=MAX_ROWS, budget=budget) as sheet:
             importer.prepare()
-            rows = read_rows(importer, sheet, report)
+            result.sheet, result.sheet_rows = sheet.title, sheet.data_rows
+            rows = read_rows(importer, sheet, report, others=KINDS.values())
         budget.check()  # the rows are checked: the write starts only within the budget
         result.rows = len(rows)
         if not report.errors or importer.rules_in_services:

@@ -13,6 +13,17 @@ from sites.models import Site
 from standard.models import SiteType
 
 
+def site_type_description(site_type: SiteType) -> str:
+    """What a site type is, in Chinese, for the template's list: its checklist's first points
+    (the type's code is an English word that means nothing to whoever fills the sheet in)."""
+    points = sorted(site_type.checkpoints.all(), key=lambda point: point.position)
+    if not points:
+        return _("尚未设检查清单")
+    shown = "；".join(point.name for point in points[:3])
+    more = "等" if len(points) > 3 else ""
+    return _("检查清单 %(n)s 项：%(points)s%(more)s") % {"n": len(points), "points": shown, "more": more}
+
+
 class SiteImporter(Importer):
     kind = "sites"
     label = gettext_lazy("点位")
@@ -37,7 +48,8 @@ class SiteImporter(Importer):
     def load_options(self):
         return {
             "点位类型": [
-                Option(name, pk, code) for pk, code, name in SiteType.objects.values_list("pk", "code", "name")
+                Option(site_type.name, site_type.pk, site_type_description(site_type))
+                for site_type in SiteType.objects.prefetch_related("checkpoints")
             ],
             "区域编码": area_options(),
             "单位编码": unit_options(self.UNIT_KINDS),
@@ -72,7 +84,7 @@ class SiteImporter(Importer):
                 if abs(v[name]) > bound:
                     report.add(row.number, self.header(name), _("应在 -%(b)s 到 %(b)s 之间") % {"b": bound})
                 v[name] = v[name].quantize(self.SIX_PLACES)
-        if (v["latitude"] is None) != (v["longitude"] is None):
+        if (v["latitude"] is None) != (v["longitude"] is None) and not row.bad & {"latitude", "longitude"}:
             missing = "latitude" if v["latitude"] is None else "longitude"
             report.add(row.number, self.header(missing), _("纬度和经度要么都填，要么都不填"))
         if v["area_m2"] is not None:

@@ -26,6 +26,8 @@ class TaskImporter(Importer):
     example_key = "示例T-001"
     needs_campaign = True
     rules_in_services = True
+    # What the ledger's export (exchange.exports.ledger_columns) shows besides the import's columns.
+    shown_only = frozenset({"标准条目", "责任单位", "责任人", "累计完成", "完成率", "进度"})
     UNIT_KINDS = (Unit.Kind.SUBDISTRICT, Unit.Kind.DEPARTMENT, Unit.Kind.PHC_OFFICE)
     columns = (
         Column("code", "任务编码", CODE, True, 32, help="任务的唯一编码，如 T-001。已有的任务按编码更新。"),

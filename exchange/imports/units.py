@@ -59,6 +59,8 @@ class UnitImporter(Importer):
                 self.header("code"),
                 _("「%(code)s」是爱卫办或区领导，只能由系统管理员在后台修改") % {"code": code},
             )
+        if name is None:
+            return  # the name's cell was wrong: reported already
         if self.names.get(name, code) != code:
             report.add(
                 row.number,

@@ -1,16 +1,18 @@
 """Excel exports of the problem list and the ledger: opened with openpyxl and read cell by cell."""
 
 import datetime as dt
+import io
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 
 from campaigns import services as ledger
+from campaigns.models import Task
 from conftest import SHANGHAI, TODAY
 from documents.xlsx import DATE, NUMBER, Col, column_widths, display_width
 from exchange.exports import problem_columns
-from exchange.tests.helpers import open_response, values
+from exchange.tests.helpers import counts, open_response, upload, values
 from problems import services
 from problems.tests.helpers import DEADLINE, assigned_problem, photo, recorded_problem
 
@@ -34,10 +36,13 @@ PROBLEM_HEADERS = [
 ]
 LEDGER_HEADERS = [
     "任务编码",
-    "任务",
+    "任务内容",
+    "标准条目编号",
     "标准条目",
     "时间节点",
+    "责任单位编码",
     "责任单位",
+    "责任人用户名",
     "责任人",
     "目标数量",
     "计量单位",
@@ -45,6 +50,7 @@ LEDGER_HEADERS = [
     "完成率",
     "完成期限",
     "进度",
+    "说明",
 ]
 LONG = "巷口垃圾堆积，墙面乱贴乱画，绿化带内有建筑垃圾"
 
@@ -254,53 +260,20 @@ def test_the_ledger_export_holds_tasks_with_their_progress(client, world, tasks)
     assert ws.title == "工作台账"
     assert [cell.value for cell in ws[1]] == LEDGER_HEADERS
     assert ws.freeze_panes == "A2"
+    a, b = world.unit_a, world.unit_b
+    zhou, wu = world.liaison_a.username, world.liaison_b.username
     assert values(ws)[1:] == [
-        (
-            None,
-            "召开动员部署会",
-            "3.2 背街小巷保洁",
-            "动员部署",
-            "东城街道",
-            "周晓",
-            40,
-            "条",
-            40,
-            1,
-            dt.datetime(2026, 3, 10),
-            "已完成",
-        ),
-        (
-            "T-002",
-            "农贸市场三防设施",
-            "3.2 背街小巷保洁",
-            "全面达标",
-            "城管局",
-            "吴婷",
-            2.5,
-            "个",
-            0,
-            0,
-            dt.datetime(2026, 4, 30),
-            "已逾期",
-        ),
-        (
-            "T-001",
-            "清理背街小巷卫生死角",
-            "3.2 背街小巷保洁",
-            "通过省级暗访",
-            "东城街道",
-            "周晓",
-            40,
-            "条",
-            10,
-            0.25,
-            dt.datetime(2026, 6, 20),
-            "推进中",
-        ),
+        # A task made without a code is exported without one (the import would ask for it).
+        (None, "召开动员部署会", "3.2", "背街小巷保洁", "动员部署", a.code, "东城街道", zhou, "周晓")
+        + (40, "条", 40, 1, dt.datetime(2026, 3, 10), "已完成", None),
+        ("T-002", "农贸市场三防设施", "3.2", "背街小巷保洁", "全面达标", b.code, "城管局", wu, "吴婷")
+        + (2.5, "个", 0, 0, dt.datetime(2026, 4, 30), "已逾期", None),
+        ("T-001", "清理背街小巷卫生死角", "3.2", "背街小巷保洁", "通过省级暗访", a.code, "东城街道", zhou, "周晓")
+        + (40, "条", 10, 0.25, dt.datetime(2026, 6, 20), "推进中", None),
     ]
-    rate = ws.cell(row=4, column=10)
+    rate = ws.cell(row=4, column=13)
     assert rate.number_format == "0%"
-    assert ws.cell(row=4, column=11).is_date
+    assert ws.cell(row=4, column=14).is_date
 
 
 def test_the_ledger_export_applies_filters_and_scope(client, world, tasks):
@@ -312,3 +285,115 @@ def test_the_ledger_export_applies_filters_and_scope(client, world, tasks):
     assert [row[0] for row in values(ws)[1:]] == ["T-002"]
     ws = export(client, world.head_a, name="exchange:ledger_xlsx").active
     assert [row[1] for row in values(ws)[1:]] == ["召开动员部署会", "清理背街小巷卫生死角"]
+
+
+def test_an_exported_ledger_edited_in_excel_imports_again_and_changes_only_what_was_edited(client, world, tasks):
+    """Export, change one cell (a target), import the same file: that task changes, nothing else."""
+    workbook = export(client, world.office, name="exchange:ledger_xlsx", query="?state=late")
+    ws = workbook["工作台账"]
+    assert [row[0] for row in values(ws)[1:]] == ["T-002"]
+    before = counts()
+    alleys = Task.objects.get(code="T-001")
+    ws.cell(row=2, column=LEDGER_HEADERS.index("目标数量") + 1).value = 3
+    ws.cell(row=2, column=LEDGER_HEADERS.index("累计完成") + 1).value = 99  # shown only: not read
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+
+    response = client.post(
+        reverse("exchange:imports"), {"kind": "tasks", "file": upload(buffer.getvalue(), "工作台账.xlsx")}, follow=True
+    )
+    assert "台账任务导入完成：共 1 行，新增 0 条，更新 1 条，无变化 0 条" in response.content.decode()
+    market = Task.objects.with_progress().get(code="T-002")
+    assert market.target_quantity == 3 and market.quantity_done == 0
+    assert (market.title, market.deadline, market.responsible, market.lead_unit) == (
+        "农贸市场三防设施",
+        dt.date(2026, 4, 30),
+        world.liaison_b,
+        world.unit_b,
+    )
+    after = counts()
+    assert after["tasks"] == before["tasks"] and after["ledger_events"] == before["ledger_events"] + 1
+    other = Task.objects.get(code="T-001")
+    assert (other.target_quantity, other.deadline, other.title) == (
+        alleys.target_quantity,
+        alleys.deadline,
+        alleys.title,
+    )
+
+    # The whole ledger exported and imported unchanged: nothing to do for any task with a code.
+    workbook = export(client, world.office, name="exchange:ledger_xlsx", query="?unit=" + str(world.unit_b.pk))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    response = client.post(
+        reverse("exchange:imports"), {"kind": "tasks", "file": upload(buffer.getvalue())}, follow=True
+    )
+    assert "共 1 行，新增 0 条，更新 0 条，无变化 1 条" in response.content.decode()
+
+
+# ---- printing, the filter, the 导出说明 sheet ----------------------------------------------
+
+
+def about(workbook) -> dict[str, str]:
+    ws = workbook["导出说明"]
+    return {row[0]: row[1] for row in values(ws)[1:]}
+
+
+def test_the_problem_export_prints_landscape_one_page_wide_with_its_header_on_every_page(client, world, problems):
+    workbook = export(client, world.office)
+    ws = workbook["问题清单"]
+    assert ws.page_setup.orientation == "landscape"
+    assert ws.page_setup.paperSize == 9
+    assert ws.sheet_properties.pageSetUpPr.fitToPage is True
+    assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (1, 0)
+    assert ws.print_title_rows == "$1:$1"
+    assert ws.auto_filter.ref == "A1:P5"  # the header and four problems
+    # Long text wraps inside its column; a short code does not.
+    description = next(row for row in ws.iter_rows(min_row=2) if row[0].value == problems["a_overdue"].number)
+    assert description[9].alignment.wrap_text is True
+    assert description[8].alignment.wrap_text is True
+    assert not description[4].alignment.wrap_text
+
+
+def test_the_export_says_what_it_holds_in_a_sheet_of_its_own(client, world, problems):
+    workbook = export(client, world.office, query=f"?unit={world.unit_a.pk}&status=assigned&overdue=on")
+    assert workbook.sheetnames == ["问题清单", "导出说明"]
+    lines = about(workbook)
+    assert values(workbook["导出说明"])[0] == ("问题清单", None)  # the title line
+    assert lines["责任单位"] == str(world.unit_a)
+    assert lines["状态"] == "整改中"
+    assert lines["只看逾期"] == "是"
+    assert lines["导出时间"] == "2026-05-12 10:00"
+    name = world.office.get_full_name()
+    assert lines["导出人"] == f"{name}（{world.office.username}）"
+    assert lines["导出行数"] == "0"  # nothing of 东城街道's is overdue today
+    assert "搜索" not in lines  # a filter not given is not listed
+
+    lines = about(export(client, world.office))
+    assert lines["筛选条件"] == "无（全部）" and lines["导出行数"] == "4"
+
+
+def test_a_bad_date_is_reported_and_the_other_filters_still_apply(client, world, problems):
+    client.force_login(world.office)
+    query = f"?date_from=notadate&unit={world.unit_a.pk}&sort=number"
+    page = client.get(reverse("problems:list") + query).content.decode()
+    assert "有筛选条件无效，未使用；其他条件照常生效" in page
+    assert "不是有效的日期，请按 2026-05-12 的格式填写" in page
+    # The unit filter still applies on the screen: only 东城街道's two problems are listed.
+    assert problems["a_overdue"].number in page and problems["a_due"].number in page
+    assert problems["b_closed"].number not in page and problems["recorded"].number not in page
+
+    workbook = export(client, world.office, query=query)
+    ws = workbook["问题清单"]
+    assert [row[0] for row in values(ws)[1:]] == [problems["a_overdue"].number, problems["a_due"].number]
+    lines = about(workbook)
+    assert lines["发现日期从"] == "「notadate」无效，未使用（不是有效的日期，请按 2026-05-12 的格式填写）"
+    assert lines["责任单位"] == str(world.unit_a)
+
+
+def test_the_ledger_export_prints_the_same_way_and_says_its_filters(client, world, tasks):
+    workbook = export(client, world.office, name="exchange:ledger_xlsx", query=f"?unit={world.unit_b.pk}")
+    ws = workbook["工作台账"]
+    assert ws.page_setup.orientation == "landscape" and ws.print_title_rows == "$1:$1"
+    assert ws.auto_filter.ref == "A1:P2"
+    lines = about(workbook)
+    assert lines["责任单位"] == str(world.unit_b) and lines["导出行数"] == "1"

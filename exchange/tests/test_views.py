@@ -1,14 +1,16 @@
 """The import screen and the template downloads: who may use them, what they show, and a template
 that, filled in, imports."""
 
+import base64
 import io
 
 import openpyxl
 import pytest
 from django.urls import reverse
 
-from exchange.imports import KINDS, MAX_ROWS
-from exchange.tests.helpers import counts, headers, kind_file, open_response, upload, values
+from core.models import GeneratedFile
+from exchange.imports import KINDS, MAX_ROWS, RowError
+from exchange.tests.helpers import XLSX, counts, headers, kind_file, open_response, upload, values
 from sites.models import Site
 from tests.factories import SiteTypeFactory
 
@@ -124,8 +126,13 @@ def test_the_site_template_offers_drop_downs_for_its_fixed_values(client, world)
     kind, formula, sqref = found["点位类型"]
     assert (kind, sqref) == ("list", f"C2:C{MAX_ROWS + 1}")
     assert list_values(workbook, formula) == ["背街小巷", "农贸市场"]
-    assert list_values(workbook, found["所在区域编码"][1]) == ["D01", "D01-01", "D01-01-01"]
-    assert list_values(workbook, found["责任单位编码"][1]) == ["DP01", "DP02", "SD01"]
+    # Codes with their names, as people pick them; the import reads the code back.
+    assert list_values(workbook, found["所在区域编码"][1]) == ["D01 示范区", "D01-01 东城街道", "D01-01-01 花园社区"]
+    assert list_values(workbook, found["责任单位编码"][1]) == [
+        "DP01 区城市管理局",
+        "DP02 区市场监督管理局",
+        "SD01 东城街道办事处",
+    ]
     assert list_values(workbook, found["在用"][1]) == ["是", "否"]
     example = [cell.value for cell in workbook["点位"][2]]
     assert example[:5] == ["示例-0001", "示例巷", "背街小巷", "D01-01-01", "DP01"]
@@ -149,8 +156,13 @@ def test_the_other_templates_offer_their_lists(client, world):
     found = validations(workbook["台账任务"])
     assert sorted(found) == ["时间节点", "标准条目编号", "责任人用户名", "责任单位编码"]
     assert list_values(workbook, found["时间节点"][1]) == ["动员部署", "全面达标", "通过省级暗访"]
-    assert list_values(workbook, found["标准条目编号"][1]) == ["3.2", "3.2.1"]
-    assert list_values(workbook, found["责任单位编码"][1]) == ["DP01", "DP02", "PHC", "SD01"]
+    assert list_values(workbook, found["标准条目编号"][1]) == ["3.2 背街小巷保洁", "3.2.1 路面无垃圾、无积水"]
+    assert list_values(workbook, found["责任单位编码"][1]) == [
+        "DP01 区城市管理局",
+        "DP02 区市场监督管理局",
+        "PHC 区爱卫办",
+        "SD01 东城街道办事处",
+    ]
     example = workbook["台账任务"]["I2"]
     assert example.is_date and example.number_format == "yyyy-mm-dd"
 
@@ -177,3 +189,86 @@ def test_a_downloaded_template_with_its_example_left_in_is_refused(client, world
     assert response.status_code == 400
     assert "<td>第2行</td><td>—</td><td>这是模板里的示例行，请删除后再导入</td>" in response.content.decode()
     assert not Site.objects.filter(code="BS-0101").exists()
+
+
+def test_site_types_are_described_in_chinese_beside_the_drop_down(client, world):
+    world.site.site_type.checkpoints.add(world.checkpoint)
+    SiteTypeFactory(code="farmers_market", name="农贸市场")
+    workbook = download(client, world, "sites")
+    options = workbook["选项"]
+    rows = [(row[0].value, row[1].value) for row in options.iter_rows(min_row=2) if row[0].value]
+    # The type's code (an English word) is not shown: what the type's checklist holds is.
+    assert rows[:2] == [("背街小巷", "检查清单 1 项：路面无垃圾、无积水"), ("农贸市场", "尚未设检查清单")]
+
+
+def test_a_value_picked_from_a_labelled_drop_down_is_read_back_as_its_code(client, world):
+    workbook = download(client, world, "sites")
+    ws = workbook["点位"]
+    ws.delete_rows(2)
+    ws.append(["BS-0201", "新建巷", "背街小巷", "D01-01-01 花园社区", "SD01 东城街道办事处（旧名）"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    client.force_login(world.office)
+    response = client.post(reverse("exchange:imports"), {"kind": "sites", "file": upload(buffer.getvalue())})
+    assert response.status_code == 302
+    site = Site.objects.get(code="BS-0201")
+    assert (site.area, site.owner_unit) == (world.community, world.unit_a)
+
+
+@pytest.mark.parametrize(
+    ("uploaded", "chosen", "message"),
+    [
+        ("sites", "units", "这是“点位”导入模板，当前选择的是“单位”导入：请选择“点位”后重新上传"),
+        ("units", "tasks", "这是“单位”导入模板，当前选择的是“台账任务”导入：请选择“单位”后重新上传"),
+    ],
+)
+def test_a_template_of_another_kind_is_named_in_one_line(client, world, uploaded, chosen, message):
+    data = download(client, world, uploaded)
+    buffer = io.BytesIO()
+    data.save(buffer)
+    response = client.post(reverse("exchange:imports"), {"kind": chosen, "file": upload(buffer.getvalue())})
+    assert response.status_code == 400
+    assert response.context["result"].errors == [RowError(None, "", message)]
+    assert message in response.content.decode()
+
+
+def test_the_report_downloads_as_the_uploaded_file_with_a_problem_column(client, world):
+    rows = [
+        ["BS-0301", "好的巷", "背街小巷", "D01-01-01", "SD01"],
+        ["BS-0302", "坏的巷", "没有的类型", "D01-01-01", "SD01", "", 95, None],
+    ]
+    client.force_login(world.office)
+    response = client.post(reverse("exchange:imports"), {"kind": "sites", "file": kind_file("sites", rows)})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "下载标出问题的原文件" in page
+    annotated = response.context["annotated"]
+    assert annotated["name"] == "导入-问题.xlsx"
+    # The copy is in the page (a data: link): a refused import stores nothing, not even it.
+    assert f'download="导入-问题.xlsx" href="{annotated["href"]}"' in page
+    prefix = f"data:{XLSX};base64,"
+    assert annotated["href"].startswith(prefix)
+    workbook = openpyxl.load_workbook(io.BytesIO(base64.b64decode(annotated["href"][len(prefix) :])))
+    ws = workbook["点位"]
+    header = [cell.value for cell in ws[1]]
+    assert header[-1] == "问题" and header[:-1] == headers("sites")
+    problem = {row[0].value: row[len(header) - 1].value for row in ws.iter_rows(min_row=2)}
+    assert problem["BS-0301"] is None
+    # Both of the row's problems: a wrong cell and what the row's own checks found.
+    assert problem["BS-0302"] == (
+        "「点位类型」未知的值「没有的类型」（可选：背街小巷）；「纬度」应在 -90 到 90 之间；"
+        "「经度」纬度和经度要么都填，要么都不填"
+    )
+    assert GeneratedFile.objects.count() == 0
+
+
+def test_a_large_refused_file_is_reported_without_a_copy_to_download(client, world, monkeypatch):
+    monkeypatch.setattr("exchange.imports.annotate.MAX_ANNOTATED_ROWS", 1)
+    rows = [["BS-0301", "巷", "没有的类型", "D01-01-01", "SD01"], ["BS-0302", "巷", "背街小巷", "D01-01-01", "SD01"]]
+    client.force_login(world.office)
+    response = client.post(reverse("exchange:imports"), {"kind": "sites", "file": kind_file("sites", rows)})
+    assert response.status_code == 400
+    assert response.context["annotated"] is None
+    assert "下载标出问题的原文件" not in response.content.decode()
+    (error,) = response.context["result"].errors
+    assert (error.row, error.column) == (2, "点位类型")  # the report itself is shown as before

@@ -259,6 +259,9 @@ OUT_OF_RANGE = "日期须在 2000-01-01 至 2031-12-31 之间"
 CHOICE = "选择一个有效的选项： 该选择不在可用的选项中。"
 
 
+NOT_A_DATE = "不是有效的日期，请按 2026-05-12 的格式填写"
+
+
 def not_offered(value: str) -> str:
     return f"选择一个有效的选项。 {value} 不在可用的选项中。"
 
@@ -275,10 +278,10 @@ BAD_VALUES = {
     "a category, coarser than the list offers": ("criterion", lambda s: s.category.pk, CHOICE),
     "a site type that does not exist": ("site_type", lambda s: 999999, CHOICE),
     "a source that does not exist": ("source", lambda s: "phone", not_offered("phone")),
-    "an impossible date": ("date_from", lambda s: "2026-13-01", "输入一个有效的日期。"),
-    "a date in words": ("date_to", lambda s: "昨天", "输入一个有效的日期。"),
+    "an impossible date": ("date_from", lambda s: "2026-13-01", NOT_A_DATE),
+    "a date in words": ("date_to", lambda s: "昨天", NOT_A_DATE),
     "an unknown order": ("sort", lambda s: "random", not_offered("random")),
-    "a day February does not have": ("date_from", lambda s: "2026-02-30", "输入一个有效的日期。"),
+    "a day February does not have": ("date_from", lambda s: "2026-02-30", NOT_A_DATE),
     "a date before the campaign's range": ("date_from", lambda s: "0001-01-01", OUT_OF_RANGE),
 }
 

@@ -26,7 +26,12 @@ from django.urls import reverse
 from accounts.forms import CodeForm, SecondFactorResetForm, UnlockForm
 from audit.forms import SecurityLogFilterForm
 from bulletins import services as bulletin_services
-from bulletins.forms import AccountabilityForm, BulletinCreateForm, BulletinEditForm
+from bulletins.forms import (
+    AccountabilityForm,
+    AccountabilityFromBulletinForm,
+    BulletinCreateForm,
+    BulletinEditForm,
+)
 from campaigns.forms import DeadlineForm, FiveInPlaceForm, ProgressForm, TaskEditForm, TaskFilterForm, TaskForm
 from campaigns.tests.helpers import ledger_task
 from conftest import TODAY
@@ -43,6 +48,7 @@ from notifications.forms import EndpointForm, RuleForm
 from notifications.models import Channel, Endpoint, Message
 from notifications.services import endpoint_test
 from problems.forms import AssignForm, ProblemFilterForm, ReasonForm, ReassignForm, SubmitForm, VerifyForm
+from problems.models import Problem
 from problems.tests.helpers import assigned_problem, recorded_problem, submitted_problem
 from tests.factories import jpeg_bytes
 
@@ -72,6 +78,20 @@ def task(world):
 def draft(world):
     return bulletin_services.bulletin_create(
         actor=world.office, campaign=world.campaign, period_start=dt.date(2026, 4, 1), period_end=TODAY.date()
+    )
+
+
+def criticising_draft(world):
+    """A draft that criticises unit_a: one overdue problem, criticised from the first one."""
+    problem = assigned_problem(world)
+    # Overdue by a day: the assign service takes no deadline in the past.
+    Problem.objects.filter(pk=problem.pk).update(deadline=TODAY.date() - dt.timedelta(days=1))
+    return bulletin_services.bulletin_create(
+        actor=world.office,
+        campaign=world.campaign,
+        period_start=dt.date(2026, 4, 1),
+        period_end=TODAY.date(),
+        criticise_overdue_at=1,
     )
 
 
@@ -322,8 +342,17 @@ FORMS = [
             "version": _v(c.bulletin),
         },
         lambda w: _ns(bulletin=draft(w)),
-        text=("title", "lead", "closing"),
+        text=("title", "lead", "closing", "overview"),
         numbers=("criticise_overdue_at",),
+    ),
+    FormSurface(
+        "accountability_from_bulletin",
+        AccountabilityFromBulletinForm,
+        "office",
+        lambda w, c: reverse("bulletins:accountability_from", args=[c.bulletin.uuid]),
+        lambda w, c: {"measure": "criticism", "decided_on": "2026-05-12", "confirm": "on"},
+        lambda w: _ns(bulletin=criticising_draft(w)),
+        dates=("decided_on",),
     ),
     FormSurface(
         "accountability",
@@ -604,6 +633,7 @@ def path_objects(world) -> dict[str, tuple[dict, str]]:
         "inspections:inspection": ({"client_id": inspection.client_id}, "office"),
         "bulletins:detail": ({"bulletin_uuid": bulletin.uuid}, "office"),
         "bulletins:publish": ({"bulletin_uuid": bulletin.uuid}, "office"),
+        "bulletins:accountability_from": ({"bulletin_uuid": bulletin.uuid}, "office"),
         "bulletins:file": ({"bulletin_uuid": bulletin.uuid, "kind": "docx"}, "office"),
         "bulletins:files": ({"bulletin_uuid": bulletin.uuid}, "office"),
         "bulletins:render": ({"bulletin_uuid": bulletin.uuid}, "office"),
