@@ -165,6 +165,18 @@ def suffix_of(name: str) -> str:
     return name.rsplit(".", 1)[-1].lower() if "." in name else ""
 
 
+def _within_limit(name: str) -> str:
+    """A name as long as the column holds (255), shortened before its extension: a phone or a
+    desktop may send a longer one, which PostgreSQL would refuse with an error (SQLite keeps it)."""
+    limit = Attachment._meta.get_field("original_name").max_length
+    if len(name) <= limit:
+        return name
+    stem, dot, extension = name.rpartition(".")
+    if dot and stem and len(extension) <= 16:
+        return f"{stem[: limit - len(extension) - 1]}.{extension}"
+    return name[:limit]
+
+
 def attachment_store(*, actor, name: str, data: bytes, kind: str) -> Attachment:
     """Check an uploaded file and store it under a generated name with its SHA-256.
 
@@ -173,7 +185,7 @@ def attachment_store(*, actor, name: str, data: bytes, kind: str) -> Attachment:
     not or zip bombs, and a file of the wrong kind, with a message in Chinese. Callers run it
     inside their own atomic_with_files(), so a later refusal in the same change leaves neither a
     row nor a file behind."""
-    name = PurePath(name or "").name or "未命名"
+    name = _within_limit(PurePath(name or "").name or "未命名")
     suffix = suffix_of(name)
     if not data:
         raise InvalidInput(gettext("文件「%(name)s」是空的") % {"name": name})

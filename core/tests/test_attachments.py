@@ -115,6 +115,16 @@ def test_a_path_in_the_name_chooses_nothing(world, media, name):
     assert stored_files(media) == [media / attachment.file.name]
 
 
+def test_a_name_longer_than_the_column_is_shortened_before_its_extension(world, media):
+    # 300 characters: PostgreSQL refused the row with an error before (SQLite kept it).
+    name = "幸福巷整改前" * 50 + ".jpg"
+    attachment = attachment_store(kind=EVIDENCE, actor=world.liaison_a, name=name, data=jpeg_bytes())
+
+    attachment.refresh_from_db()
+    assert len(attachment.original_name) == 255
+    assert attachment.original_name == name[:251] + ".jpg"
+
+
 def test_the_users_file_name_never_becomes_the_stored_name(world, media):
     attachment = attachment_store(
         kind=EVIDENCE, actor=world.liaison_a, name="东城街道 幸福巷 整改前.jpg", data=jpeg_bytes()
