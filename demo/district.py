@@ -199,6 +199,8 @@ def _escalations() -> None:
         }
         for day in sorted({max(start, day) for day in due.values() if day <= today}):
             moment = max(at(day, 9), last + dt.timedelta(minutes=1)) if last else at(day, 9)
+            if moment > clock.now():
+                break  # today's 09:00 sweep has not run yet (loading the demo before 09:00)
             with clock.frozen_at(moment):
                 reminders.escalate(problem.pk, day)
 
