@@ -132,7 +132,18 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-DATABASES["default"]["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", 0, minimum=0)
+_POSTGRESQL = DATABASES["default"]["ENGINE"].endswith("postgresql")
+if _POSTGRESQL:
+    # The pages' queries are short: compiling one with JIT (PostgreSQL's default above a cost)
+    # took 170-200 ms of the overview's count at a million problems and saved less (issue 14).
+    # Set per connection so that it holds whatever postgresql.conf says; an `options` given in
+    # DATABASE_URL's query string replaces it.
+    DATABASES["default"]["OPTIONS"].setdefault("options", "-c jit=off")
+# Persistent connections on PostgreSQL: a new connection per request cost a backend start and
+# its empty catalogue caches (planning a page's first joins again: ~5-10 ms a request, issue 14).
+# Checked before reuse, so a restarted database costs one failed reuse, not an error page.
+DATABASES["default"]["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", 60 if _POSTGRESQL else 0, minimum=0)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # ---- signing in (docs/ARCHITECTURE.md, "Signing in"; README, "Configuration") ----------------

@@ -32,3 +32,8 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
 # off here and switched on by the tests of timeouts (accounts/tests/test_sessions.py).
 SESSION_IDLE_TIMEOUT = None
 SESSION_ABSOLUTE_TIMEOUT = None
+
+# A connection per request, as before persistent connections became the PostgreSQL default: the
+# tests' threads (concurrent steps, the live server) would otherwise keep theirs open past the
+# test, and the test database could not be dropped at the end.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

@@ -24,8 +24,10 @@ from django.db import close_old_connections, connection, connections
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django_tasks_db.models import DBTaskResult
 
 from accounts import signin
+from campaigns.selectors import current_campaign
 from core import downloads
 from core.models import GeneratedFile
 from demo.bulk import demo_add_problems
@@ -38,6 +40,7 @@ from problems.views import PAGE_SIZE
 
 PERSONAS = ("office", "leader", "inspector", "liaison")
 COLD_OVERVIEW = "overview (cold)"
+STALE_OVERVIEW = "overview (after a step)"
 
 
 @dataclass
@@ -78,6 +81,9 @@ def pages(total: int) -> list[tuple[str, str, str]]:
         ("office", "overview", reverse("oversight:overview")),
         # The same, its figures counted afresh each time (the first request after a transition).
         ("office", COLD_OVERVIEW, reverse("oversight:overview")),
+        # The same right after someone's step: the kept figures are stale; slow to count, they are
+        # shown with their time while the worker is asked to count them again.
+        ("office", STALE_OVERVIEW, reverse("oversight:overview")),
         ("office", "list first", reverse("problems:list")),
         ("office", "list deep", f"{reverse('problems:list')}?page={deep}"),
         ("office", "list submitted", f"{reverse('problems:list')}?{submitted}"),
@@ -105,6 +111,19 @@ def pages(total: int) -> list[tuple[str, str, str]]:
         ("liaison", "unit page", reverse("oversight:unit", args=[unit.code])),
     ]
     return rows
+
+
+def _as_after_a_step():
+    """The overview's kept figures as a transition leaves them (another trail event than theirs),
+    and no recount asked yet: what the first opening after a step finds."""
+    from oversight.selectors import overview_key
+
+    key = overview_key(current_campaign().pk)
+    entry = cache.get(f"kept:{key}")
+    if entry is not None:
+        cache.set(f"kept:{key}", {**entry, "stamp": f"0:{entry['stamp'].split(':')[-1]}"}, 3600)
+    cache.delete(f"recounting:{key}")
+    DBTaskResult.objects.filter(task_path="oversight.tasks.figures_recount").delete()
 
 
 def _body_size(response) -> int:
@@ -137,6 +156,8 @@ def time_pages(rows, *, runs: int, out) -> list[Figure]:
         for _ in range(runs):
             if page == COLD_OVERVIEW:
                 cache.clear()
+            if page == STALE_OVERVIEW:
+                _as_after_a_step()
             with CaptureQueriesContext(connection) as queries:
                 started = time.perf_counter()
                 response = client.get(url)
@@ -153,7 +174,7 @@ def time_pages(rows, *, runs: int, out) -> list[Figure]:
             bytes=size,
         )
         out(
-            f"{persona:<10}{page:<18}{figure.median_ms:>9}{figure.min_ms:>9}{figure.queries:>6}{size:>10}"
+            f"{persona:<10}{page:<24}{figure.median_ms:>9}{figure.min_ms:>9}{figure.queries:>6}{size:>10}"
             f"  {status(figure)}"
         )
         figures.append(figure)
@@ -256,7 +277,7 @@ def run(*, problems: int, runs: int, writes: int, export: bool, out, load: float
     logging.disable(logging.WARNING)
     total = dataset(problems, out)
     out(f"数据库：{connection.vendor}，问题 {total} 个；每页 {runs} 次取中位数")
-    out(f"{'persona':<10}{'page':<18}{'median':>9}{'min':>9}{'q':>6}{'bytes':>10}")
+    out(f"{'persona':<10}{'page':<24}{'median':>9}{'min':>9}{'q':>6}{'bytes':>10}")
     figures = time_pages(pages(total), runs=runs, out=out)
     result = {
         "database": connection.vendor,

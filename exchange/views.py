@@ -18,7 +18,7 @@ from campaigns.forms import TaskFilterForm
 from campaigns.selectors import current_campaign, task_list
 from core import downloads
 from core.forms import applicable_filters
-from core.security import Kind, log_event
+from core.security import export_logged
 from documents import xlsx
 from exchange import exports, imports
 from exchange.forms import ImportForm
@@ -156,7 +156,7 @@ def _export(request, table, *, count: int, what: str, builder: str, parameters: 
     """Small exports are written in the request; a larger one (over EXPORT_IMMEDIATE_MAX_ROWS rows)
     goes to the worker, and the person is sent to its progress page, where the link appears."""
     if count <= settings.EXPORT_IMMEDIATE_MAX_ROWS:
-        return xlsx.xlsx_response(table, on_written=_log_export(request, what))
+        return xlsx.xlsx_response(table, on_written=export_logged(request, what))
     job = downloads.generated_file_request(
         actor=request.user,
         title=str(table.title),
@@ -164,21 +164,5 @@ def _export(request, table, *, count: int, what: str, builder: str, parameters: 
         builder=builder,
         parameters={"query": request.GET.urlencode(), **(parameters or {})},
     )
-    _log_export(request, what)(count)
+    export_logged(request, what)(count)
     return redirect("download", file_uuid=job.uuid)
-
-
-def _log_export(request, what: str):
-    """The security log's row for an export, once its size is known."""
-
-    def written(rows: int) -> None:
-        log_event(
-            Kind.EXPORT,
-            user=request.user,
-            request=request,
-            target=what,
-            summary=f"导出{what} {rows} 行",
-            details={"rows": rows, "filters": request.GET.dict()},
-        )
-
-    return written

@@ -12,18 +12,41 @@ from core import clock
 from organisation.models import Area, Membership
 from problems import kpi
 from problems.models import Problem
-from problems.selectors import until_next_step
+from problems.selectors import Kept, kept
 from problems.states import Level, Status
 from standard.models import SiteType
 
 
 def overview_figures(*, user, campaign) -> dict:
-    """The problem figures of the overview, {"breakdowns": ..., "units": ...}, for those who see
-    all: counted in one pass (problem_figures), kept until the next transition
-    (problems.selectors.until_next_step), one copy per campaign as all of them see the same."""
+    """The problem figures of the overview, {"breakdowns": ..., "units": ...}."""
+    return overview_kept(user=user, campaign=campaign).value
+
+
+def overview_kept(*, user, campaign) -> Kept:
+    """The overview's figures for those who see all: counted in one pass (problem_figures), kept
+    until the next transition (problems.selectors.kept), one copy per campaign as all of them see
+    the same. When a step made them stale and counting is slow (a million problems), the worker
+    counts them again (oversight.tasks.figures_recount) while the page shows them with their time."""
     if not access.actor_for(user).sees_all:
-        return problem_figures(user=user, campaign=campaign)
-    return until_next_step(f"overview:{campaign.pk}", lambda: problem_figures(user=user, campaign=campaign))
+        return Kept(problem_figures(user=user, campaign=campaign), clock.now())
+
+    def recount():
+        from oversight.tasks import figures_recount
+
+        figures_recount.enqueue(OVERVIEW, campaign.pk, user.pk)
+
+    return kept(overview_key(campaign.pk), lambda: problem_figures(user=user, campaign=campaign), recount=recount)
+
+
+OVERVIEW, RANKING, UNIT, TRENDS = "overview", "ranking", "unit", "trends"
+
+
+def overview_key(campaign_id) -> str:
+    return f"{OVERVIEW}:{campaign_id}"
+
+
+def ranking_key(campaign_id) -> str:
+    return f"{RANKING}:{campaign_id}"
 
 
 def problem_figures(*, user, campaign) -> dict:
@@ -73,7 +96,7 @@ def problem_figures(*, user, campaign) -> dict:
         "breakdowns": breakdowns,
         "units": unit_rows,
         "ranking": kpi.ranked(unit_rows),
-        "period": {"start": campaign.starts_on, "end": today},
+        "period": {"start": campaign.starts_on, "end": clock.today()},
     }
 
 
@@ -82,11 +105,17 @@ def shared_ranking(*, campaign) -> dict[str, list[dict]]:
     covert inspection found and the office has not yet published (as in a bulletin). Kept like
     the overview's figures, until the next transition."""
 
-    def count():
-        problems = Problem.objects.filter(campaign=campaign).exclude(pk__in=access.secret_problem_ids())
-        return kpi.ranked(kpi.unit_rows(problems, as_of=clock.today()))
+    def recount():
+        from oversight.tasks import figures_recount
 
-    return until_next_step(f"ranking:{campaign.pk}", count)
+        figures_recount.enqueue(RANKING, campaign.pk, None)
+
+    return kept(ranking_key(campaign.pk), lambda: ranking_count(campaign), recount=recount).value
+
+
+def ranking_count(campaign) -> dict[str, list[dict]]:
+    problems = Problem.objects.filter(campaign=campaign).exclude(pk__in=access.secret_problem_ids())
+    return kpi.ranked(kpi.unit_rows(problems, as_of=clock.today()))
 
 
 def unit_standing(*, user, campaign, unit) -> dict | None:
@@ -103,23 +132,38 @@ def unit_standing(*, user, campaign, unit) -> dict | None:
     return None
 
 
+def unit_key(campaign_id, unit_id, user_id) -> str:
+    return f"{UNIT}:{campaign_id}:{unit_id}:{user_id}"
+
+
+def unit_counts(*, user, campaign, unit) -> dict:
+    """The unit's problems as this person may see them, counted in one aggregate."""
+    problems = access.problems_visible_to(user).filter(campaign=campaign, assigned_unit=unit)
+    conditions = kpi.conditions(as_of=clock.today())
+    return problems.aggregate(
+        **{key: Count("id", filter=q) for key, q in conditions.items()},
+        returned=Count("id", filter=Q(status=Status.RETURNED)),
+        # Overdue problems escalated to the unit's head or under the district's 督办.
+        escalated=Count("id", filter=conditions["overdue"] & Q(escalation__gte=Level.HEAD)),
+    )
+
+
 def unit_summary(*, user, campaign: Campaign, unit) -> dict:
     """What the unit page shows, each part scoped by access: a handful of grouped queries."""
-    today = clock.today()
-    problems = access.problems_visible_to(user).filter(campaign=campaign, assigned_unit=unit)
-    conditions = kpi.conditions(as_of=today)
     # A department holds a hundred thousand problems at a million (0.24 s to count): kept until
     # the next transition, per person as the scope is theirs (reminders and escalations write
-    # events too, so the escalated count moves with them).
-    counts = until_next_step(
-        f"unit:{campaign.pk}:{unit.pk}:{user.pk}",
-        lambda: problems.aggregate(
-            **{key: Count("id", filter=q) for key, q in conditions.items()},
-            returned=Count("id", filter=Q(status=Status.RETURNED)),
-            # Overdue problems escalated to the unit's head or under the district's 督办.
-            escalated=Count("id", filter=conditions["overdue"] & Q(escalation__gte=Level.HEAD)),
-        ),
-    )
+    # events too, so the escalated count moves with them); counted again by the worker when slow.
+
+    def recount():
+        from oversight.tasks import figures_recount
+
+        figures_recount.enqueue(UNIT, campaign.pk, user.pk, unit.pk)
+
+    counts = kept(
+        unit_key(campaign.pk, unit.pk, user.pk),
+        lambda: unit_counts(user=user, campaign=campaign, unit=unit),
+        recount=recount,
+    ).value
     counts = {
         "in_hand": counts["in_hand"],
         "overdue": counts["overdue"],
@@ -139,7 +183,7 @@ def unit_summary(*, user, campaign: Campaign, unit) -> dict:
     return {
         "problem_counts": counts,
         "standing": unit_standing(user=user, campaign=campaign, unit=unit),
-        "period": {"start": campaign.starts_on, "end": today},
+        "period": {"start": campaign.starts_on, "end": clock.today()},
         "bases": kpi.bases(),
         "task_counts": [(state, tasks.get(state.value, 0)) for state in Task.State],
         "tasks_late": tasks.get(Task.State.LATE.value, 0),
@@ -150,3 +194,41 @@ def unit_summary(*, user, campaign: Campaign, unit) -> dict:
         .order_by("role", "user__full_name"),
         "accountabilities": access.accountabilities_visible_to(user).filter(unit=unit).select_related("person"),
     }
+
+
+def trend_params(kind: str, filters: dict) -> dict:
+    """A trend's parameters as plain ids (the cache key and the worker's arguments)."""
+    return {
+        "kind": kind,
+        **{name: getattr(filters.get(name), "pk", None) for name in ("unit", "area", "site_type", "criterion")},
+    }
+
+
+def trends_key(campaign_id, user, params: dict) -> str:
+    # Those who see all share one copy; anyone else counts in their own scope.
+    who = "all" if access.actor_for(user).sees_all else user.pk
+    return f"{TRENDS}:{campaign_id}:{who}:" + ":".join(f"{k}={params[k]}" for k in sorted(params))
+
+
+def trends_count(*, user, campaign, params: dict) -> dict:
+    from oversight import trends
+
+    filters = {name: params[name] for name in ("unit", "area", "site_type", "criterion") if params.get(name)}
+    return trends.series(user=user, campaign=campaign, kind=params["kind"], filters=filters)
+
+
+def trends_kept(*, user, campaign, kind: str, filters: dict) -> Kept:
+    """A campaign's trend (oversight.trends.series), kept until the next step like the overview's
+    figures and counted again by the worker when slow."""
+    params = trend_params(kind, filters)
+
+    def recount():
+        from oversight.tasks import figures_recount
+
+        figures_recount.enqueue(TRENDS, campaign.pk, user.pk, None, params)
+
+    return kept(
+        trends_key(campaign.pk, user, params),
+        lambda: trends_count(user=user, campaign=campaign, params=params),
+        recount=recount,
+    )

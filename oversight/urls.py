@@ -6,4 +6,5 @@ app_name = "oversight"
 urlpatterns = [
     path("overview/", views.overview, name="overview"),
     path("units/<str:unit_code>/", views.unit_page, name="unit"),
+    path("trends/", views.trends_page, name="trends"),
 ]

@@ -2,15 +2,21 @@
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 import access
 from campaigns import selectors as ledger
+from core.forms import applicable_filters
+from core.security import export_logged
+from documents import xlsx
 from dossier import selectors as dossier_selectors
 from inspections import readiness as readiness_selectors
 from organisation.models import Unit
-from oversight import selectors
+from oversight import selectors, trends
+from oversight.forms import TrendFilterForm
 from problems import kpi
 
 SUBDISTRICT, DEPARTMENT = Unit.Kind.SUBDISTRICT, Unit.Kind.DEPARTMENT
@@ -22,7 +28,8 @@ def overview(request):
     if not access.actor_for(request.user).sees_all:
         raise PermissionDenied
     campaign = ledger.current_campaign_or_404()
-    figures = selectors.overview_figures(user=request.user, campaign=campaign)
+    kept = selectors.overview_kept(user=request.user, campaign=campaign)
+    figures = kept.value
     breakdowns = figures["breakdowns"]
     chart = {
         "status": [{"name": status.label, "value": n} for status, n in breakdowns["by_status"]],
@@ -52,6 +59,8 @@ def overview(request):
                 for kind, label in ((Unit.Kind.SUBDISTRICT, _("街道")), (Unit.Kind.DEPARTMENT, _("部门")))
             ],
             "period": figures["period"],
+            "figures_stale": kept.stale,
+            "figures_as_of": timezone.localtime(kept.counted_at),
             "bases": kpi.bases(),
             "chart": chart,
             "readiness": readiness_selectors.readiness(
@@ -74,5 +83,67 @@ def unit_page(request, unit_code):
             "campaign": campaign,
             "unit": unit,
             **selectors.unit_summary(user=request.user, campaign=campaign, unit=unit),
+        },
+    )
+
+
+@login_required
+def trends_page(request):
+    """趋势: the closed loop's figures period by period, a chart with its data table beside it, the
+    same months of an earlier campaign when asked, and the table as a workbook."""
+    campaign = ledger.current_campaign_or_404()
+    form = TrendFilterForm(request.GET or None, campaign=campaign)
+    filters = applicable_filters(form)
+    kind = filters.get("period") or trends.MONTH
+    kept = selectors.trends_kept(user=request.user, campaign=campaign, kind=kind, filters=filters)
+    current = kept.value
+    earlier = filters.get("compare")
+    rows = (
+        trends.compared(
+            current, selectors.trends_kept(user=request.user, campaign=earlier, kind=kind, filters=filters).value
+        )
+        if earlier is not None and kind == trends.MONTH
+        else [{"current": row, "earlier": None} for row in current["periods"]]
+    )
+    if request.GET.get("format") == "xlsx":
+        if not access.can_export(request.user):
+            raise Http404
+        table = trends.trend_table(campaign=campaign, form=form, rows=rows, earlier=earlier, user=request.user)
+        return xlsx.xlsx_response(table, on_written=export_logged(request, "趋势"))
+    chart = {
+        "labels": [row["current"]["label"] for row in rows],
+        "series": [
+            {"name": str(m.label), "key": m.key, "data": [row["current"][m.key] for row in rows]}
+            for m in trends.MEASURES
+            if m.key in ("found", "closed", "overdue_at_end")
+        ],
+        "earlier": (
+            {"name": str(earlier), "data": [row["earlier"]["found"] if row["earlier"] else None for row in rows]}
+            if earlier is not None and kind == trends.MONTH
+            else None
+        ),
+    }
+    query = request.GET.copy()
+    query.pop("format", None)
+    # A period's link opens the problems found in it, under the same filters (the list knows them).
+    in_list = request.GET.copy()
+    for name in ("format", "period", "compare"):
+        in_list.pop(name, None)
+    return render(
+        request,
+        "oversight/trends.html",
+        {
+            "campaign": campaign,
+            "form": form,
+            "rows": rows,
+            "earlier": earlier if kind == trends.MONTH else None,
+            "measures": trends.MEASURES,
+            "bases": trends.BASES,
+            "chart": chart,
+            "stale": kept.stale,
+            "as_of": timezone.localtime(kept.counted_at),
+            "querystring": query.urlencode(),
+            "list_query": in_list.urlencode(),
+            "can_export": access.can_export(request.user),
         },
     )

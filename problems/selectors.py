@@ -2,6 +2,8 @@
 leaves the scope of the person asking."""
 
 import datetime as dt
+import time
+from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
@@ -127,24 +129,78 @@ def by_subdistrict(problems: QuerySet) -> list[dict]:
 
 # Figures kept by until_next_step are this old at most; a transition makes them stale at once.
 FIGURES_SECONDS = 60
+# A count that took at least this long is not made again inside a request when a recount can be
+# left to the worker: the page shows the figures it has, with their time, while the worker counts
+# (the overview over a million problems takes seconds, and every step of anyone makes it stale).
+SLOW_COUNT_SECONDS = 0.3
+# A recount asked of the worker and not done after this long is made in the request after all:
+# a worker that is not running never leaves a page with old figures for longer.
+RECOUNT_LATE_SECONDS = 120
 
 
-def until_next_step(key: str, compute):
+@dataclass(frozen=True)
+class Kept:
+    """Figures with the moment they were counted from; `stale` when a step has committed since
+    and the worker is counting them again."""
+
+    value: object
+    counted_at: dt.datetime
+    stale: bool = False
+
+
+def _stamp() -> str:
+    # The id of the problems' trail's last event: every transition writes one, so the stamp
+    # changes when a transition commits, in every server process; no invalidation is sent that a
+    # process could miss. The day is part of it: overdue counts move at midnight.
+    last_event = ProblemEvent.objects.order_by("-pk").values_list("pk", flat=True).first()
+    return f"{last_event}:{clock.today().isoformat()}"
+
+
+def count_and_keep(key: str, compute, *, stamp: str | None = None) -> Kept:
+    """compute() now, kept under `key` with the stamp read before counting (a step committed
+    while counting leaves the result already stale, as it is)."""
+    stamp = stamp or _stamp()
+    started, began = clock.now(), time.monotonic()
+    value = compute()
+    entry = {"stamp": stamp, "value": value, "counted_at": started, "seconds": time.monotonic() - began}
+    cache.set(f"kept:{key}", entry, 24 * 3600)
+    cache.delete(f"recounting:{key}")
+    return Kept(value, started)
+
+
+def kept(key: str, compute, *, recount=None) -> Kept:
     """compute(), kept in the cache until the next transition of any problem commits (or
     FIGURES_SECONDS pass, or the day changes): grouped counts over a million problems take
     seconds, and a page opened again shows the same figures until something moves.
 
-    The key holds the id of the problems' trail's last event: every transition writes one, so the
-    key changes when a transition commits, in every server process, and the next request counts
-    again; no process can miss an invalidation, as none is sent. `key` must name everything the
-    figures depend on besides the problems (the campaign, the person whose scope they count...)."""
-    last_event = ProblemEvent.objects.order_by("-pk").values_list("pk", flat=True).first()
-    full_key = f"{key}:{last_event}:{clock.today().isoformat()}"
-    value = cache.get(full_key)
-    if value is None:
-        value = compute()
-        cache.set(full_key, value, FIGURES_SECONDS)
-    return value
+    When the kept figures are stale and counting them took SLOW_COUNT_SECONDS or more, and
+    `recount` is given (it asks the worker to call count_and_keep with the same key), the stale
+    figures are returned marked so, and the worker is asked once; the request does not wait.
+    `key` must name everything the figures depend on besides the problems (the campaign, the
+    person whose scope they count...)."""
+    stamp = _stamp()
+    entry = cache.get(f"kept:{key}")
+    if entry is None:
+        return count_and_keep(key, compute, stamp=stamp)
+    age = (clock.now() - entry["counted_at"]).total_seconds()
+    if entry["stamp"] == stamp and age < FIGURES_SECONDS:
+        return Kept(entry["value"], entry["counted_at"])
+    same_day = entry["stamp"].split(":")[-1] == stamp.split(":")[-1]
+    if recount is not None and same_day and entry["seconds"] >= SLOW_COUNT_SECONDS:
+        now = clock.now().timestamp()
+        if cache.add(f"recounting:{key}", now, 24 * 3600):
+            recount()
+            return Kept(entry["value"], entry["counted_at"], stale=True)
+        asked = cache.get(f"recounting:{key}")
+        if asked is not None and now - asked < RECOUNT_LATE_SECONDS:
+            return Kept(entry["value"], entry["counted_at"], stale=True)
+    return count_and_keep(key, compute, stamp=stamp)
+
+
+def until_next_step(key: str, compute):
+    """The figures of kept(), always counted in the request when stale (the scopes of one
+    person or one unit, fast enough to wait for)."""
+    return kept(key, compute).value
 
 
 # 交办's proposed deadline when neither the checkpoint nor its criterion says (Criterion.fix_days).

@@ -275,15 +275,20 @@ def problem_map_data(request):
     )
     rows = list(rows)
     today = clock.today()
+    # Up to MAP_LIMIT points: the URL reversed and the labels translated once, not per point
+    # (5,000 reverse() calls were a third of the answer's time at a million problems).
+    placeholder = "00000000-0000-0000-0000-000000000000"
+    url_pattern = reverse("problems:detail", args=[placeholder])
+    labels = {status.value: str(status.label) for status in Status}
     features = [
         {
             "type": "Feature",
             "geometry": {"type": "Point", "coordinates": [float(lng), float(lat)]},
             "properties": {
-                "url": reverse("problems:detail", args=[uuid]),
+                "url": url_pattern.replace(placeholder, str(uuid)),
                 "number": f"{year}-{sequence:06d}",
                 "status": status,
-                "status_label": Status(status).label,
+                "status_label": labels[status],
                 # Problem.is_overdue's rule: a cluster holding a late problem is drawn red.
                 "overdue": status in WITH_UNIT and deadline is not None and deadline < today,
                 "site": site,

@@ -432,6 +432,8 @@ ENDPOINTS = [
     Endpoint("notifications:rules", OFFICE),
     # the ledger, five-in-place, the dashboards
     Endpoint("oversight:overview", OFFICE),
+    Endpoint("oversight:trends", ALL),
+    Endpoint("oversight:trends", OFFICE, query=q(period="week", compare=""), label="weekly"),
     Endpoint("campaigns:ledger", ALL, paged=True),
     Endpoint("campaigns:task", ("office", "liaison"), kwargs=lambda d: {"task_uuid": d.task.uuid}),
     Endpoint("campaigns:task_create", OFFICE),

@@ -108,3 +108,94 @@ def test_every_transition_makes_the_cached_figures_equal_the_live_ones_again(wor
         assert _cached(world) == live
         assert _short(live) == _long_way(world)
     assert Problem.objects.filter(pk=problem.pk, closed_on__lte=F("deadline")).exists()
+
+
+@pytest.fixture
+def slow_count(monkeypatch):
+    """Every count taken as slow (as the overview's is at a million problems)."""
+    from problems import selectors as problem_selectors
+
+    monkeypatch.setattr(problem_selectors, "SLOW_COUNT_SECONDS", 0)
+
+
+def _queued_recounts() -> int:
+    from django_tasks_db.models import DBTaskResult
+
+    return DBTaskResult.objects.filter(task_path="oversight.tasks.figures_recount").count()
+
+
+def test_slow_figures_made_stale_by_a_step_are_shown_with_their_time_while_the_worker_counts(world, slow_count):
+    from core.worker import run_pending
+
+    problem = assigned_problem(world)
+    before = selectors.overview_kept(user=world.office, campaign=world.campaign)
+    assert not before.stale
+    services.problem_submit_evidence(actor=world.liaison_a, problem=problem, note="已清运")
+
+    stale = selectors.overview_kept(user=world.office, campaign=world.campaign)
+    assert stale.stale and stale.value == before.value and stale.counted_at == before.counted_at
+    # Asked of the worker once, however many pages are opened meanwhile.
+    selectors.overview_kept(user=world.leader, campaign=world.campaign)
+    assert _queued_recounts() == 1
+
+    run_pending()
+    fresh = selectors.overview_kept(user=world.office, campaign=world.campaign)
+    assert not fresh.stale
+    assert fresh.value == selectors.problem_figures(user=world.office, campaign=world.campaign)
+    assert dict(fresh.value["breakdowns"]["by_status"])[Status.SUBMITTED] == 1
+
+
+def test_the_overview_page_says_when_its_figures_are_being_counted_again(world, slow_count, client):
+    problem = assigned_problem(world)
+    client.force_login(world.office)
+    assert "正在重新统计" not in client.get("/overview/").content.decode()
+    services.problem_submit_evidence(actor=world.liaison_a, problem=problem, note="已清运")
+    page = client.get("/overview/").content.decode()
+    assert "问题数据截至" in page and "正在重新统计" in page
+
+
+def test_a_recount_the_worker_has_not_done_in_time_is_made_in_the_request(world, slow_count, frozen_today):
+    from problems import selectors as problem_selectors
+
+    problem = assigned_problem(world)
+    selectors.overview_kept(user=world.office, campaign=world.campaign)
+    services.problem_submit_evidence(actor=world.liaison_a, problem=problem, note="已清运")
+    assert selectors.overview_kept(user=world.office, campaign=world.campaign).stale
+    frozen_today.shift(problem_selectors.RECOUNT_LATE_SECONDS - 10)
+    assert selectors.overview_kept(user=world.office, campaign=world.campaign).stale
+    # No worker ran: past RECOUNT_LATE_SECONDS the page counts for itself.
+    frozen_today.shift(20)
+    late = selectors.overview_kept(user=world.office, campaign=world.campaign)
+    assert not late.stale
+    assert late.value == selectors.problem_figures(user=world.office, campaign=world.campaign)
+
+
+def test_fast_figures_are_always_counted_afresh_after_a_step(world):
+    problem = assigned_problem(world)
+    selectors.overview_kept(user=world.office, campaign=world.campaign)
+    services.problem_submit_evidence(actor=world.liaison_a, problem=problem, note="已清运")
+    again = selectors.overview_kept(user=world.office, campaign=world.campaign)
+    assert not again.stale
+    assert _queued_recounts() == 0
+
+
+def test_a_unit_pages_slow_counts_are_counted_again_by_the_worker(world, slow_count):
+    from core.worker import run_pending
+
+    problem = assigned_problem(world)
+    first = selectors.unit_summary(user=world.liaison_a, campaign=world.campaign, unit=world.unit_a)
+    assert first["problem_counts"]["in_hand"] == 1
+    services.problem_cancel(actor=world.office, problem=problem, reason="重复登记")
+    # Stale, asked of the worker: still the old count until it has counted.
+    assert (
+        selectors.unit_summary(user=world.liaison_a, campaign=world.campaign, unit=world.unit_a)["problem_counts"]
+        == first["problem_counts"]
+    )
+    assert _queued_recounts() == 2  # its counts, and the units' shared ranking it shows a row of
+    run_pending()
+    assert (
+        selectors.unit_summary(user=world.liaison_a, campaign=world.campaign, unit=world.unit_a)["problem_counts"][
+            "in_hand"
+        ]
+        == 0
+    )

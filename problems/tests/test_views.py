@@ -269,3 +269,23 @@ def test_a_site_owned_by_no_assignable_unit_proposes_its_subdistrict(client, wor
     response = client.get(reverse("problems:detail", args=[problem.uuid]))
     form = dict((action.value, form) for action, form in response.context["action_forms"])["assign"]
     assert form.initial["unit"] == world.unit_a.pk  # 东城街道办事处, whose area holds 花园社区
+
+
+def test_the_map_data_names_each_point_and_links_to_its_page(client, world, frozen_today):
+    late = assigned_problem(world)
+    new = recorded_problem(world, site=world.site_b)
+    frozen_today.move_to(dt.datetime(2026, 5, 21, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8))))
+    answer = _client(client, world.office).get(reverse("problems:map_data")).json()
+    points = {f["properties"]["number"]: f for f in answer["features"]}
+    assert set(points) == {late.number, new.number}
+    assert answer["truncated"] is False
+    assert points[late.number]["properties"]["overdue"] is True
+    assert points[new.number]["properties"]["overdue"] is False
+    assert points[new.number]["properties"]["status_label"] == Status.RECORDED.label
+    assert points[new.number]["geometry"]["coordinates"] == [
+        float(world.site_b.longitude),
+        float(world.site_b.latitude),
+    ]
+    for number, problem in ((late.number, late), (new.number, new)):
+        page = client.get(points[number]["properties"]["url"])
+        assert page.status_code == 200 and problem.number in page.content.decode()
