@@ -12,7 +12,7 @@ import zoneinfo
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Count, F, Q
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
 from django.db.models.functions import Trunc
 from django.utils.translation import gettext_lazy as _
 
@@ -46,7 +46,9 @@ MEASURES = (
     ),
     Measure("reworked", _("返工"), _("本期内销号的问题中曾被退回返工的")),
     Measure("rebounds", _("反弹"), _("本期内登记的反弹问题数：同一点位、同一要点的问题销号后不久又被发现")),
-    Measure("average_days", _("平均处置天数"), _("本期内销号的问题从发现到销号的平均天数（保留一位小数）")),
+    Measure(
+        "average_days", _("平均处置天数"), _("本期内销号的问题从发现到销号平均经过的天数（按时长计，保留一位小数）")
+    ),
 )
 BASES = [{"label": str(m.label), "basis": str(m.basis)} for m in MEASURES]
 COUNTED = ("found", "closed", "closed_on_time", "overdue_at_end", "reworked", "rebounds")
@@ -111,71 +113,65 @@ def series(*, user, campaign, kind: str = MONTH, filters: dict | None = None) ->
     }
     if not spans:
         return {"kind": kind, "periods": [], "bases": BASES}
-    begins, ends = _moment(spans[0][0]), _moment(spans[-1][1])
+    ends = _moment(spans[-1][1])
     zone = _zone()
-
-    def period_of(moment) -> dt.date:
-        # Trunc answers a datetime on PostgreSQL and may answer a date on SQLite.
-        return moment.astimezone(zone).date() if isinstance(moment, dt.datetime) else moment
-
-    found = (
-        problems.filter(recorded_at__gte=begins, recorded_at__lt=ends)
-        .annotate(period=Trunc("recorded_at", kind, tzinfo=zone))
-        .order_by()
-        .values("period")
-        .annotate(found=Count("id"), rebounds=Count("id", filter=Q(rebound_of__isnull=False)))
-    )
-    for row in found:
-        rows[period_of(row["period"])].update(found=row["found"], rebounds=row["rebounds"])
-
-    closed = (
-        problems.filter(status=Status.CLOSED, closed_at__gte=begins, closed_at__lt=ends)
-        .annotate(period=Trunc("closed_at", kind, tzinfo=zone))
-        .order_by()
-        .values("period")
-        .annotate(
-            closed=Count("id"),
-            closed_on_time=Count("id", filter=Q(closed_on__lte=F("deadline"))),
-            reworked=Count("id", filter=Q(return_count__gt=0)),
-        )
-    )
-    for row in closed:
-        rows[period_of(row["period"])].update(
-            closed=row["closed"], closed_on_time=row["closed_on_time"], reworked=row["reworked"]
-        )
-    # Days from finding to closing: the closing date less the finding's local date, summed per
-    # period in Python from (closing day, finding day) pairs grouped in the database.
-    spent = (
-        problems.filter(status=Status.CLOSED, closed_at__gte=begins, closed_at__lt=ends)
-        .annotate(found_on=Trunc("recorded_at", "day", tzinfo=zone))
-        .order_by()
-        .values("closed_on", "found_on")
-        .annotate(n=Count("id"))
-    )
-    days = {}
-    for row in spent:
-        found_on = period_of(row["found_on"])
-        start = _period_start(row["closed_on"], kind)
-        if start in rows:
-            total, n = days.get(start, (0, 0))
-            days[start] = (total + (row["closed_on"] - found_on).days * row["n"], n + row["n"])
-
-    # Overdue at each period's end (for the period running now: at this moment), one pass with a
-    # filtered count per period. A deadline is due at the end of its day: at the first moment of
-    # `end` every deadline before `end` has passed; today, those before today.
     now = clock.now()
 
+    def period_of(moment) -> dt.date | None:
+        # Trunc answers a datetime on PostgreSQL and may answer a date on SQLite.
+        if moment is None:
+            return None
+        return moment.astimezone(zone).date() if isinstance(moment, dt.datetime) else moment
+
     def overdue_at(end: dt.date) -> Q:
+        # Overdue at a period's end (for the period running now: at this moment). A deadline is
+        # due at the end of its day: at the first moment of `end` every deadline before `end`
+        # has passed; now, those before today.
         moment, due_before = (_moment(end), end) if end <= today else (now, today)
         return Q(recorded_at__lt=moment, deadline__lt=due_before) & (
             Q(closed_at__isnull=True) | Q(closed_at__gte=moment)
         )
 
-    at_end = problems.filter(deadline__isnull=False, recorded_at__lt=ends).aggregate(
-        **{f"p{index}": Count("id", filter=overdue_at(end)) for index, (_start, end) in enumerate(spans)}
+    # One pass over the problems, grouped by the period they were found in and the period they
+    # were closed in (a few hundred groups at most): the found, the closed and the overdue at
+    # each period's end are all sums over these groups (a query per figure took four passes,
+    # 3.7 s at a million problems).
+    closed = Q(status=Status.CLOSED)
+    grouped = (
+        problems.filter(recorded_at__lt=ends)
+        .annotate(
+            found_in=Trunc("recorded_at", kind, tzinfo=zone),
+            closed_in=Trunc("closed_at", kind, tzinfo=zone),
+        )
+        .order_by()
+        .values("found_in", "closed_in")
+        .annotate(
+            n=Count("id"),
+            closed=Count("id", filter=closed),
+            rebounds=Count("id", filter=Q(rebound_of__isnull=False)),
+            closed_on_time=Count("id", filter=closed & Q(closed_on__lte=F("deadline"))),
+            reworked=Count("id", filter=closed & Q(return_count__gt=0)),
+            spent=Sum(
+                ExpressionWrapper(F("closed_at") - F("recorded_at"), output_field=DurationField()), filter=closed
+            ),
+            **{f"overdue{index}": Count("id", filter=overdue_at(end)) for index, (_start, end) in enumerate(spans)},
+        )
     )
-    for index, (start, _end) in enumerate(spans):
-        rows[start]["overdue_at_end"] = at_end[f"p{index}"]
+    spent = {}
+    for group in grouped:
+        found_in, closed_in = period_of(group["found_in"]), period_of(group["closed_in"])
+        if found_in in rows:
+            row = rows[found_in]
+            row["found"] = row.get("found", 0) + group["n"]
+            row["rebounds"] = row.get("rebounds", 0) + group["rebounds"]
+        if closed_in in rows and group["closed"]:
+            row = rows[closed_in]
+            for key in ("closed", "closed_on_time", "reworked"):
+                row[key] = row.get(key, 0) + group[key]
+            spent[closed_in] = spent.get(closed_in, dt.timedelta(0)) + (group["spent"] or dt.timedelta(0))
+        for index, (start, _end) in enumerate(spans):
+            rows[start]["overdue_at_end"] = rows[start].get("overdue_at_end", 0) + group[f"overdue{index}"]
+    days = {start: (spent[start].total_seconds() / 86400, rows[start]["closed"]) for start in spent}
 
     out = []
     for start, _end in spans:
@@ -187,12 +183,6 @@ def series(*, user, campaign, kind: str = MONTH, filters: dict | None = None) ->
         row["average_days"] = round(total / n, 1) if n else None
         out.append(row)
     return {"kind": kind, "periods": out, "bases": BASES}
-
-
-def _period_start(day: dt.date, kind: str) -> dt.date:
-    if kind == WEEK:
-        return day - dt.timedelta(days=day.weekday())
-    return day.replace(day=1)
 
 
 def compared(current: dict, earlier: dict) -> list[dict]:

@@ -99,7 +99,8 @@ def test_each_month_counts_what_was_found_closed_and_late_in_it(world, months):
     # b was due 3-31 and still open at the end of March; c due 4-15, open at April's end and now.
     assert (march["overdue_at_end"], april["overdue_at_end"], may["overdue_at_end"]) == (1, 1, 1)
     assert (march["reworked"], april["reworked"]) == (0, 1)
-    assert (march["average_days"], april["average_days"], may["average_days"]) == (13.0, 16.0, None)
+    # a: 3-05 10:00 to 3-18 15:00; b: 3-25 10:00 to 4-10 15:00 (days and five hours each)
+    assert (march["average_days"], april["average_days"], may["average_days"]) == (13.2, 16.2, None)
     assert march["start"] == dt.date(2026, 3, 1) and march["end"] == dt.date(2026, 3, 31)
 
 
