@@ -47,6 +47,7 @@ from inspections.tests.helpers import drawn_plan, make_plan, record_finding, sub
 from notifications.forms import EndpointForm, RuleForm
 from notifications.models import Channel, Endpoint, Message
 from notifications.services import endpoint_test
+from oversight.forms import TrendFilterForm
 from problems.forms import AssignForm, ProblemFilterForm, ReasonForm, ReassignForm, SubmitForm, VerifyForm
 from problems.models import Problem
 from problems.tests.helpers import assigned_problem, recorded_problem, submitted_problem
@@ -570,6 +571,14 @@ FILTERS = [
         choices=("kind", "page"),
     ),
     FilterSurface("readiness", ReadinessForm, "office", ("inspections:readiness",), {}, dates=("since",), choices=()),
+    FilterSurface(
+        "trend_filters",
+        TrendFilterForm,
+        "office",
+        ("oversight:trends",),
+        {"period": "week"},
+        choices=("period", "unit", "area", "site_type", "criterion", "compare", "format"),
+    ),
 ]
 
 # The JSON API's writes (method, path): tests/hostile/test_api.py sends the corpus through each.
