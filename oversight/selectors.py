@@ -63,12 +63,15 @@ def problem_figures(*, user, campaign) -> dict:
         .annotate(n=Count("*"), **{key: Count("id", filter=q) for key, q in counted.items()})
     )
     by_status, by_type, by_area, units = Counter(), Counter(), Counter(), {}
+    area_in_hand, area_overdue = Counter(), Counter()
     overdue = rebounds = 0
     for row in rows:
         n = row["n"]
         by_status[row["status"]] += n
         by_type[row["type_id"]] += n
         by_area[row["area_id"]] += n
+        area_in_hand[row["area_id"]] += row["in_hand"]
+        area_overdue[row["area_id"]] += row["overdue"]
         overdue += row["overdue"]
         rebounds += row["rebounds"]
         if row["assigned_unit"] is not None:
@@ -84,7 +87,13 @@ def problem_figures(*, user, campaign) -> dict:
             for k, n in sorted(by_type.items(), key=lambda item: -item[1])
         ],
         "by_area": [
-            {"site__area__parent": k, "site__area__parent__name": area_names.get(k), "n": n}
+            {
+                "site__area__parent": k,
+                "site__area__parent__name": area_names.get(k),
+                "n": n,
+                "in_hand": area_in_hand[k],
+                "overdue": area_overdue[k],
+            }
             for k, n in sorted(by_area.items(), key=lambda item: -item[1])
         ],
         "total": sum(by_status.values()),

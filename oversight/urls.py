@@ -7,4 +7,6 @@ urlpatterns = [
     path("overview/", views.overview, name="overview"),
     path("units/<str:unit_code>/", views.unit_page, name="unit"),
     path("trends/", views.trends_page, name="trends"),
+    path("wall/", views.wall, name="wall"),
+    path("wall/data.json", views.wall_data, name="wall_data"),
 ]

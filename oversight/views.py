@@ -1,10 +1,12 @@
 """Oversight pages: the overview of the whole campaign and a unit's page."""
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
 import access
@@ -147,3 +149,107 @@ def trends_page(request):
             "can_export": access.can_export(request.user),
         },
     )
+
+
+WALL_RANKED = 3  # best and worst units of each kind on the wall
+
+
+def _wall_figures(user, campaign) -> dict:
+    """What the wall screen shows, as plain data: counts, the units' ranking ends, the month's
+    trend and the sub-districts' open and overdue counts. Unit and area names only: no person's
+    name, phone or problem description is on a screen a room full of people reads."""
+    kept = selectors.overview_kept(user=user, campaign=campaign)
+    breakdowns, ranking = kept.value["breakdowns"], kept.value["ranking"]
+    statuses = {status.value: n for status, n in breakdowns["by_status"]}
+    units = [row for group in ranking.values() for row in group]
+    found = sum(row["found"] for row in units)
+    closed_on_time = sum(row["closed_on_time"] for row in units)
+    closed = sum(row["closed"] for row in units)
+    trend = selectors.trends_kept(user=user, campaign=campaign, kind=trends.MONTH, filters={}).value
+
+    def ends(rows):
+        rated = [r for r in rows if r["on_time_rate"] is not None]
+        return {
+            "best": [
+                {"unit": r["unit"], "rate": r["on_time_rate"], "overdue": r["overdue"]} for r in rated[:WALL_RANKED]
+            ],
+            # The last ones, worst first, never repeating one of the first.
+            "worst": [
+                {"unit": r["unit"], "rate": r["on_time_rate"], "overdue": r["overdue"]}
+                for r in reversed(rated[max(WALL_RANKED, len(rated) - WALL_RANKED) :])
+            ],
+        }
+
+    return {
+        "campaign": campaign.name,
+        "as_of": timezone.localtime(kept.counted_at).strftime("%H:%M:%S"),
+        "stale": kept.stale,
+        "figures": {
+            "total": breakdowns["total"],
+            "in_hand": statuses.get("assigned", 0) + statuses.get("submitted", 0) + statuses.get("returned", 0),
+            "overdue": breakdowns["overdue"],
+            "closed": statuses.get("closed", 0),
+            "on_time_rate": round(100 * closed_on_time / (closed + breakdowns["overdue"]), 1) if closed else None,
+            "rebounds": breakdowns["rebounds"],
+            "found_assigned": found,
+        },
+        "ranking": {
+            "subdistrict": ends(ranking.get(Unit.Kind.SUBDISTRICT, [])),
+            "department": ends(ranking.get(Unit.Kind.DEPARTMENT, [])),
+        },
+        "areas": [
+            {
+                "name": row["site__area__parent__name"] or str(_("其他")),
+                "in_hand": row["in_hand"],
+                "overdue": row["overdue"],
+            }
+            for row in breakdowns["by_area"]
+        ],
+        "trend": {
+            "labels": [row["label"] for row in trend["periods"]],
+            "found": [row["found"] for row in trend["periods"]],
+            "closed": [row["closed"] for row in trend["periods"]],
+            "overdue": [row["overdue_at_end"] for row in trend["periods"]],
+        },
+    }
+
+
+@login_required
+def wall(request):
+    """大屏: a full-screen page for a 1920x1080 display in a control room. It loads its figures
+    from wall_data and refreshes them in place every minute, without reloading the page."""
+    if not access.actor_for(request.user).sees_all:
+        raise PermissionDenied
+    campaign = ledger.current_campaign_or_404()
+    return render(
+        request,
+        "oversight/wall.html",
+        {
+            "campaign": campaign,
+            "wall": _wall_figures(request.user, campaign),
+            # Sentences the wall's script writes, in the page's language.
+            "wall_text": {
+                "area": gettext("在办 %(in_hand)s · 逾期 %(overdue)s"),
+                "found": gettext("发现"),
+                "closed": gettext("销号"),
+                "overdue": gettext("期末逾期"),
+                "none": gettext("暂无"),
+                "rate": gettext("%(rate)s%%，逾期 %(overdue)s"),
+            },
+            "map_config": {
+                "tiles": settings.MAP_TILE_URL,
+                "attribution": settings.MAP_TILE_ATTRIBUTION,
+                "center": settings.MAP_CENTER,
+                "coordinates": settings.MAP_TILE_COORDINATES,
+                "time_zone": settings.TIME_ZONE,
+            },
+        },
+    )
+
+
+@login_required
+def wall_data(request):
+    if not access.actor_for(request.user).sees_all:
+        raise PermissionDenied
+    campaign = ledger.current_campaign_or_404()
+    return JsonResponse(_wall_figures(request.user, campaign))

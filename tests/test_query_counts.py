@@ -433,6 +433,8 @@ ENDPOINTS = [
     # the ledger, five-in-place, the dashboards
     Endpoint("oversight:overview", OFFICE),
     Endpoint("oversight:trends", ALL),
+    Endpoint("oversight:wall", OFFICE),
+    Endpoint("oversight:wall_data", OFFICE),
     Endpoint("oversight:trends", OFFICE, query=q(period="week", compare=""), label="weekly"),
     Endpoint("campaigns:ledger", ALL, paged=True),
     Endpoint("campaigns:task", ("office", "liaison"), kwargs=lambda d: {"task_uuid": d.task.uuid}),

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from django.urls import reverse
+from playwright.sync_api import expect
 
 from problems.tests.helpers import assigned_problem, closed_problem, recorded_problem, returned_problem
 from tests.signin import browser_sign_in
@@ -114,3 +115,33 @@ def test_a_unit_head_lands_on_the_units_page_and_the_office_sees_honest_readines
     expect(office.locator("#cw-readiness-coverage")).to_contain_text("已检查街道 0/1")
     expect(office.locator("#cw-readiness-areas")).to_contain_text("未检查")
     screenshot(office, "readiness-nothing-inspected")
+
+
+def test_the_wall_screen_fills_a_1920_display_and_updates_in_place(chromium, live_world, screenshot):
+    """大屏: every figure on one 1920x1080 screen with nothing scrolled away, the sub-districts on a
+    map drawn without tiles, and a step taken meanwhile shown without reloading the page."""
+    world = live_world
+    _scene(world)
+    context = chromium.new_context(locale="zh-CN", viewport={"width": 1920, "height": 1080})
+    page = context.new_page()
+    errors = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    browser_sign_in(page, world.url, world.office)
+    page.goto(world.url + reverse("oversight:wall"))
+    # The test district has no boundaries drawn: its sub-districts are listed with their figures.
+    page.wait_for_selector(".cw-wall-area-list li")
+    screenshot(page, "wall-1920")
+    assert page.evaluate("document.documentElement.scrollHeight") <= 1080
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1920
+    assert page.locator("[data-figure=total]").inner_text() == "4"
+    assert page.locator("#rank-subdistrict-best li").count() >= 1
+    assert "在办" in page.locator(".cw-wall-area-list").inner_text()
+    assert page.locator("#wall-trend canvas").count() == 1
+    # Refreshed in place: a new problem appears in the total without a reload.
+    page.evaluate("window.cwWallMarker = 1")
+    recorded_problem(world, site=world.site_b)
+    page.evaluate("document.body.dispatchEvent(new Event('cw-wall-refresh'))")
+    expect(page.locator("[data-figure=total]")).to_have_text("5")
+    assert page.evaluate("window.cwWallMarker") == 1
+    assert errors == []
+    context.close()

@@ -1,6 +1,7 @@
 """The oversight pages: the overview for the office and leaders, and a unit's page."""
 
 import datetime as dt
+import json
 
 import pytest
 from django.urls import reverse
@@ -8,6 +9,7 @@ from django.urls import reverse
 from bulletins.models import Accountability
 from bulletins.services import accountability_record
 from campaigns.tests.helpers import ledger_task
+from organisation.models import User
 from problems.tests.helpers import assigned_problem, returned_problem
 
 
@@ -50,3 +52,19 @@ def test_the_unit_page_shows_the_units_work_and_accountability(client, world, ta
     client.force_login(world.liaison_a)
     assert client.get(reverse("oversight:unit", args=[world.unit_a.code])).status_code == 200
     assert client.get(reverse("oversight:unit", args=[world.unit_b.code])).status_code == 404
+
+
+def test_the_wall_screen_is_for_those_who_see_all_and_names_no_person(client, world):
+    assigned_problem(world)
+    client.force_login(world.liaison_a)
+    assert client.get(reverse("oversight:wall")).status_code == 403
+    assert client.get(reverse("oversight:wall_data")).status_code == 403
+    client.force_login(world.leader)
+    assert client.get(reverse("oversight:wall")).status_code == 200
+    data = client.get(reverse("oversight:wall_data")).json()
+    assert data["figures"]["total"] == 1 and data["figures"]["in_hand"] == 1
+    assert [a["in_hand"] for a in data["areas"]] == [1]
+    text = json.dumps(data, ensure_ascii=False)
+    for person in User.objects.all():
+        assert person.full_name not in text
+        assert not person.phone or person.phone not in text
