@@ -102,11 +102,14 @@ def test_hostile_workbooks_are_refused_fast_and_leave_nothing(hostile, probes, k
     with findings() as found:
         for name, data, expect in _cases(kind):
             upload = SimpleUploadedFile("导入.xlsx", data, content_type="application/octet-stream")
-            started = time.monotonic()
+            # CPU time of this process (the test client runs the server's work here): what a
+            # hostile workbook makes the server do, not how busy the machine is (wall time went
+            # over the bound on a machine running three suites at once).
+            started = time.process_time()
             answer = probe.send(
                 f"import.{kind}", name, "post", reverse("exchange:imports"), data={"kind": kind, "file": upload}
             )
-            seconds = time.monotonic() - started
+            seconds = time.process_time() - started
             found.judge(answer, expect=expect)
             if seconds > IMPORT_SECONDS:
-                found.add(answer, f"took {seconds:.1f} s (bound {IMPORT_SECONDS} s)")
+                found.add(answer, f"took {seconds:.1f} s of CPU (bound {IMPORT_SECONDS} s)")
