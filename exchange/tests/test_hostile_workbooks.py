@@ -66,13 +66,14 @@ def refused_quickly(world, data: bytes, *, seconds: float = 3, memory: int = 48 
     """Import `data` as sites: refused, nothing written, within `seconds` and `memory`."""
     before = counts()
     tracemalloc.start()
-    started = time.monotonic()
+    # CPU time: the work the file makes the import do, whatever else the machine is running.
+    started = time.process_time()
     try:
         result = run_import(actor=world.office, kind="sites", file=upload(data))
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    elapsed = time.monotonic() - started
+    elapsed = time.process_time() - started
     assert not result.ok
     assert counts() == before
     assert elapsed < seconds, f"{elapsed:.1f} s"
