@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 import access
 from core import clock
+from problems.selectors import narrowed
 from problems.states import Status
 
 MONTH, WEEK = "month", "week"
@@ -86,15 +87,7 @@ def label(start: dt.date, kind: str) -> str:
 def scope(*, user, campaign, filters: dict):
     """The problems of the campaign this person may see, narrowed by the trend's filters."""
     problems = access.problems_visible_to(user).filter(campaign=campaign).exclude(status__in=[Status.CANCELLED])
-    if unit := filters.get("unit"):
-        problems = problems.filter(assigned_unit=unit)
-    if area := filters.get("area"):
-        problems = problems.filter(Q(site__area=area) | Q(site__area__parent=area) | Q(site__area__parent__parent=area))
-    if site_type := filters.get("site_type"):
-        problems = problems.filter(site__site_type=site_type)
-    if criterion := filters.get("criterion"):
-        problems = problems.filter(Q(criterion=criterion) | Q(criterion__parent=criterion))
-    return problems
+    return narrowed(problems, filters)
 
 
 def _moment(day: dt.date) -> dt.datetime:

@@ -15,6 +15,21 @@ from problems.models import Problem, ProblemEvent
 from problems.states import WITH_UNIT, Action, Status
 
 
+def narrowed(qs: QuerySet, filters: dict) -> QuerySet:
+    """Problems of one responsible unit, area (and the areas within it), site type or criterion
+    (and its checkpoints): the meaning of these filters wherever problems are counted or listed
+    (the list, the map, the exports, the trends), so a figure's link opens the same problems."""
+    if unit := filters.get("unit"):
+        qs = qs.filter(assigned_unit=unit)
+    if area := filters.get("area"):
+        qs = qs.filter(Q(site__area=area) | Q(site__area__parent=area) | Q(site__area__parent__parent=area))
+    if site_type := filters.get("site_type"):
+        qs = qs.filter(site__site_type=site_type)
+    if criterion := filters.get("criterion"):
+        qs = qs.filter(Q(criterion=criterion) | Q(criterion__parent=criterion))
+    return qs
+
+
 def problem_list(*, user, filters: dict) -> QuerySet:
     """The problems this person may see, filtered by the cleaned ProblemFilterForm data."""
     qs = access.problems_visible_to(user).select_related(
@@ -28,14 +43,7 @@ def problem_list(*, user, filters: dict) -> QuerySet:
             qs = qs.filter(Q(description__icontains=q) | Q(site__name__icontains=q))
     if statuses := filters.get("status"):
         qs = qs.filter(status__in=statuses)
-    if unit := filters.get("unit"):
-        qs = qs.filter(assigned_unit=unit)
-    if area := filters.get("area"):
-        qs = qs.filter(Q(site__area=area) | Q(site__area__parent=area) | Q(site__area__parent__parent=area))
-    if site_type := filters.get("site_type"):
-        qs = qs.filter(site__site_type=site_type)
-    if criterion := filters.get("criterion"):
-        qs = qs.filter(Q(criterion=criterion) | Q(criterion__parent=criterion))
+    qs = narrowed(qs, filters)
     if source := filters.get("source"):
         qs = qs.filter(source=source)
     if filters.get("overdue"):
