@@ -5,5 +5,6 @@ from oversight import views
 app_name = "oversight"
 urlpatterns = [
     path("overview/", views.overview, name="overview"),
+    path("overview/routine/", views.enter_routine, name="enter_routine"),
     path("units/<str:unit_code>/", views.unit_page, name="unit"),
 ]
