@@ -109,3 +109,22 @@ def test_the_switch_is_a_post_for_the_office(client, world):
     assert "只有爱卫办" in response.content.decode()
     world.campaign.refresh_from_db()
     assert world.campaign.phase == Campaign.Phase.CAMPAIGN
+
+
+def test_the_map_draws_hotspots_as_their_own_layer(client, world):
+    world.site.latitude, world.site.longitude = 34.75, 113.65
+    world.site.save(update_fields=["latitude", "longitude"])
+    for _ in range(3):
+        closed_problem(world)
+    client.force_login(world.office)
+    data = client.get(reverse("problems:map_data") + "?status=assigned").json()
+    assert data["features"] == []  # the filter leaves out the closed problems, not the hotspot
+    assert data["hotspots"] == [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [113.65, 34.75]},
+            "properties": {"site": "幸福巷", "problems": 3, "rebounds": 2},
+        }
+    ]
+    client.force_login(world.liaison_b)  # 城管局 sees none of 东城街道's problems
+    assert client.get(reverse("problems:map_data")).json()["hotspots"] == []
