@@ -194,7 +194,9 @@ def _preferred(schedule: InspectionSchedule, site_types, now) -> dict[int, str]:
     return prefer
 
 
-def schedule_plan(*, schedule: InspectionSchedule, now: dt.datetime | None = None) -> tuple[InspectionPlan, bool]:
+def schedule_plan(
+    *, schedule: InspectionSchedule, now: dt.datetime | None = None, seed: str | None = None
+) -> tuple[InspectionPlan, bool]:
     """The schedule's plan for the period holding `now`, made and drawn if it does not exist yet.
     Returns (plan, made now).
 
@@ -202,7 +204,8 @@ def schedule_plan(*, schedule: InspectionSchedule, now: dt.datetime | None = Non
     2. Otherwise make it through plan_create, acting as whoever last saved the rule (an office
        member; if they no longer may, the service refuses and nothing is made), with the rule's
        mode, team and a window of `window_days` from the period's first day (within the period).
-    3. Draw its sites through sample_draw, overdue-for-coverage sites and hotspots first.
+    3. Draw its sites through sample_draw, overdue-for-coverage sites and hotspots first, with
+       `seed` (the demo's fixed one) or a fresh one, recorded with the draw as always.
     The unique (schedule, period_start) pair catches a writer the lock did not stop."""
     now = now or clock.now()
     start, end = period_of(schedule.period, timezone.localdate(now))
@@ -233,7 +236,9 @@ def schedule_plan(*, schedule: InspectionSchedule, now: dt.datetime | None = Non
                     schedule=schedule,
                     period_start=start,
                 )
-                sample_draw(actor=schedule.updated_by, plan=plan, prefer=_preferred(schedule, site_types, now))
+                sample_draw(
+                    actor=schedule.updated_by, plan=plan, seed=seed, prefer=_preferred(schedule, site_types, now)
+                )
         except IntegrityError:
             return InspectionPlan.objects.get(schedule=schedule, period_start=start), False
     plan.refresh_from_db()
