@@ -79,3 +79,15 @@ def test_the_coverage_page_lists_uncovered_sites_a_page_at_a_time_with_counts(cl
     assert "BS-0001" not in response.content.decode()
     second = client.get(reverse("inspections:coverage") + "?page=2")
     assert [s.code for s in second.context["sites"]] == [f"BS-{n:04d}" for n in range(52, 58)]
+
+
+def test_a_recurring_plans_page_explains_how_to_repeat_its_preferring_draw(client, world):
+    from inspections.services import routine
+
+    with_checklist(world)
+    client.force_login(world.office)
+    client.post(reverse("inspections:schedule_create"), valid(world))
+    (plan,) = routine.schedule_run()
+    page = client.get(reverse("inspections:plan", args=[plan.uuid])).content.decode()
+    assert "本计划由常态检查规则生成" in page
+    assert f'rng = random.Random("{plan.draws.get().seed}/' in page
