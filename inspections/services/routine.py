@@ -29,6 +29,7 @@ from notifications import people
 from notifications.services import notify
 from organisation.models import Area, Membership
 from problems import hotspots
+from problems.models import Problem
 from sites.models import Site
 
 logger = logging.getLogger(__name__)
@@ -266,13 +267,17 @@ def schedule_run(*, now: dt.datetime | None = None) -> list[InspectionPlan]:
 
 def hotspots_announce(*, now: dt.datetime | None = None) -> list[HotspotNotice]:
     """Tell each new hotspot's owner unit's head (一把手), once per site per window: a site
-    announced within the last HOTSPOT_WINDOW_DAYS is not announced again. The notice row and the
+    announced within the last HOTSPOT_WINDOW_DAYS is not announced again. Counted without the
+    findings of unpublished covert plans (the unit may not know of them yet). The notice row and the
     messages are written together, under the site's row lock (two workers: one notice)."""
     now = now or clock.now()
     since = now - dt.timedelta(days=settings.HOTSPOT_WINDOW_DAYS)
     announced = set(HotspotNotice.objects.filter(announced_at__gte=since).values_list("site_id", flat=True))
+    # The unit is told counts: an unpublished covert plan's findings stay out of them (and so may
+    # not make a hotspot yet), as from everything else the unit reads.
+    told = Problem.objects.exclude(pk__in=access.secret_problem_ids())
     notices = []
-    for row in hotspots.hotspot_counts(now=now):
+    for row in hotspots.hotspot_counts(told, now=now):
         if row["site"] in announced:
             continue
         with transaction.atomic():

@@ -14,7 +14,7 @@ from django.test import override_settings
 from conftest import TODAY
 from core.errors import InvalidInput, NotAllowed
 from core.models import SecurityEvent
-from inspections import coverage, sampling
+from inspections import coverage, sampling, services
 from inspections.models import HotspotNotice, InspectionPlan, InspectionSchedule, SampleDraw
 from inspections.services import routine
 from inspections.tests.helpers import drawn_plan, submit, with_checklist
@@ -323,3 +323,21 @@ def test_a_hotspot_is_announced_to_the_owner_units_head_once_per_window(world):
             closed_problem(world, deadline=dt.date(2026, 11, 30))
         assert len(routine.hotspots_announce()) == 1
     assert HotspotNotice.objects.count() == 2
+
+
+def test_an_unpublished_covert_plans_findings_are_not_announced_to_the_unit(world):
+    from inspections.tests.helpers import record_finding
+
+    with_checklist(world)
+    covert = drawn_plan(world, count=2)  # covert, not published
+    with override_settings(HOTSPOT_PROBLEMS=3, HOTSPOT_REBOUNDS=9):
+        record_finding(world, submit(world, covert, site=world.site_b))
+        for description in ("一", "二"):
+            recorded_problem(world, site=world.site_b, description=description)
+        assert hotspots.hotspot_site_ids() == {world.site_b.pk}  # 3, counting the covert finding
+        assert routine.hotspots_announce() == []  # only 2 that 城管局 may know of
+        assert not Message.objects.filter(rule="hotspot").exists()
+        covert.refresh_from_db()
+        services.plan_publish(actor=world.office, plan=covert)
+        (notice,) = routine.hotspots_announce()
+    assert (notice.site, notice.problems) == (world.site_b, 3)
