@@ -25,6 +25,14 @@ class Campaign(models.Model):
     starts_on = models.DateField(_("开始日期"))
     ends_on = models.DateField(_("结束日期"))
 
+    class Phase(models.TextChoices):
+        CAMPAIGN = "campaign", _("创建/复审")
+        ROUTINE = "routine", _("长效")
+
+    # 创建/复审 until the office switches to 长效 after the last milestone
+    # (services.campaign_enter_routine); the overview then shows the routine's measures.
+    phase = models.CharField(_("阶段"), max_length=10, choices=Phase.choices, default=Phase.CAMPAIGN)
+
     class Meta:
         verbose_name = _("创卫工作")
         verbose_name_plural = pgettext_lazy("plural", "创卫工作")
@@ -201,6 +209,7 @@ class LedgerEvent(AppendOnly):
         OWNER_CHANGED = "owner_changed", pgettext_lazy("ledger event", "更换责任单位/责任人")
         PROGRESS_REPORTED = "progress_reported", pgettext_lazy("ledger event", "报告进展")
         FIVE_IN_PLACE_UPDATED = "five_in_place_updated", pgettext_lazy("ledger event", "更新五到位")
+        PHASE_CHANGED = "phase_changed", pgettext_lazy("ledger event", "转入长效管理")
 
     campaign = models.ForeignKey(
         Campaign, on_delete=models.PROTECT, related_name="ledger_events", verbose_name=_("创卫工作")

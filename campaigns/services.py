@@ -441,3 +441,36 @@ def five_in_place_update(
             submit_key=submit_key,
         )
     return record
+
+
+def campaign_enter_routine(*, actor, campaign: Campaign, note: str = "") -> Campaign:
+    """Switch a campaign from 创建/复审 to 长效 (long-term management), by the PHC office, once its
+    last milestone has passed. Written to the ledger's trail (LedgerEvent, before and after).
+    Refused, writing nothing: by anyone else, before the day after the last milestone, with no
+    milestone at all, or when the campaign is already in 长效."""
+    _require_manager(actor)
+    with transaction.atomic():
+        campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        if campaign.phase == Campaign.Phase.ROUTINE:
+            raise InvalidInput(gettext("「%(name)s」已处于长效管理阶段") % {"name": campaign.name})
+        last = campaign.milestones.order_by("-due_on", "-position").first()
+        if last is None:
+            raise InvalidInput(gettext("「%(name)s」尚无时间节点，不能转入长效管理") % {"name": campaign.name})
+        if clock.today() <= last.due_on:
+            raise InvalidInput(
+                gettext("最后一个时间节点「%(milestone)s」（%(date)s）过后才能转入长效管理")
+                % {"milestone": last.name, "date": clock.cn_date(last.due_on)}
+            )
+        before = {"phase": campaign.phase}
+        campaign.phase = Campaign.Phase.ROUTINE
+        campaign.save(update_fields=["phase"])
+        _log(
+            campaign=campaign,
+            action=LedgerEvent.Action.PHASE_CHANGED,
+            actor=actor,
+            milestone=last,
+            note=note,
+            before=before,
+            after={"phase": campaign.phase},
+        )
+    return campaign

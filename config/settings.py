@@ -275,6 +275,11 @@ BULLETIN_COPY_TO = env_str("BULLETIN_COPY_TO", "区委办公室，区政府办�
 
 # The closed loop's tunable rules, kept here so that an office can change them without code.
 REBOUND_WINDOW_DAYS = env_int("REBOUND_WINDOW_DAYS", 90, minimum=1)
+# Rebound hotspots (docs/ARCHITECTURE.md, "Long-term management"): a site with at least
+# HOTSPOT_REBOUNDS rebounds or HOTSPOT_PROBLEMS problems recorded in the last HOTSPOT_WINDOW_DAYS.
+HOTSPOT_WINDOW_DAYS = env_int("HOTSPOT_WINDOW_DAYS", 180, minimum=1)
+HOTSPOT_REBOUNDS = env_int("HOTSPOT_REBOUNDS", 2, minimum=1)
+HOTSPOT_PROBLEMS = env_int("HOTSPOT_PROBLEMS", 5, minimum=1)
 
 # ---- Background work (docs/ARCHITECTURE.md, "The worker") ---------------------------------------
 # Tasks are rows in our own database (django_tasks_db): enqueued in the transaction of the fact
@@ -289,6 +294,8 @@ SCHEDULE = {
     "digest_weekly": {"task": "oversight.tasks.digest_weekly", "at": "08:30", "weekday": 0},
     "housekeeping": {"task": "core.tasks.housekeeping", "at": "03:00"},
     "downloads": {"task": "core.downloads.downloads_prune", "every_minutes": 60},
+    # Long-term management: each recurring schedule's plan for the period, hotspot notices.
+    "routine": {"task": "inspections.tasks.routine", "every_minutes": 60},
 }
 # Finished background jobs are kept this many days (then pruned by housekeeping).
 TASK_RESULTS_KEEP_DAYS = env_int("TASK_RESULTS_KEEP_DAYS", 14, minimum=1)

@@ -28,7 +28,8 @@ from PIL import Image, ImageDraw
 from core import clock
 from core.models import Attachment
 from inspections import services
-from inspections.models import CheckResult, InspectionPlan
+from inspections.models import CheckResult, InspectionPlan, InspectionSchedule
+from inspections.services import routine
 from organisation.models import Area, Membership, User
 from problems import services as loop
 from standard.models import SiteType
@@ -86,6 +87,29 @@ class _Loader:
     def client_id(self) -> uuid.UUID:
         self.sequence += 1
         return uuid.uuid5(CLIENT_IDS, str(self.sequence))
+
+    def routine(self) -> None:
+        """Long-term management: one weekly rule set up on 2 November, and its plan for the demo's
+        last week drawn on Monday 23 November with a fixed seed. Live, the worker makes the plan
+        of the real current week on its first hourly run."""
+        with clock.frozen_at(_at(dt.date(2026, 11, 2), 9)):
+            schedule = routine.schedule_create(
+                actor=self.office,
+                campaign=self.campaign,
+                name=ROUTINE_SCHEDULE,
+                period=InspectionSchedule.Period.WEEKLY,
+                rule=InspectionSchedule.Rule.SAMPLE,
+                count=1,
+                interval_weeks=None,
+                mode=InspectionPlan.Mode.OPEN,
+                window_days=5,
+                is_active=True,
+                site_types=[self.types["back_street"], self.types["farmers_market"]],
+                areas=self.subdistricts,
+                members=[self.inspector, self.partner],
+            )
+        with clock.frozen_at(_at(dt.date(2026, 11, 23), 7)):
+            routine.schedule_plan(schedule=schedule, seed="20261123")
 
     def plan(self, *, name, kind, mode, starts_on, ends_on, areas, counts, seed, made_at) -> InspectionPlan:
         with clock.frozen_at(made_at):
@@ -217,8 +241,12 @@ class _Loader:
             seed="20261128",
             made_at=min(_at(today, 8), clock.now()),
         )
+        self.routine()
         plans = {"open": october, "covert": covert, "today": daily}
         return {role: InspectionPlan.objects.get(pk=plan.pk) for role, plan in plans.items()}
+
+
+ROUTINE_SCHEDULE = "每周背街小巷与农贸市场明查"
 
 
 def load_inspection_demo(campaign, *, today: dt.date | None = None) -> dict[str, InspectionPlan] | None:

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from core.forms import ACCEPT, Form, MultipleFileField, MultipleFileInput
 from core.once import OnceForm
 from core.services import PHOTO
-from inspections.models import CheckResult, InspectionPlan
+from inspections.models import CheckResult, InspectionPlan, InspectionSchedule
 from organisation.models import Area, Membership, Unit, User
 from standard.models import SiteType
 
@@ -16,6 +16,19 @@ class TeamChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, user):
         units = "、".join(sorted({str(m.unit) for m in user.team_memberships}))
         return f"{user.get_full_name()}（{units}）"
+
+
+def team_candidates():
+    """Who may be on a team: inspectors and the PHC office's acting staff, with the units they
+    come from (for the label)."""
+    team = Membership.objects.filter(unit__is_active=True).filter(
+        Q(role=Membership.Role.INSPECTOR) | (Q(unit__kind=Unit.Kind.PHC_OFFICE) & ~Q(role=Membership.Role.VIEWER))
+    )
+    return (
+        User.objects.filter(is_active=True, pk__in=team.values("user_id"))
+        .prefetch_related(Prefetch("memberships", queryset=team.select_related("unit"), to_attr="team_memberships"))
+        .order_by("username")
+    )
 
 
 class PlanForm(OnceForm):
@@ -38,14 +51,7 @@ class PlanForm(OnceForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["areas"].queryset = Area.objects.filter(kind=Area.Kind.SUBDISTRICT).order_by("code")
-        team = Membership.objects.filter(unit__is_active=True).filter(
-            Q(role=Membership.Role.INSPECTOR) | (Q(unit__kind=Unit.Kind.PHC_OFFICE) & ~Q(role=Membership.Role.VIEWER))
-        )
-        self.fields["members"].queryset = (
-            User.objects.filter(is_active=True, pk__in=team.values("user_id"))
-            .prefetch_related(Prefetch("memberships", queryset=team.select_related("unit"), to_attr="team_memberships"))
-            .order_by("username")
-        )
+        self.fields["members"].queryset = team_candidates()
         self.site_types = list(SiteType.objects.order_by("id"))
         for site_type in self.site_types:
             self.fields[f"count_{site_type.code}"] = forms.IntegerField(
@@ -57,6 +63,81 @@ class PlanForm(OnceForm):
 
     def counts(self) -> dict:
         return {t: self.cleaned_data.get(f"count_{t.code}") or 0 for t in self.site_types}
+
+
+class ScheduleForm(OnceForm):
+    """A recurring inspection rule (长效管理), new or changed. The key only matters for a new one."""
+
+    name = forms.CharField(label=_("规则名称"), max_length=100)
+    period = forms.ChoiceField(label=_("周期"), choices=InspectionSchedule.Period.choices)
+    rule = forms.ChoiceField(
+        label=_("规则"),
+        choices=InspectionSchedule.Rule.choices,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+    )
+    count = forms.IntegerField(
+        label=_("每街道每类抽取数量"),
+        min_value=0,
+        max_value=500,
+        required=False,
+        help_text=_("按数量抽取：每个周期在每个街道抽取每类点位的数量"),
+    )
+    interval_weeks = forms.IntegerField(
+        label=_("覆盖周期（周）"),
+        min_value=1,
+        max_value=104,
+        required=False,
+        help_text=_("定期全覆盖：每个点位至少每 N 周检查一次"),
+    )
+    mode = forms.ChoiceField(label=_("方式"), choices=InspectionPlan.Mode.choices)
+    window_days = forms.IntegerField(label=_("检查时限（天）"), min_value=1, max_value=31, initial=5)
+    is_active = forms.BooleanField(label=_("启用"), required=False, initial=True)
+    site_types = forms.ModelMultipleChoiceField(
+        label=_("点位类型"), queryset=SiteType.objects.none(), widget=CHECKBOXES
+    )
+    areas = forms.ModelMultipleChoiceField(label=_("检查范围（街道）"), queryset=Area.objects.none(), widget=CHECKBOXES)
+    members = TeamChoiceField(
+        label=_("检查组成员（来自至少两个单位）"), queryset=User.objects.none(), widget=CHECKBOXES
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["site_types"].queryset = SiteType.objects.order_by("id")
+        self.fields["areas"].queryset = Area.objects.filter(kind=Area.Kind.SUBDISTRICT).order_by("code")
+        self.fields["members"].queryset = team_candidates()
+
+    @staticmethod
+    def initial_of(schedule: InspectionSchedule) -> dict:
+        return {
+            "name": schedule.name,
+            "period": schedule.period,
+            "rule": schedule.rule,
+            "count": schedule.count or None,
+            "interval_weeks": schedule.interval_weeks,
+            "mode": schedule.mode,
+            "window_days": schedule.window_days,
+            "is_active": schedule.is_active,
+            "site_types": list(schedule.site_types.all()),
+            "areas": list(schedule.areas.all()),
+            "members": list(schedule.members.all()),
+        }
+
+    def values(self) -> dict:
+        """The service's keyword arguments."""
+        data = self.cleaned_data
+        return {
+            "name": data["name"],
+            "period": data["period"],
+            "rule": data["rule"],
+            "count": data.get("count") or 0,
+            "interval_weeks": data.get("interval_weeks"),
+            "mode": data["mode"],
+            "window_days": data["window_days"],
+            "is_active": bool(data.get("is_active")),
+            "site_types": data["site_types"],
+            "areas": data["areas"],
+            "members": data["members"],
+        }
 
 
 class DrawForm(Form):

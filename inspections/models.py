@@ -62,12 +62,24 @@ class InspectionPlan(models.Model):
     )
     created_at = models.DateTimeField(verbose_name=_("创建时间"))
     submit_key = submit_key_field()  # one submit, one row (core.once)
+    # The recurring schedule that made the plan and the first day of its period: one plan per
+    # schedule and period, held by the unique pair below (services.routine.schedule_run).
+    schedule = models.ForeignKey(
+        "InspectionSchedule",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="plans",
+        verbose_name=_("常态检查规则"),
+    )
+    period_start = models.DateField(_("周期开始日期"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("检查计划")
         verbose_name_plural = _("检查计划")
         ordering = ["-starts_on", "-id"]
         constraints = [
+            models.UniqueConstraint(fields=["schedule", "period_start"], name="plan_one_per_schedule_period"),
             models.CheckConstraint(condition=Q(ends_on__gte=models.F("starts_on")), name="plan_window_ordered"),
             models.CheckConstraint(
                 condition=~Q(status=PlanStatus.PUBLISHED) | Q(published_at__isnull=False),
@@ -308,3 +320,82 @@ class CovertReadLog(AppendOnly):
         verbose_name = _("暗访计划查阅记录")
         verbose_name_plural = _("暗访计划查阅记录")
         ordering = ["-at", "-id"]
+
+
+class InspectionSchedule(models.Model):
+    """A recurring inspection rule of long-term management (长效管理): each week or month the
+    worker makes one plan from it and draws its sites (services.routine.schedule_run).
+
+    Two kinds of rule:
+    - sample: `count` sites of each of the site types in each sub-district per period;
+    - coverage: every site of the site types at least once every `interval_weeks` weeks; each
+      period draws, per sub-district and type, the share of its sites that keeps that pace
+      (services.routine.coverage_count), overdue ones first.
+    Changes are written to the security log with before and after (services.routine.schedule_save)."""
+
+    class Period(models.TextChoices):
+        WEEKLY = "weekly", _("每周")
+        MONTHLY = "monthly", _("每月")
+
+    class Rule(models.TextChoices):
+        SAMPLE = "sample", _("按数量抽取")
+        COVERAGE = "coverage", _("定期全覆盖")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, verbose_name=_("标识"))
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.PROTECT, related_name="inspection_schedules", verbose_name=_("创卫工作")
+    )
+    name = models.CharField(_("规则名称"), max_length=100)
+    period = models.CharField(_("周期"), max_length=8, choices=Period.choices, default=Period.WEEKLY)
+    rule = models.CharField(_("规则"), max_length=10, choices=Rule.choices, default=Rule.SAMPLE)
+    count = models.PositiveIntegerField(_("每街道每类抽取数量"), default=0)
+    interval_weeks = models.PositiveIntegerField(_("覆盖周期（周）"), null=True, blank=True)
+    site_types = models.ManyToManyField(SiteType, related_name="+", verbose_name=_("点位类型"))
+    areas = models.ManyToManyField(Area, related_name="+", verbose_name=_("检查范围（街道）"))
+    mode = models.CharField(
+        _("方式"), max_length=8, choices=InspectionPlan.Mode.choices, default=InspectionPlan.Mode.OPEN
+    )
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="+", verbose_name=_("检查组成员"))
+    window_days = models.PositiveIntegerField(_("检查时限（天）"), default=5)
+    is_active = models.BooleanField(_("启用"), default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("创建人")
+    )
+    created_at = models.DateTimeField(verbose_name=_("创建时间"))
+    # Whoever last saved the rule is the acting user of the plans it makes (an office member).
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("修改人")
+    )
+    updated_at = models.DateTimeField(verbose_name=_("修改时间"))
+    submit_key = submit_key_field()  # one submit, one row (core.once)
+
+    class Meta:
+        verbose_name = _("常态检查规则")
+        verbose_name_plural = _("常态检查规则")
+        ordering = ["campaign", "name", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(window_days__gte=1), name="schedule_window_positive"),
+            models.CheckConstraint(
+                condition=(Q(rule="sample") & Q(count__gt=0)) | (Q(rule="coverage") & Q(interval_weeks__gt=0)),
+                name="schedule_rule_complete",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class HotspotNotice(models.Model):
+    """A hotspot announced to its owner unit's head: one per site per window
+    (settings.HOTSPOT_WINDOW_DAYS), so the same hotspot is not announced again every hour."""
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="hotspot_notices", verbose_name=_("点位"))
+    announced_at = models.DateTimeField(_("提示时间"))
+    problems = models.PositiveIntegerField(_("问题数"))
+    rebounds = models.PositiveIntegerField(_("反弹数"))
+
+    class Meta:
+        verbose_name = _("反弹热点提示")
+        verbose_name_plural = _("反弹热点提示")
+        ordering = ["-announced_at", "-id"]
+        indexes = [models.Index(fields=["site", "announced_at"], name="hotspot_notice_site_idx")]

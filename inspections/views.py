@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.staticfiles import finders
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Max
 from django.http import Http404, HttpResponse, HttpResponseNotModified, JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
@@ -29,10 +30,14 @@ from core.errors import DomainError
 from core.forms import uploaded_files, with_seen_version
 from core.pagination import page_of
 from core.services import IMAGE_FORMATS, MAX_FILE_BYTES, MAX_IMAGE_PIXELS
+from inspections import coverage as coverage_selectors
 from inspections import readiness as readiness_selectors
 from inspections import selectors, services
-from inspections.forms import ChecklistForm, DrawForm, PlanForm, ReadinessForm
+from inspections.forms import ChecklistForm, DrawForm, PlanForm, ReadinessForm, ScheduleForm
+from inspections.models import InspectionSchedule
+from inspections.services import routine
 from inspections.states import PlanAction, allowed_from
+from problems import hotspots
 
 PLANS_PER_PAGE = 30
 
@@ -186,6 +191,99 @@ def readiness(request):
             "campaign": campaign,
             "form": form,
             "report": readiness_selectors.readiness(user=request.user, campaign=campaign, since=since),
+        },
+    )
+
+
+# ---- long-term management (长效管理) ------------------------------------------------------------
+
+COVERAGE_PER_PAGE = 50
+
+
+@login_required
+def schedule_list(request):
+    """The recurring rules and the latest plan each made: the office and leaders."""
+    if not access.actor_for(request.user).sees_all:
+        raise PermissionDenied
+    schedules = (
+        InspectionSchedule.objects.select_related("updated_by")
+        .prefetch_related("site_types", "areas")
+        .annotate(plan_count=Count("plans"), latest_period=Max("plans__period_start"))
+        .order_by("-is_active", "name", "id")
+    )
+    return render(
+        request,
+        "inspections/schedule_list.html",
+        {"schedules": schedules, "can_edit": access.can_manage_inspections(request.user)},
+    )
+
+
+def _schedule_form_page(request, form, schedule=None, status=200):
+    return render(request, "inspections/schedule_form.html", {"form": form, "schedule": schedule}, status=status)
+
+
+@login_required
+def schedule_create(request):
+    if not access.can_manage_inspections(request.user):
+        raise PermissionDenied
+    campaign = current_campaign()
+    if campaign is None:
+        raise Http404
+    form = ScheduleForm(request.POST or None, initial={"rule": "sample", "window_days": 5, "is_active": True})
+    if request.method == "POST" and form.is_valid():
+        try:
+            schedule = routine.schedule_create(
+                actor=request.user, campaign=campaign, submit_key=form.cleaned_data["submit_key"], **form.values()
+            )
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("常态检查规则「%(name)s」已保存") % {"name": schedule.name})
+            return redirect("inspections:schedules")
+    return _schedule_form_page(request, form, status=400 if request.method == "POST" else 200)
+
+
+@login_required
+def schedule_edit(request, schedule_uuid):
+    if not access.can_manage_inspections(request.user):
+        raise PermissionDenied
+    schedule = InspectionSchedule.objects.filter(uuid=schedule_uuid).first()
+    if schedule is None:
+        raise Http404
+    form = ScheduleForm(request.POST or None, initial=ScheduleForm.initial_of(schedule))
+    if request.method == "POST" and form.is_valid():
+        try:
+            schedule = routine.schedule_update(actor=request.user, schedule=schedule, **form.values())
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("常态检查规则「%(name)s」已保存") % {"name": schedule.name})
+            return redirect("inspections:schedules")
+    return _schedule_form_page(request, form, schedule, status=400 if request.method == "POST" else 200)
+
+
+@login_required
+def coverage_list(request):
+    """覆盖情况: sites recurring supervision has not reached, a page at a time, with the counts
+    per sub-district from one grouped query; the office and leaders."""
+    if not access.actor_for(request.user).sees_all:
+        raise PermissionDenied
+    campaign = current_campaign()
+    uncovered = coverage_selectors.uncovered(campaign=campaign)
+    page = page_of(request, uncovered, COVERAGE_PER_PAGE)
+    hot = hotspots.hotspot_site_ids(access.problems_visible_to(request.user))
+    sites = list(page.object_list)
+    for site in sites:
+        site.is_hotspot = site.pk in hot
+    return render(
+        request,
+        "inspections/coverage.html",
+        {
+            "page": page,
+            "sites": sites,
+            "by_subdistrict": coverage_selectors.by_subdistrict(uncovered),
+            "total": page.paginator.count,
+            "intervals": coverage_selectors.intervals(campaign),
         },
     )
 

@@ -37,6 +37,7 @@ DEFAULTS = {
         Rule("submitted", _("待复核"), _("督导组成员")),
         Rule("bulletin", _("通报印发"), _("通报点名单位的一把手")),
         Rule("material_returned", _("资料退回"), _("单位联络员（附退回理由）")),
+        Rule("hotspot", _("反弹热点"), _("点位责任单位一把手（每个点位每个统计窗口一次）")),
         Rule("digest_daily", _("每日摘要"), _("各单位一把手"), channels=(Channel.EMAIL, Channel.SMS)),
         Rule("digest_weekly", _("每周摘要"), _("区领导"), channels=(Channel.EMAIL, Channel.SMS)),
         Rule("test", _("测试消息"), _("发送测试的人")),

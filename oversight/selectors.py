@@ -4,13 +4,18 @@ handful of grouped queries whatever the size of the data."""
 
 from collections import Counter
 
+from django.conf import settings
 from django.db.models import Count, F, Q
 
 import access
 from campaigns.models import Campaign, FiveInPlace, Task
 from core import clock
+from inspections import coverage
+from inspections import selectors as inspection_selectors
+from inspections.models import InspectionSchedule
+from inspections.services.routine import period_of
 from organisation.models import Area, Membership
-from problems import kpi
+from problems import hotspots, kpi
 from problems.models import Problem
 from problems.selectors import Kept, kept
 from problems.states import Level, Status
@@ -241,3 +246,38 @@ def trends_kept(*, user, campaign, kind: str, filters: dict) -> Kept:
         lambda: trends_count(user=user, campaign=campaign, params=params),
         recount=recount,
     )
+
+
+def routine_measures(*, user, campaign) -> dict:
+    """What the overview shows in 长效 (long-term management) instead of the milestone bars:
+    sites not covered (one count), the plans of the recurring schedules for the current period
+    with sites drawn and done, and how many hotspots there are. The hotspots themselves come
+    from `unit_hotspots`/problems.hotspots (the overview lists them in both phases)."""
+    today = clock.today()
+    schedules = list(InspectionSchedule.objects.filter(campaign=campaign, is_active=True).order_by("name", "id"))
+    current = Q(pk__in=[])
+    for schedule in schedules:
+        current |= Q(schedule=schedule, period_start=period_of(schedule.period, today)[0])
+    plans = list(inspection_selectors.plan_list(user=user).filter(current)) if schedules else []
+    return {
+        "uncovered": coverage.uncovered(campaign=campaign).count(),
+        "schedules": len(schedules),
+        "plans": plans,
+        "drawn": sum(p.target_count for p in plans),
+        "done": sum(p.done_count or 0 for p in plans),
+    }
+
+
+def hotspot_list(*, user, unit=None, limit: int = 10) -> dict:
+    """Rebound hotspots among the problems this person sees (a unit: at its own sites), the
+    first `limit` with their counts, and how many there are in all."""
+    problems = access.problems_visible_to(user)
+    if unit is not None:
+        problems = problems.filter(site__owner_unit=unit)
+    return {
+        "rows": hotspots.hotspots(problems, limit=limit),
+        "total": hotspots.hotspot_counts(problems).count(),
+        "window_days": settings.HOTSPOT_WINDOW_DAYS,
+        "min_rebounds": settings.HOTSPOT_REBOUNDS,
+        "min_problems": settings.HOTSPOT_PROBLEMS,
+    }

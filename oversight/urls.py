@@ -5,6 +5,7 @@ from oversight import views
 app_name = "oversight"
 urlpatterns = [
     path("overview/", views.overview, name="overview"),
+    path("overview/routine/", views.enter_routine, name="enter_routine"),
     path("units/<str:unit_code>/", views.unit_page, name="unit"),
     path("trends/", views.trends_page, name="trends"),
     path("wall/", views.wall, name="wall"),

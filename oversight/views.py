@@ -1,16 +1,22 @@
 """Oversight pages: the overview of the whole campaign and a unit's page."""
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 import access
 from campaigns import selectors as ledger
+from campaigns import services as campaign_services
+from campaigns.models import Campaign
+from core import clock
+from core.errors import DomainError
 from core.forms import applicable_filters
 from core.security import export_logged
 from documents import xlsx
@@ -40,7 +46,8 @@ def overview(request):
             {"name": row["site__area__parent__name"] or _("其他"), "value": row["n"]} for row in breakdowns["by_area"]
         ],
     }
-    milestones = ledger.milestone_progress(user=request.user, campaign=campaign)
+    routine = campaign.phase == Campaign.Phase.ROUTINE
+    milestones = [] if routine else ledger.milestone_progress(user=request.user, campaign=campaign)
     # The dossier milestone's tasks may all be done while materials still await acceptance: its
     # card shows both figures (issue 12: the ledger said 7/7, the dossier 40/50).
     dossier_milestone = dossier_selectors.dossier_deadline(campaign)
@@ -65,6 +72,12 @@ def overview(request):
             "figures_as_of": timezone.localtime(kept.counted_at),
             "bases": kpi.bases(),
             "chart": chart,
+            "routine": selectors.routine_measures(user=request.user, campaign=campaign) if routine else None,
+            "hotspots": selectors.hotspot_list(user=request.user),
+            "may_enter_routine": not routine
+            and access.can_manage_campaign(request.user)
+            and bool(milestones)
+            and clock.today() > max(m["milestone"].due_on for m in milestones),
             "readiness": readiness_selectors.readiness(
                 user=request.user, campaign=campaign, since=readiness_selectors.default_since()
             )["overall"],
@@ -85,6 +98,7 @@ def unit_page(request, unit_code):
             "campaign": campaign,
             "unit": unit,
             **selectors.unit_summary(user=request.user, campaign=campaign, unit=unit),
+            "hotspots": selectors.hotspot_list(user=request.user, unit=unit),
         },
     )
 
@@ -253,3 +267,17 @@ def wall_data(request):
         raise PermissionDenied
     campaign = ledger.current_campaign_or_404()
     return JsonResponse(_wall_figures(request.user, campaign))
+
+
+@login_required
+@require_POST
+def enter_routine(request):
+    """转入长效管理: the office, after the last milestone (campaigns.services.campaign_enter_routine)."""
+    campaign = ledger.current_campaign_or_404()
+    try:
+        campaign_services.campaign_enter_routine(actor=request.user, campaign=campaign)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("已转入长效管理阶段"))
+    return redirect("oversight:overview")

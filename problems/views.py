@@ -19,7 +19,7 @@ from core.errors import DomainError, page_status
 from core.forms import applicable_filters, uploaded_files, with_seen_version
 from core.pagination import IdsFirstPaginator
 from organisation.models import Area
-from problems import selectors, services
+from problems import hotspots, selectors, services
 from problems.forms import AssignForm, ProblemFilterForm, ReasonForm, ReassignForm, SubmitForm, VerifyForm
 from problems.states import WITH_UNIT, Action, Status
 
@@ -255,6 +255,7 @@ def problem_map(request):
                     "shown": gettext("共显示 %(count)s 个问题"),
                     "truncated": gettext("（仅显示前 %(limit)s 个，请缩小筛选范围）"),
                     "popup": gettext("%(number)s %(site)s（%(status)s）"),
+                    "hotspot": gettext("反弹热点：%(site)s（近期问题 %(problems)s 个，其中反弹 %(rebounds)s 个）"),
                 },
             },
         },
@@ -296,7 +297,20 @@ def problem_map_data(request):
         }
         for uuid, year, sequence, status, deadline, site, lat, lng in rows[:MAP_LIMIT]
     ]
-    return JsonResponse({"type": "FeatureCollection", "features": features, "truncated": len(rows) > MAP_LIMIT})
+    # Rebound hotspots (problems.hotspots) among the problems this person sees, drawn as their own
+    # layer whatever the filters: a ring around the site, so that a place that keeps failing shows.
+    spots = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [float(s.site.longitude), float(s.site.latitude)]},
+            "properties": {"site": s.site.name, "problems": s.problems, "rebounds": s.rebounds},
+        }
+        for s in hotspots.hotspots(access.problems_visible_to(request.user), limit=MAP_LIMIT)
+        if s.site.latitude is not None and s.site.longitude is not None
+    ]
+    return JsonResponse(
+        {"type": "FeatureCollection", "features": features, "truncated": len(rows) > MAP_LIMIT, "hotspots": spots}
+    )
 
 
 @login_required

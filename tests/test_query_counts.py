@@ -449,6 +449,9 @@ ENDPOINTS = [
     Endpoint("inspections:plans", ALL),
     Endpoint("inspections:plan_create", OFFICE),
     Endpoint("inspections:readiness", OFFICE),
+    Endpoint("inspections:schedules", OFFICE),
+    Endpoint("inspections:schedule_create", OFFICE),
+    Endpoint("inspections:coverage", OFFICE),
     Endpoint("inspections:today", TEAM),
     Endpoint("inspections:plan", ALL, kwargs=lambda d: {"plan_uuid": d.plan.uuid}),
     Endpoint(
@@ -505,6 +508,7 @@ EXEMPT = {
     "account_security": "the person's own password and second factor: a fixed number of queries, nothing listed",
     "lockouts": "the security administrator's: four grouped queries, at most 200 rows of each (test_lockout.py)",
     "notifications:endpoint": "one channel's form: a fixed number of queries, at most 500 channels beside it",
+    "inspections:schedule_edit": "one recurring rule's form: the same fields and choices as schedule_create, measured",
 }
 # The system administrator's configuration screen: Django's admin, paginated by Django.
 EXEMPT_NAMESPACES = {"admin"}
@@ -530,6 +534,7 @@ POST_ONLY = {
     "second_factor_reset",
     "notifications:resend",
     "notifications:endpoint_test",
+    "oversight:enter_routine",
 }
 
 

@@ -28,7 +28,7 @@ from core.models import Attachment
 from core.once import OnceForm
 from dossier import services as dossier
 from dossier.models import Material, Submission, SubmissionEvent
-from inspections.models import Finding, Inspection, InspectionPhoto, InspectionPlan, PlanEvent
+from inspections.models import Finding, Inspection, InspectionPhoto, InspectionPlan, InspectionSchedule, PlanEvent
 from inspections.tests.helpers import drawn_plan, with_checklist
 from problems.models import Problem, ProblemEvent
 from tests.factories import jpeg_bytes
@@ -192,6 +192,26 @@ SURFACES = {
         location=lambda plan: reverse("inspections:plan", args=[plan.uuid]),
         says="检查计划「六月明查」已制定，请随机抽样",
     ),
+    "recurring inspection rule": Surface(
+        persona="office",
+        prepare=lambda world: None,
+        url=lambda world, _: reverse("inspections:schedule_create"),
+        data=lambda world, _: {
+            "name": "每周背街小巷暗访",
+            "period": "weekly",
+            "rule": "sample",
+            "count": "2",
+            "mode": "covert",
+            "window_days": "5",
+            "is_active": "on",
+            "site_types": [world.site.site_type.pk],
+            "areas": [world.east.pk],
+            "members": [world.inspector.pk, world.office.pk],
+        },
+        model=InspectionSchedule,
+        location=lambda schedule: reverse("inspections:schedules"),
+        says="常态检查规则「每周背街小巷暗访」已保存",
+    ),
     # The page without JavaScript: its key is the inspection's id, as the phone's would be.
     "inspection checklist": Surface(
         persona="inspector",
@@ -224,6 +244,7 @@ WRITTEN = [
     Bulletin,
     BulletinEvent,
     InspectionPlan,
+    InspectionSchedule,
     PlanEvent,
     Inspection,
     Finding,
@@ -411,6 +432,7 @@ def test_every_form_is_known(world):
         "FiveInPlaceForm",
         "PlanForm",
         "ProgressForm",
+        "ScheduleForm",
         "TaskForm",
         "UploadForm",
     ]

@@ -9,7 +9,15 @@ from django.test import Client, override_settings
 from demo.district import DEMO_TODAY, demo_load
 from demo.inspections import COVERT_PLAN, OPEN_PLAN, TODAY_PLAN, load_inspection_demo
 from inspections import sampling
-from inspections.models import CovertReadLog, Finding, Inspection, InspectionPhoto, InspectionPlan, SampleDraw
+from inspections.models import (
+    CovertReadLog,
+    Finding,
+    Inspection,
+    InspectionPhoto,
+    InspectionPlan,
+    InspectionSchedule,
+    SampleDraw,
+)
 from organisation.models import User
 
 PLANS = {"open": OPEN_PLAN, "covert": COVERT_PLAN, "today": TODAY_PLAN}
@@ -38,12 +46,30 @@ def test_three_plans_one_of_each_story(demo, db):
     assert demo["today"].starts_on == DEMO_TODAY + dt.timedelta(days=1)
 
 
+def test_the_weekly_routine_rule_has_the_demo_weeks_plan(demo, db):
+    schedule = InspectionSchedule.objects.get()
+    (plan,) = schedule.plans.all()
+    assert (plan.period_start, plan.starts_on, plan.ends_on) == (
+        dt.date(2026, 11, 23),
+        dt.date(2026, 11, 23),
+        dt.date(2026, 11, 27),
+    )
+    assert plan.status == "sampled"
+    # One back street and one farmers' market per sub-district, where it has them.
+    assert 0 < plan.targets.count() <= 2 * schedule.areas.count()
+
+
 def test_the_draws_repeat_from_their_seeds(demo, db):
     for draw in SampleDraw.objects.all():
         assert {s["key"]: [d["code"] for d in s["drawn"]] for s in draw.strata} == sampling.draw_repeat(
             draw.seed, draw.strata
         )
-    assert sorted(SampleDraw.objects.values_list("seed", flat=True)) == ["20261009", "20261120", "20261128"]
+    assert sorted(SampleDraw.objects.values_list("seed", flat=True)) == [
+        "20261009",
+        "20261120",
+        "20261123",
+        "20261128",
+    ]
 
 
 def test_the_open_plan_is_fully_inspected_and_its_problems_assigned(demo, db):

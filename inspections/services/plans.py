@@ -66,10 +66,15 @@ def plan_create(
     members,
     exclude_recent_days: int = 0,
     submit_key=None,
+    strata_counts: dict | None = None,
+    schedule=None,
+    period_start: dt.date | None = None,
 ) -> InspectionPlan:
     """Set up a plan: its window, scope and team, and one stratum per sub-district and site type
     with the number of sites to draw there (`counts`: site type -> sites per sub-district); once
-    per form (core.once)."""
+    per form (core.once). A recurring schedule's plan may give a count per stratum instead
+    (`strata_counts`: (sub-district, site type) -> sites, overriding `counts`) and names its
+    schedule and period (unique together: services.routine.schedule_run)."""
     if not access.can_manage_inspections(actor):
         raise NotAllowed(_("只有爱卫办可以制定检查计划"))
     name = (name or "").strip()
@@ -85,6 +90,12 @@ def plan_create(
     if not areas or any(area.kind != Area.Kind.SUBDISTRICT for area in areas):
         raise InvalidInput(_("检查范围须选择一个或多个街道"))
     counts = {site_type: int(n or 0) for site_type, n in counts.items()}
+    per_stratum = {(area, site_type): n for area in areas for site_type, n in counts.items()}
+    if strata_counts is not None:
+        per_stratum = {pair: int(n or 0) for pair, n in strata_counts.items() if pair[0] in areas}
+        counts = {}
+        for (_area, site_type), n in per_stratum.items():
+            counts[site_type] = max(n, counts.get(site_type, 0))
     if any(n < 0 for n in counts.values()) or not any(counts.values()):
         raise InvalidInput(_("请至少为一种点位类型填写抽取数量"))
     members = list(members)
@@ -104,6 +115,8 @@ def plan_create(
             created_by=actor,
             created_at=clock.now(),
             submit_key=submit_key,
+            schedule=schedule,
+            period_start=period_start,
         )
         plan.areas.set(areas)
         plan.site_types.set([site_type for site_type, n in counts.items() if n > 0])
@@ -111,8 +124,7 @@ def plan_create(
         PlanStratum.objects.bulk_create(
             [
                 PlanStratum(plan=plan, area=area, site_type=site_type, count=n)
-                for area in sorted(areas, key=lambda a: a.code)
-                for site_type, n in sorted(counts.items(), key=lambda item: item[0].code)
+                for (area, site_type), n in sorted(per_stratum.items(), key=lambda i: (i[0][0].code, i[0][1].code))
                 if n > 0
             ]
         )
@@ -153,13 +165,14 @@ def _stratum_candidates(stratum: PlanStratum) -> list[tuple[int, str]]:
     )
 
 
-def sample_draw(*, actor, plan: InspectionPlan, seed: str | None = None) -> SampleDraw:
+def sample_draw(*, actor, plan: InspectionPlan, seed: str | None = None, prefer: dict | None = None) -> SampleDraw:
     """Draw the plan's sites at random, once.
 
     1. Take the seed given (a number read out at a meeting, say) or make one.
     2. For each stratum: list the candidates sorted by code, take out those inspected in the last
        `exclude_recent_days` days (recorded with the date of their last inspection), and draw
-       with sampling.draw_stratum.
+       with sampling.draw_stratum, the sites in `prefer` (site id -> why: overdue for coverage,
+       a hotspot) first; the reason is recorded with the candidate.
     3. Store the draw (seed, algorithm, every candidate list, exclusions, result) append-only,
        the drawn sites as the plan's targets, and move the plan to "sampled"."""
     seed = (seed or "").strip() or sampling.new_seed()
@@ -184,9 +197,17 @@ def sample_draw(*, actor, plan: InspectionPlan, seed: str | None = None) -> Samp
             for site_id, code in _stratum_candidates(stratum):
                 if site_id in recent:
                     excluded.append({"id": site_id, "code": code, "last_inspected": clock.zh_date(recent[site_id])})
+                elif prefer and site_id in prefer:
+                    candidates.append({"id": site_id, "code": code, "preferred": prefer[site_id]})
                 else:
                     candidates.append({"id": site_id, "code": code})
-            drawn = sampling.draw_stratum(seed, stratum.key, [c["code"] for c in candidates], stratum.count)
+            drawn = sampling.draw_stratum(
+                seed,
+                stratum.key,
+                [c["code"] for c in candidates],
+                stratum.count,
+                [c["code"] for c in candidates if c.get("preferred")],
+            )
             ids = {c["code"]: c["id"] for c in candidates}
             records.append(
                 {

@@ -83,6 +83,16 @@
       cluster.addLayer(marker);
     });
     map.addLayer(cluster);
+    // Rebound hotspots: a red ring around the site, above the clusters, never clustered.
+    (data.hotspots || []).forEach(function (f) {
+      var ring = L.circleMarker(toLatLng(f.geometry.coordinates), {
+        radius: 16, color: "#b3261e", weight: 3, dashArray: "4 3", fill: true, fillOpacity: 0.08, className: "cw-hotspot",
+      });
+      var label = document.createElement("span");
+      label.textContent = fill(text.hotspot, { site: f.properties.site, problems: f.properties.problems, rebounds: f.properties.rebounds });
+      ring.bindPopup(label);
+      ring.addTo(map);
+    });
     var note = document.getElementById("map-note");
     note.textContent = fill(text.shown, { count: data.features.length }) + (data.truncated ? fill(text.truncated, { limit: config.limit }) : "");
   });

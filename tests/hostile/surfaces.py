@@ -42,7 +42,8 @@ from dossier.forms import FilterForm as DossierFilterForm
 from dossier.forms import ReviewForm, UploadForm
 from dossier.models import Material
 from exchange.forms import ImportForm
-from inspections.forms import ChecklistForm, DrawForm, PlanForm, ReadinessForm
+from inspections.forms import ChecklistForm, DrawForm, PlanForm, ReadinessForm, ScheduleForm
+from inspections.services import routine as routine_services
 from inspections.tests.helpers import drawn_plan, make_plan, record_finding, submit, with_checklist
 from notifications.forms import EndpointForm, RuleForm
 from notifications.models import Channel, Endpoint, Message
@@ -98,6 +99,40 @@ def criticising_draft(world):
 
 def submission(world):
     return dossier_services.submission_upload(actor=world.liaison_a, material=world.material, name="制度.pdf", data=PDF)
+
+
+def _schedule_valid(world) -> dict:
+    return {
+        "name": "每周背街小巷暗访",
+        "period": "weekly",
+        "rule": "sample",
+        "count": "2",
+        "interval_weeks": "",
+        "mode": "covert",
+        "window_days": "5",
+        "is_active": "on",
+        "site_types": [world.site.site_type.pk],
+        "areas": [world.east.pk],
+        "members": [world.inspector.pk, world.office.pk],
+    }
+
+
+def _schedule(world):
+    return routine_services.schedule_create(
+        actor=world.office,
+        campaign=world.campaign,
+        name="每周背街小巷暗访",
+        period="weekly",
+        rule="sample",
+        count=2,
+        interval_weeks=None,
+        mode="covert",
+        window_days=5,
+        is_active=True,
+        site_types=[world.site.site_type],
+        areas=[world.east],
+        members=[world.inspector, world.office],
+    )
 
 
 def _ns(**kwargs):
@@ -418,6 +453,25 @@ FORMS = [
         numbers=("exclude_recent_days", "count_back_street"),
     ),
     FormSurface(
+        "schedule_create",
+        ScheduleForm,
+        "office",
+        lambda w, c: reverse("inspections:schedule_create"),
+        lambda w, c: _schedule_valid(w),
+        text=("name",),
+        numbers=("count", "interval_weeks", "window_days"),
+    ),
+    FormSurface(
+        "schedule_edit",
+        ScheduleForm,
+        "office",
+        lambda w, c: reverse("inspections:schedule_edit", args=[c.schedule.uuid]),
+        lambda w, c: _schedule_valid(w),
+        lambda w: _ns(schedule=_schedule(w)),
+        text=("name",),
+        numbers=("count", "interval_weeks", "window_days"),
+    ),
+    FormSurface(
         "plan_draw",
         DrawForm,
         "office",
@@ -636,6 +690,7 @@ def path_objects(world) -> dict[str, tuple[dict, str]]:
         "campaigns:five_in_place_unit": ({"unit_code": w.unit_a.code}, "office"),
         "oversight:unit": ({"unit_code": w.unit_a.code}, "office"),
         "inspections:plan": ({"plan_uuid": plan.uuid}, "office"),
+        "inspections:schedule_edit": ({"schedule_uuid": _schedule(w).uuid}, "office"),
         "inspections:plan_draw": ({"plan_uuid": plan.uuid}, "office"),
         "inspections:plan_publish": ({"plan_uuid": plan.uuid}, "office"),
         "inspections:checklist": ({"plan_uuid": plan.uuid, "site_code": w.site.code}, "inspector"),
