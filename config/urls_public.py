@@ -1,8 +1,9 @@
 """The internet-facing process (URL_SETS=public): the portal, citizen reports and status pages,
 static files (whitenoise), /healthz and the language switch. No staff URL exists here, so a
 proxy that forwards /problems/ or /admin/ by mistake gets 404, never a staff page. The error
-pages are the site's own: for a visitor (nobody signs in here) they link only to "home", which
-is the portal in this set."""
+pages are the portal's (public/views.py): the staff layout links to staff URLs this set lacks.
+400 and 500 are the site's own, drawn without the request (they link only to "home", which is
+the portal here)."""
 
 from django.urls import path
 from django.views.generic import RedirectView
@@ -16,5 +17,7 @@ urlpatterns = [
     *public_urlpatterns,
 ]
 
+handler403 = "public.views.forbidden"
+handler404 = "public.views.not_found"
 handler400 = "core.views.bad_request"
 handler500 = "core.views.server_error"

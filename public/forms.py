@@ -83,7 +83,12 @@ class LookupForm(Form):
 class SupplementForm(Form):
     """The reporter's answer to the office's question."""
 
-    answer = forms.CharField(label=_("补充信息"), max_length=1000, widget=forms.Textarea(attrs={"rows": 3}))
+    answer = forms.CharField(
+        label=_("补充信息"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("请填写补充的信息")},
+    )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 
@@ -110,5 +115,10 @@ class AcceptForm(Form):
 class ReplyForm(Form):
     """不予受理 (the reason) or 请补充信息 (the question): what the reporter will read."""
 
-    note = forms.CharField(label=_("告知反映人的内容"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(
+        label=_("告知反映人的内容"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("请填写告知反映人的内容（理由或需要补充的信息）")},
+    )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)

@@ -312,3 +312,16 @@ def triage_act(request, code, action):
             status = page_status(error)
         report.refresh_from_db()
     return render(request, "public/triage_detail.html", _triage_context(report, **{key: form}), status=status)
+
+
+# ---- error pages of the public-only process (config/urls_public.py) ----------------------------
+# The staff layout links to staff URLs, which that process does not have; its errors are drawn in
+# the portal's layout, the same for everyone.
+
+
+def not_found(request, exception=None):
+    return render(request, "public/error.html", {"heading": gettext("页面不存在")}, status=404)
+
+
+def forbidden(request, exception=None):
+    return render(request, "public/error.html", {"heading": gettext("无权访问")}, status=403)
