@@ -17,7 +17,9 @@ class ReportForm(OnceForm):
     and optionally who (never shown publicly)."""
 
     category = forms.ModelChoiceField(
-        label=_("问题类别"), queryset=ReportCategory.objects.none(), empty_label=_("请选择"),
+        label=_("问题类别"),
+        queryset=ReportCategory.objects.none(),
+        empty_label=_("请选择"),
         error_messages={"required": _("请选择问题类别"), "invalid_choice": _("请选择问题类别")},
     )
     description = forms.CharField(
@@ -28,27 +30,39 @@ class ReportForm(OnceForm):
     )
     photos = MultipleFileField(kind=PHOTO, label=_("现场照片（可选）"), required=False)
     latitude = forms.DecimalField(
-        required=False, max_digits=9, decimal_places=6, widget=forms.HiddenInput,
+        required=False,
+        max_digits=9,
+        decimal_places=6,
+        widget=forms.HiddenInput,
         error_messages={"invalid": _("位置坐标无效，请在地图上重新点选")},
     )
     longitude = forms.DecimalField(
-        required=False, max_digits=9, decimal_places=6, widget=forms.HiddenInput,
+        required=False,
+        max_digits=9,
+        decimal_places=6,
+        widget=forms.HiddenInput,
         error_messages={"invalid": _("位置坐标无效，请在地图上重新点选")},
     )
     address = forms.CharField(
-        label=_("详细地址（未在地图上选点时必填）"), max_length=200, required=False,
+        label=_("详细地址（未在地图上选点时必填）"),
+        max_length=200,
+        required=False,
         widget=forms.TextInput(attrs={"placeholder": _("例如：幸福巷 12 号楼东侧")}),
     )
     name = forms.CharField(label=_("您的称呼（可选，不公开）"), max_length=40, required=False)
     phone = forms.CharField(
-        label=_("联系电话（可选，不公开，仅用于核实）"), max_length=20, required=False,
+        label=_("联系电话（可选，不公开，仅用于核实）"),
+        max_length=20,
+        required=False,
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["category"].queryset = ReportCategory.objects.filter(is_active=True)
-        self.fields["photos"].help_text = _("最多 %(count)s 张，每张不超过 %(size)s MB；照片中的位置信息仅用于定位，不会公开") % {
+        self.fields["photos"].help_text = _(
+            "最多 %(count)s 张，每张不超过 %(size)s MB；照片中的位置信息仅用于定位，不会公开"
+        ) % {
             "count": settings.PUBLIC_REPORT_MAX_PHOTOS,
             "size": settings.PUBLIC_REPORT_PHOTO_MB,
         }
@@ -71,7 +85,11 @@ class LookupForm(Form):
     """The tracking code as typed: only the code's own characters are kept, so nothing else
     reaches a query."""
 
-    code = forms.CharField(label=_("查询码"), max_length=32, widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}))
+    code = forms.CharField(
+        label=_("查询码"),
+        max_length=32,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
+    )
 
     def clean_code(self):
         code = "".join(ch for ch in normalise_code(self.cleaned_data["code"]) if ch in CODE_ALPHABET)
@@ -98,7 +116,9 @@ class AcceptForm(Form):
     site = forms.ChoiceField(label=_("点位（按距离推荐）"), required=False, widget=forms.RadioSelect)
     site_code = forms.CharField(label=_("或输入点位编码"), max_length=32, required=False)
     severity = forms.ChoiceField(label=_("严重程度"), choices=Problem.Severity.choices, initial=Problem.Severity.MINOR)
-    note = forms.CharField(label=_("受理意见（可选）"), required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(
+        label=_("受理意见（可选）"), required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, site_choices=(), **kwargs):

@@ -72,7 +72,9 @@ class CitizenReport(models.Model):
         ADDRESS = "address", _("文字地址")
 
     code = models.CharField(_("查询码"), max_length=16, unique=True, default=new_code, editable=False)
-    category = models.ForeignKey(ReportCategory, on_delete=models.PROTECT, related_name="reports", verbose_name=_("类别"))
+    category = models.ForeignKey(
+        ReportCategory, on_delete=models.PROTECT, related_name="reports", verbose_name=_("类别")
+    )
     description = models.TextField(_("问题描述"))
     latitude = models.DecimalField(_("纬度"), max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(_("经度"), max_digits=9, decimal_places=6, null=True, blank=True)
@@ -91,7 +93,7 @@ class CitizenReport(models.Model):
     # What the reporter is told: the reason of a refusal, the office's question.
     reply = models.TextField(_("答复"), blank=True)
     submitted_at = models.DateTimeField(_("提交时间"), db_index=True)
-    version = models.PositiveIntegerField(default=1)
+    version = models.PositiveIntegerField(_("版本"), default=1)
     submit_key = submit_key_field()
 
     class Meta:

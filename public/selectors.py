@@ -57,8 +57,7 @@ def nearest_sites(report: CitizenReport, limit: int = NEAREST) -> list[tuple[Sit
         longitude__lte=lng + SEARCH_DEGREES,
     )[:500]  # bounded: a dense city centre still costs one small read
     scored = [
-        (site, round(distance_m(float(lat), float(lng), float(site.latitude), float(site.longitude))))
-        for site in near
+        (site, round(distance_m(float(lat), float(lng), float(site.latitude), float(site.longitude)))) for site in near
     ]
     return sorted(scored, key=lambda pair: (pair[1], pair[0].code))[:limit]
 
@@ -178,4 +177,3 @@ def last_step_at():
         Bulletin.objects.filter(status=Bulletin.Status.PUBLISHED).aggregate(last=Max("published_at"))["last"],
         _published_covert_plans(),
     )
-

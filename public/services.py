@@ -101,9 +101,7 @@ def _store_photos(photos) -> tuple[list, list, tuple[float, float] | None]:
     office) and the clean copy shown everywhere. Returns (originals, copies, the first EXIF
     position found)."""
     if len(photos) > settings.PUBLIC_REPORT_MAX_PHOTOS:
-        raise InvalidInput(
-            gettext("最多上传 %(count)s 张照片") % {"count": settings.PUBLIC_REPORT_MAX_PHOTOS}
-        )
+        raise InvalidInput(gettext("最多上传 %(count)s 张照片") % {"count": settings.PUBLIC_REPORT_MAX_PHOTOS})
     limit = settings.PUBLIC_REPORT_PHOTO_MB * 1024 * 1024
     originals, copies, position = [], [], None
     for name, data in photos:
@@ -308,4 +306,3 @@ def report_supplement(*, report: CitizenReport, answer: str) -> CitizenReport:
     return report_transition(
         report=report, action=Action.SUPPLEMENT, actor=None, note=answer, changes=changes, may=lambda current: True
     )
-

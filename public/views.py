@@ -22,8 +22,7 @@ from django.views.decorators.http import condition, require_GET, require_POST
 import access
 from bulletins.models import Bulletin
 from campaigns.selectors import current_campaign
-from core.errors import DomainError, page_status
-from core.errors import InvalidInput
+from core.errors import DomainError, InvalidInput, page_status
 from core.forms import uploaded_files, with_seen_version
 from core.pagination import page_of
 from core.security import client_ip
@@ -94,14 +93,18 @@ def bulletin_list(request):
 def bulletin_pdf(request, bulletin_uuid):
     """A published bulletin's PDF, for anyone; a draft, or a bulletin whose PDF is not made yet,
     is 404 (nothing says that it exists)."""
-    bulletin = access.get_visible_or_404(access.bulletins_public(Bulletin.objects.select_related("pdf")), uuid=bulletin_uuid)
+    bulletin = access.get_visible_or_404(
+        access.bulletins_public(Bulletin.objects.select_related("pdf")), uuid=bulletin_uuid
+    )
     if bulletin.pdf is None:
         raise Http404
     try:
         handle = bulletin.pdf.file.open("rb")
     except OSError:
         raise Http404 from None
-    response = FileResponse(handle, as_attachment=False, filename=f"{bulletin.issue_label}.pdf", content_type="application/pdf")
+    response = FileResponse(
+        handle, as_attachment=False, filename=f"{bulletin.issue_label}.pdf", content_type="application/pdf"
+    )
     response["X-Content-Type-Options"] = "nosniff"
     # A published bulletin's file is frozen: a day in any cache is safe.
     patch_cache_control(response, public=True, max_age=86400)
@@ -176,13 +179,19 @@ def lookup(request):
     return render(request, "public/lookup.html", {"form": form}, status=400 if form.errors else 200)
 
 
+@require_GET
 def report_status(request, code):
     report = _report_or_404(code)
     form = SupplementForm(initial={"version": report.version}) if report.status == ReportStatus.MORE_INFO else None
     return render(
         request,
         "public/status.html",
-        {"report": report, "status": selectors.public_status(report), "new": request.GET.get("new") == "1", "form": form},
+        {
+            "report": report,
+            "status": selectors.public_status(report),
+            "new": request.GET.get("new") == "1",
+            "form": form,
+        },
     )
 
 
@@ -192,7 +201,9 @@ def report_supplement(request, code):
     form = SupplementForm(request.POST)
     if form.is_valid():
         try:
-            services.report_supplement(report=with_seen_version(report, request.POST), answer=form.cleaned_data["answer"])
+            services.report_supplement(
+                report=with_seen_version(report, request.POST), answer=form.cleaned_data["answer"]
+            )
         except DomainError as error:
             form.add_error(None, str(error))
         else:
@@ -256,9 +267,10 @@ def _triage_context(report, **forms):
         "report": report,
         "events": report.events.select_related("actor").order_by("seq"),
         "actions": allowed_from(report.status),
-        "accept_form": forms.get("accept") or AcceptForm(site_choices=_site_choices(report), initial={"version": report.version}),
-        "refuse_form": forms.get("refuse") or ReplyForm(initial={"version": report.version}, prefix="refuse"),
-        "ask_form": forms.get("ask") or ReplyForm(initial={"version": report.version}, prefix="ask"),
+        "accept_form": forms.get("accept")
+        or AcceptForm(site_choices=_site_choices(report), initial={"version": report.version}),
+        "refuse_form": forms.get("refuse") or ReplyForm(initial={"version": report.version}, auto_id="refuse_%s"),
+        "ask_form": forms.get("ask") or ReplyForm(initial={"version": report.version}, auto_id="ask_%s"),
         "map_config": _map_config(),
     }
 
@@ -280,13 +292,14 @@ def triage_act(request, code, action):
         key = "accept"
     elif action in (ReportAction.REFUSE, ReportAction.ASK):
         key = action
-        form = ReplyForm(request.POST, prefix=action)
+        # Both forms on the page post `note` and `version` (to their own URL); ids kept apart.
+        form = ReplyForm(request.POST, auto_id=f"{action}_%s")
     else:
         raise Http404
     status = 400
     if form.is_valid():
         data = form.cleaned_data
-        seen = with_seen_version(report, {"version": request.POST.get("version") or request.POST.get(f"{key}-version")})
+        seen = with_seen_version(report, request.POST)
         try:
             if action == ReportAction.ACCEPT:
                 code_typed = (data.get("site_code") or data.get("site") or "").strip()
@@ -296,9 +309,7 @@ def triage_act(request, code, action):
                 report = services.report_accept(
                     actor=request.user, report=seen, site=site, severity=data["severity"], note=data["note"]
                 )
-                messages.success(
-                    request, gettext("已受理，登记为问题 %(number)s") % {"number": report.problem.number}
-                )
+                messages.success(request, gettext("已受理，登记为问题 %(number)s") % {"number": report.problem.number})
                 return redirect("problems:detail", problem_uuid=report.problem.uuid)
             if action == ReportAction.REFUSE:
                 services.report_refuse(actor=request.user, report=seen, reason=data["note"])

@@ -52,7 +52,7 @@ class Migration(migrations.Migration):
                 ('status', models.CharField(choices=[('received', '已收到'), ('accepted', '已受理'), ('refused', '不予受理'), ('more_info', '待补充信息')], default='received', max_length=12, verbose_name='状态')),
                 ('reply', models.TextField(blank=True, verbose_name='答复')),
                 ('submitted_at', models.DateTimeField(db_index=True, verbose_name='提交时间')),
-                ('version', models.PositiveIntegerField(default=1)),
+                ('version', models.PositiveIntegerField(default=1, verbose_name='版本')),
                 ('submit_key', models.UUIDField(blank=True, editable=False, null=True, unique=True, verbose_name='提交编号')),
                 ('originals', models.ManyToManyField(blank=True, related_name='+', to='core.attachment', verbose_name='原始照片')),
                 ('photos', models.ManyToManyField(blank=True, related_name='citizen_reports', to='core.attachment', verbose_name='照片')),

@@ -37,12 +37,23 @@ def _world_with_secrets(world):
     services.report_refuse(actor=world.office, report=refused, reason="不属本区")
     asked = report(world, name="王先生", phone="13712345678", ip="203.0.113.21", description="第三处")
     services.report_ask(actor=world.office, report=asked, question="请补充楼号")
-    fixed = report(world, name="赵女士", phone="13612345678", ip="203.0.113.22", description="第四处", photos=[("b.jpg", gps_jpeg())])
+    fixed = report(
+        world,
+        name="赵女士",
+        phone="13612345678",
+        ip="203.0.113.22",
+        description="第四处",
+        photos=[("b.jpg", gps_jpeg())],
+    )
     fixed = services.report_accept(actor=world.office, report=fixed, site=world.site)
     from problems import services as problem_services
 
-    problem = problem_services.problem_assign(actor=world.office, problem=fixed.problem, unit=world.unit_a, deadline=DEADLINE)
-    problem = problem_services.problem_submit_evidence(actor=world.liaison_a, problem=problem, note="已清", files=[photo()])
+    problem = problem_services.problem_assign(
+        actor=world.office, problem=fixed.problem, unit=world.unit_a, deadline=DEADLINE
+    )
+    problem = problem_services.problem_submit_evidence(
+        actor=world.liaison_a, problem=problem, note="已清", files=[photo()]
+    )
     problem_services.problem_close(actor=world.inspector, problem=problem, note="复核通过")
     return secret, [received, refused, asked, fixed]
 
@@ -77,7 +88,14 @@ def test_no_public_page_leaks_anything(world):
     pages = _crawl(visitor, ["/public/", *[f"/public/r/{r.code}/" for r in reports]])
     # The crawl reached every kind of page.
     paths = set(pages)
-    assert {"/public/", "/public/report/", "/public/r/", "/public/bulletins/", "/public/guide/", "/public/areas/SD01/"} <= paths
+    assert {
+        "/public/",
+        "/public/report/",
+        "/public/r/",
+        "/public/bulletins/",
+        "/public/guide/",
+        "/public/areas/SD01/",
+    } <= paths
     assert any(p.endswith(".pdf") for p in paths) and sum("/photos/" in p for p in paths) >= 3
 
     forbidden = {name for name in User.objects.values_list("full_name", flat=True) if name}

@@ -145,7 +145,12 @@ def test_one_address_may_send_so_many_reports_an_hour(world, settings, frozen_to
     assert "同一网络每小时最多提交 2 条反映" in refused.content.decode()
     assert CitizenReport.objects.count() == 2
     # Another address is not held back, and the next hour this one may report again.
-    assert Client(REMOTE_ADDR="198.51.100.8").post(reverse("public:report"), _form(world, address="x", phone="")).status_code == 302
+    assert (
+        Client(REMOTE_ADDR="198.51.100.8")
+        .post(reverse("public:report"), _form(world, address="x", phone=""))
+        .status_code
+        == 302
+    )
     frozen_today.shift(3600)
     assert client.post(reverse("public:report"), _form(world, address="幸福巷", phone="")).status_code == 302
 

@@ -37,8 +37,15 @@ def test_the_queue_lists_waiting_reports_oldest_first_for_the_office(world, froz
 
 
 def test_accepting_records_a_problem_with_the_reports_photos_and_both_trails(world):
-    near = SiteFactory(code="BS-0009", name="近处巷", site_type=world.site.site_type, area=world.community,
-                       owner_unit=world.unit_a, latitude="34.757150", longitude="113.665150")
+    near = SiteFactory(
+        code="BS-0009",
+        name="近处巷",
+        site_type=world.site.site_type,
+        area=world.community,
+        owner_unit=world.unit_a,
+        latitude="34.757150",
+        longitude="113.665150",
+    )
     the_report = report(world, photos=[("现场.jpg", gps_jpeg())], name="张大爷", phone="13800138000")
     client = _signed_in(world.office)
     detail = client.get(reverse("triage:detail", args=[the_report.code])).content.decode()
@@ -54,7 +61,11 @@ def test_accepting_records_a_problem_with_the_reports_photos_and_both_trails(wor
     problem = accepted.problem
     assert answer.status_code == 302 and answer["Location"] == reverse("problems:detail", args=[problem.uuid])
     assert (accepted.status, problem.site, problem.criterion, problem.source, problem.severity) == (
-        ReportStatus.ACCEPTED, near, world.checkpoint, Problem.Source.CITIZEN, "major"
+        ReportStatus.ACCEPTED,
+        near,
+        world.checkpoint,
+        Problem.Source.CITIZEN,
+        "major",
     )
     assert problem.recorded_at == the_report.submitted_at
     assert list(problem.photos.all()) == list(the_report.photos.all())
@@ -70,7 +81,8 @@ def test_accepting_records_a_problem_with_the_reports_photos_and_both_trails(wor
 def test_a_failed_accept_leaves_the_report_and_records_no_problem(world):
     the_report = report(world)
     answer = _signed_in(world.office).post(
-        reverse("triage:act", args=[the_report.code, "accept"]), {"site_code": "NOPE", "severity": "minor", "version": 1}
+        reverse("triage:act", args=[the_report.code, "accept"]),
+        {"site_code": "NOPE", "severity": "minor", "version": 1},
     )
     assert answer.status_code == 400
     assert "没有编码为「NOPE」的在用点位" in answer.content.decode()
@@ -80,10 +92,10 @@ def test_a_failed_accept_leaves_the_report_and_records_no_problem(world):
 def test_refuse_and_ask_from_the_screen(world):
     client = _signed_in(world.office)
     one, two = report(world), report(world, description="另一条")
-    client.post(reverse("triage:act", args=[one.code, "refuse"]), {"refuse-note": "非本区", "refuse-version": 1})
-    client.post(reverse("triage:act", args=[two.code, "ask"]), {"ask-note": "请补充照片", "ask-version": 1})
+    client.post(reverse("triage:act", args=[one.code, "refuse"]), {"note": "非本区", "version": 1})
+    client.post(reverse("triage:act", args=[two.code, "ask"]), {"note": "请补充照片", "version": 1})
     assert dict(CitizenReport.objects.values_list("code", "status")) == {one.code: "refused", two.code: "more_info"}
-    empty = client.post(reverse("triage:act", args=[two.code, "refuse"]), {"refuse-note": "", "refuse-version": 2})
+    empty = client.post(reverse("triage:act", args=[two.code, "refuse"]), {"note": "", "version": 2})
     assert empty.status_code == 400
     assert "请填写告知反映人的内容" in empty.content.decode()
 
@@ -94,7 +106,7 @@ def test_the_triage_pages_are_the_offices_alone(world, persona):
     client = _signed_in(getattr(world, persona))
     assert client.get(reverse("triage:queue")).status_code == 404
     assert client.get(reverse("triage:detail", args=[the_report.code])).status_code == 404
-    answer = client.post(reverse("triage:act", args=[the_report.code, "refuse"]), {"refuse-note": "x", "refuse-version": 1})
+    answer = client.post(reverse("triage:act", args=[the_report.code, "refuse"]), {"note": "x", "version": 1})
     assert answer.status_code == 404
     assert CitizenReport.objects.get().status == ReportStatus.RECEIVED
 

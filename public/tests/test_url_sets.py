@@ -65,12 +65,18 @@ def test_the_setting_chooses_the_urlconf():
     assert root_urlconf_for(["public", "staff"]) == "config.urls"
 
 
-@pytest.mark.parametrize(("value", "expected"), [("public", "config.urls_public"), ("staff,public", "config.urls"), ("", "config.urls")])
+@pytest.mark.parametrize(
+    ("value", "expected"), [("public", "config.urls_public"), ("staff,public", "config.urls"), ("", "config.urls")]
+)
 def test_the_environment_sets_it(value, expected):
     env = {**os.environ, "URL_SETS": value, "SECRET_KEY": "x", "DJANGO_SETTINGS_MODULE": "config.settings"}
     out = subprocess.run(
         [sys.executable, "-c", "from django.conf import settings; print(settings.ROOT_URLCONF)"],
-        env=env, cwd=ROOT, capture_output=True, text=True, check=True,
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert out.stdout.strip() == expected
 
@@ -79,6 +85,9 @@ def test_a_wrong_value_fails_loudly():
     env = {**os.environ, "URL_SETS": "publik", "SECRET_KEY": "x", "DJANGO_SETTINGS_MODULE": "config.settings"}
     out = subprocess.run(
         [sys.executable, "-c", "from django.conf import settings; settings.ROOT_URLCONF"],
-        env=env, cwd=ROOT, capture_output=True, text=True,
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
     assert out.returncode != 0 and "URL_SETS must be public, staff or public,staff" in out.stderr
