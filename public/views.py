@@ -26,7 +26,7 @@ from core.errors import DomainError, InvalidInput, page_status
 from core.forms import uploaded_files, with_seen_version
 from core.pagination import page_of
 from core.security import client_ip
-from organisation.models import Unit
+from organisation.models import Area, Unit
 from public import selectors, services
 from public.forms import AcceptForm, LookupForm, ReplyForm, ReportForm, SupplementForm
 from public.models import CitizenReport, ReportCategory, normalise_code
@@ -124,7 +124,16 @@ def subdistrict(request, unit_code):
 
 
 def _map_config() -> dict:
+    """The report map's settings, with the sub-districts' boundaries (public knowledge, a few
+    dozen shapes): without tiles they are what a person finds their street by."""
+    areas = Area.objects.filter(boundary__isnull=False, kind=Area.Kind.SUBDISTRICT).only("name", "boundary")
     return {
+        "areas": {
+            "type": "FeatureCollection",
+            "features": [
+                {"type": "Feature", "geometry": area.boundary, "properties": {"name": area.name}} for area in areas
+            ],
+        },
         "center": settings.MAP_CENTER,
         "tiles": settings.MAP_TILE_URL,
         "attribution": settings.MAP_TILE_ATTRIBUTION,

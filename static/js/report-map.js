@@ -26,6 +26,21 @@
   } else {
     el.classList.add("cw-map-blank");
   }
+  // The sub-districts' boundaries, named at their centre: without tiles, what a person finds
+  // their street by. Names go in as text, never as HTML.
+  if (config.areas && config.areas.features.length) {
+    var layer = L.geoJSON(config.areas, {
+      coordsToLatLng: function (c) { var p = shown(c[1], c[0]); return L.latLng(p[0], p[1]); },
+      style: { color: "#b3261e", weight: 2, fill: false },
+      interactive: false,
+      onEachFeature: function (f, l) {
+        var name = document.createElement("span");
+        name.textContent = f.properties.name;
+        l.bindTooltip(name, { permanent: true, direction: "center", className: "cw-area-label" });
+      },
+    }).addTo(map);
+    if (layer.getBounds().isValid()) map.fitBounds(layer.getBounds(), { padding: [16, 16] });
+  }
   var marker = null;
   function place(lat, lng) {
     var p = shown(lat, lng);
