@@ -16,6 +16,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
+from django.utils import translation
 from django.utils.translation import gettext
 from django.views.decorators.http import condition, require_GET, require_POST
 
@@ -48,11 +49,15 @@ def _portal_etag(request, *args, **kwargs) -> str:
 
 
 def portal_page(view):
-    """A page for everyone: GET only, ETag (304 when unchanged), Cache-Control public."""
+    """A page for everyone: GET only, in Chinese whatever language a staff member chose (a shared
+    cache keeps one copy per URL), ETag (304 when unchanged), Cache-Control public."""
 
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
-        response = require_GET(condition(etag_func=_portal_etag)(view))(request, *args, **kwargs)
+        with translation.override(settings.LANGUAGE_CODE):
+            response = require_GET(condition(etag_func=_portal_etag)(view))(request, *args, **kwargs)
+            if hasattr(response, "render"):
+                response.render()
         if response.status_code in (200, 304):
             patch_cache_control(response, public=True, max_age=PORTAL_MAX_AGE)
             response.shared_cache = True

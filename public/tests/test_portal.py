@@ -90,3 +90,9 @@ def test_a_signed_in_person_sees_the_same_portal_with_no_name_on_it(world):
     client.force_login(world.office)
     html = client.get(reverse("public:home")).content.decode()
     assert "王芳" not in html and "退出" not in html
+
+
+def test_the_portal_is_in_chinese_for_a_staff_member_who_chose_english(world, settings):
+    client = Client()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    assert "全区整改情况" in client.get(reverse("public:home")).content.decode()
