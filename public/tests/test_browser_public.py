@@ -49,6 +49,8 @@ def test_a_citizen_reports_on_a_phone_and_the_office_accepts_it(chromium, live_w
     citizen = chromium.new_context(locale="zh-CN", **PHONE).new_page()
     errors = []
     citizen.on("pageerror", lambda error: errors.append(str(error)))
+    # A refused script or style (the Content-Security-Policy) is said on the console.
+    citizen.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     citizen.goto(f"{world.url}/public/")
     expect(citizen.get_by_role("heading", name="全区整改情况")).to_be_visible()
     _shoot(citizen, "home-390")
