@@ -503,3 +503,39 @@ def can_submit_material(user, material) -> bool:
     return actor.office or (
         material.responsible_unit_id is not None and material.responsible_unit_id in actor.acting_unit_ids
     )
+
+
+# ---- the public side: citizen reports (随手拍) and the portal ---------------------------------
+#
+# A report carries the reporter's name and phone: the PHC office's staff who act read and triage
+# reports, nobody else on the staff side (leaders and units see the problem a report became).
+# The public sees a report only through its tracking code, and the portal only what is published.
+
+
+def can_triage_reports(user, _target=None) -> bool:
+    """Accept a citizen report into a problem, refuse it, ask the reporter for more: the office."""
+    return actor_for(user).office
+
+
+def citizen_reports_visible_to(user, queryset: QuerySet | None = None) -> QuerySet:
+    from public.models import CitizenReport
+
+    qs = CitizenReport.objects.all() if queryset is None else queryset
+    return qs if actor_for(user).office else qs.none()
+
+
+def problems_public(queryset: QuerySet | None = None) -> QuerySet:
+    """The problems the portal's figures may count: none found by a covert inspection whose
+    results are not yet published (a bulletin counts the same way)."""
+    from problems.models import Problem
+
+    qs = Problem.objects.all() if queryset is None else queryset
+    return qs.exclude(pk__in=secret_problem_ids())
+
+
+def bulletins_public(queryset: QuerySet | None = None) -> QuerySet:
+    """Published bulletins, for everyone: drafts never leave the office."""
+    from bulletins.models import Bulletin
+
+    qs = Bulletin.objects.all() if queryset is None else queryset
+    return qs.filter(status=Bulletin.Status.PUBLISHED, published_at__isnull=False)

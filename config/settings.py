@@ -6,6 +6,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 from config.env import (
     env_bool,
@@ -61,6 +62,8 @@ INSTALLED_APPS = [
     "bulletins",
     "dossier",
     "notifications",
+    # The public side: the portal, citizen reports (随手拍) and the office's triage of them.
+    "public",
     "oversight",
     # Above the domain apps: the demo district and the cross-app audit read and write them all.
     "demo",
@@ -99,7 +102,22 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-ROOT_URLCONF = "config.urls"
+# Which URL sets this process serves (README, "The public side"): "public" (the portal and citizen
+# reports, for an internet-facing process), "staff" (everything else, for the intranet), or both
+# (the default, `make run`). A process serving only "public" has no staff URL at all, so a
+# misconfigured proxy cannot reach a staff page through it: it answers 404.
+URL_SETS = sorted(set(env_list("URL_SETS", ["public", "staff"])))
+if not URL_SETS or not set(URL_SETS) <= {"public", "staff"}:
+    raise ImproperlyConfigured(f"URL_SETS must be public, staff or public,staff, not {URL_SETS!r}")
+
+
+def root_urlconf_for(url_sets) -> str:
+    """The URLconf module of a choice of URL sets: one module per choice, so nothing is decided
+    per request and a staff pattern is simply absent from the public one."""
+    return {("public",): "config.urls_public", ("staff",): "config.urls_staff"}.get(tuple(url_sets), "config.urls")
+
+
+ROOT_URLCONF = root_urlconf_for(URL_SETS)
 WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
@@ -280,6 +298,15 @@ REBOUND_WINDOW_DAYS = env_int("REBOUND_WINDOW_DAYS", 90, minimum=1)
 HOTSPOT_WINDOW_DAYS = env_int("HOTSPOT_WINDOW_DAYS", 180, minimum=1)
 HOTSPOT_REBOUNDS = env_int("HOTSPOT_REBOUNDS", 2, minimum=1)
 HOTSPOT_PROBLEMS = env_int("HOTSPOT_PROBLEMS", 5, minimum=1)
+
+# ---- the public side (public/): citizen reports' bounds --------------------------------------
+# How many reports one address may send an hour and one phone number a day; beyond, a refusal
+# in Chinese. Counted in the cache shared by the server's processes (CACHES).
+PUBLIC_REPORTS_PER_IP_HOUR = env_int("PUBLIC_REPORTS_PER_IP_HOUR", 5, minimum=1)
+PUBLIC_REPORTS_PER_PHONE_DAY = env_int("PUBLIC_REPORTS_PER_PHONE_DAY", 3, minimum=1)
+PUBLIC_REPORT_MAX_PHOTOS = env_int("PUBLIC_REPORT_MAX_PHOTOS", 3, minimum=1)
+# Each photo of a report at most this many MB (the staff side allows 20).
+PUBLIC_REPORT_PHOTO_MB = env_int("PUBLIC_REPORT_PHOTO_MB", 10, minimum=1)
 
 # ---- Background work (docs/ARCHITECTURE.md, "The worker") ---------------------------------------
 # Tasks are rows in our own database (django_tasks_db): enqueued in the transaction of the fact

@@ -11,12 +11,10 @@ from inspections.views import manifest, service_worker
 admin.site.site_header = _("创卫督查 · 系统管理")
 admin.site.site_title = _("创卫督查")
 
-urlpatterns = [
+# The staff side: the intranet's URLs (config/urls_staff.py serves them alone).
+staff_urlpatterns = [
     path("", home, name="home"),
-    path("healthz", healthz, name="healthz"),
     path("accounts/", include("accounts.urls")),
-    # set_language: the 中文 / English switch posts here; the choice is kept in a cookie.
-    path("i18n/", include("django.conf.urls.i18n")),
     path("problems/", include("problems.urls")),
     path("inspections/", include("inspections.urls")),
     path("api/", api.urls),
@@ -37,6 +35,23 @@ urlpatterns = [
     path("admin/", include(admin_urlpatterns)),  # the admin signs in like everyone (accounts/urls.py)
     path("admin/", admin.site.urls),
 ]
+
+# What every process serves: its health, the language switch.
+common_urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    # set_language: the 中文 / English switch posts here; the choice is kept in a cookie.
+    path("i18n/", include("django.conf.urls.i18n")),
+]
+
+# The public side: the portal, citizen reports and their status pages (config/urls_public.py
+# serves them alone, on the internet).
+public_urlpatterns = [path("public/", include("public.urls"))]
+
+# The office's triage of citizen reports is a staff page, though the app is `public`.
+staff_urlpatterns.insert(1, path("reports/", include("public.triage_urls")))
+
+# Both sets (`make run`, the default): URL_SETS in settings picks this module or one of the two.
+urlpatterns = common_urlpatterns + public_urlpatterns + staff_urlpatterns
 
 # Error pages in the site's layout (templates/400.html … 500.html); 400 names the edge's reason.
 handler400 = "core.views.bad_request"

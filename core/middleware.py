@@ -68,7 +68,9 @@ class NoStoreMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        if not request.path_info.startswith(settings.STATIC_URL):
+        # A public portal page made for everyone (public/views.py marks it `shared_cache`: no
+        # person's data, no form token) keeps the Cache-Control and ETag its view set.
+        if not request.path_info.startswith(settings.STATIC_URL) and not getattr(response, "shared_cache", False):
             # Overrides what a view set (an evidence file's "private, max-age=3600" included).
             add_never_cache_headers(response)
         return response

@@ -40,6 +40,7 @@ from problems import reminders
 from problems import services as loop
 from problems.models import Problem
 from problems.states import Action, Level, Status
+from public.models import ReportCategory
 from sites.models import Site
 from standard.models import Criterion, SiteType
 from standard.services import standard_load
@@ -145,6 +146,7 @@ def demo_load(*, inspection_day: dt.date | None = None) -> DemoResult | None:
         _draft_bulletin(campaign)
         _dossier(campaign)
         _escalations()
+        _report_categories(campaign)
     return DemoResult(accounts=demo_accounts(), counts=builder.counts())
 
 
@@ -182,6 +184,29 @@ def _dossier(campaign) -> None:
                 )
             elif roll < 0.9:
                 dossier.submission_transition(actor=office, submission=submission, action=SubmissionEvent.Action.ACCEPT)
+
+
+# The public's categories of citizen reports (随手拍), each to the checkpoint a problem is recorded
+# under and the site type whose sites the triage suggests: (name, hint, checkpoint, site type).
+REPORT_CATEGORIES = [
+    ("垃圾堆放", "生活垃圾、建筑垃圾、杂物乱堆乱放", "3.1.3", "back_street"),
+    ("垃圾桶满溢", "垃圾桶、果皮箱满溢或破损，周边脏乱", "3.2.1", "back_street"),
+    ("占道经营", "店外经营、流动摊点占道", "3.1.5", "back_street"),
+    ("楼道杂物、小广告", "居民楼院楼道堆物、乱贴小广告", "5.5.2", "residential_compound"),
+    ("污水、积水", "污水横流、路面积水、沟渠堵塞", "3.4.1", "urban_village"),
+    ("农贸市场卫生", "市场内垃圾、异味、地面积水", "5.2.4", "farmers_market"),
+    ("小门店卫生", "“六小”门店店内外环境脏乱", "5.3.4", "small_premises"),
+]
+
+
+def _report_categories(campaign) -> None:
+    criteria = {c.code: c for c in Criterion.objects.filter(standard=campaign.standard)}
+    site_types = {t.code: t for t in SiteType.objects.all()}
+    for position, (name, hint, code, site_type) in enumerate(REPORT_CATEGORIES):
+        if code in criteria:
+            ReportCategory.objects.create(
+                name=name, hint=hint, criterion=criteria[code], site_type=site_types.get(site_type), position=position
+            )
 
 
 def _escalations() -> None:

@@ -17,7 +17,17 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-DOMAIN = {"campaigns", "problems", "inspections", "bulletins", "dossier", "exchange", "documents", "notifications"}
+DOMAIN = {
+    "campaigns",
+    "problems",
+    "inspections",
+    "bulletins",
+    "dossier",
+    "exchange",
+    "documents",
+    "notifications",
+    "public",
+}
 TOP = {"demo", "audit", "oversight"}
 FIRST_PARTY = {"core", "organisation", "accounts", "standard", "sites", "access", *DOMAIN, *TOP}
 

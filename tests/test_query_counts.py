@@ -47,6 +47,7 @@ from organisation.models import Area, Membership, Unit
 from problems import services
 from problems.models import Problem
 from problems.tests.helpers import DEADLINE, photo
+from public.tests.helpers import report as citizen_report
 from standard.models import Criterion
 from tests.factories import (
     AreaFactory,
@@ -137,6 +138,9 @@ class District:
                 self._problem(unit, w.site_b, state)
             self._problem(w.unit_b, w.site_b, "submitted")
             self._problem_round_trip()
+            # A citizen's report with a photo waits in the office's queue (each from its own address).
+            report = citizen_report(w, photos=[("现场.jpg", jpeg_bytes())], ip=f"10.0.{i // 250}.{i % 250}")
+            self.report = getattr(self, "report", None) or report
 
             for lead, person in ((w.unit_a, w.liaison_a), (unit, liaison), (w.unit_b, w.liaison_b)):
                 self._task(lead, person)
@@ -484,6 +488,17 @@ ENDPOINTS = [
     Endpoint("GET /api/v1/sites/{code}/checklist", ALL, kwargs=lambda d: {"code": d.world.site.code}),
     Endpoint("GET /api/v1/inspections/{client_id}", ALL, kwargs=lambda d: {"client_id": d.inspection.client_id}),
     Endpoint("GET /api/v1/sync/status", ("inspector",), query=lambda d: d.sync_ids()),
+    # the public side: the portal's pages are the same for everyone (measured as the office),
+    # the triage queue is the office's
+    Endpoint("public:home", OFFICE),
+    Endpoint("public:guide", OFFICE),
+    Endpoint("public:bulletins", OFFICE),
+    Endpoint("public:subdistrict", OFFICE, kwargs=SD01),
+    Endpoint("public:report", OFFICE),
+    Endpoint("public:lookup", OFFICE),
+    Endpoint("public:status", OFFICE, kwargs=lambda d: {"code": d.report.code}),
+    Endpoint("triage:queue", OFFICE, paged=True),
+    Endpoint("triage:detail", OFFICE, kwargs=lambda d: {"code": d.report.code}),
 ]
 
 # GET endpoints that are not measured, and why.
@@ -509,6 +524,8 @@ EXEMPT = {
     "lockouts": "the security administrator's: four grouped queries, at most 200 rows of each (test_lockout.py)",
     "notifications:endpoint": "one channel's form: a fixed number of queries, at most 500 channels beside it",
     "inspections:schedule_edit": "one recurring rule's form: the same fields and choices as schedule_create, measured",
+    "public:photo": ONE_FILE,
+    "public:bulletin_pdf": ONE_FILE,
 }
 # The system administrator's configuration screen: Django's admin, paginated by Django.
 EXEMPT_NAMESPACES = {"admin"}
@@ -535,6 +552,8 @@ POST_ONLY = {
     "notifications:resend",
     "notifications:endpoint_test",
     "oversight:enter_routine",
+    "public:supplement",
+    "triage:act",
 }
 
 

@@ -31,6 +31,8 @@ from dossier.models import Material, Submission, SubmissionEvent
 from inspections.models import Finding, Inspection, InspectionPhoto, InspectionPlan, InspectionSchedule, PlanEvent
 from inspections.tests.helpers import drawn_plan, with_checklist
 from problems.models import Problem, ProblemEvent
+from public.models import CitizenReport, ReportEvent
+from public.tests.helpers import category as report_category
 from tests.factories import jpeg_bytes
 
 PDF = b"%PDF-1.4\n% once test\n%%EOF\n"
@@ -137,6 +139,21 @@ SURFACES = {
         model=Submission,
         location=lambda submission: reverse("dossier:material", args=[submission.material.uuid]),
         says="材料已报送，等待爱卫办审核",
+    ),
+    # No account: a visitor's report (the outsider stands in; a session changes nothing here).
+    "citizen report": Surface(
+        persona="outsider",
+        prepare=lambda world: report_category(world),
+        url=lambda world, _: reverse("public:report"),
+        data=lambda world, category: {
+            "category": category.pk,
+            "description": "巷口垃圾堆放",
+            "address": "幸福巷 12 号",
+            "photos": [SimpleUploadedFile("现场.jpg", jpeg_bytes())],
+        },
+        model=CitizenReport,
+        location=lambda report: f"{reverse('public:status', args=[report.code])}?new=1",
+        says="提交成功",
     ),
     "accountability from a draft": Surface(
         persona="office",
@@ -251,6 +268,8 @@ WRITTEN = [
     InspectionPhoto,
     Problem,
     ProblemEvent,
+    CitizenReport,
+    ReportEvent,
     Attachment,
 ]
 
@@ -413,6 +432,12 @@ def test_every_form_is_known(world):
         "PreferenceForm",
         "RuleForm",
         "EndpointForm",
+        # The public side: the tracking code's lookup reads; the reporter's answer and the
+        # office's triage steps are steps of the report's machine (the version refuses a repeat).
+        "LookupForm",
+        "SupplementForm",
+        "AcceptForm",
+        "ReplyForm",
     }
     ours = [
         cls
@@ -432,6 +457,7 @@ def test_every_form_is_known(world):
         "FiveInPlaceForm",
         "PlanForm",
         "ProgressForm",
+        "ReportForm",
         "ScheduleForm",
         "TaskForm",
         "UploadForm",

@@ -19,6 +19,10 @@ from inspections.models import CovertReadLog, PlanEvent, SampleDraw
 from inspections.tests.helpers import drawn_plan, with_checklist
 from problems.models import ProblemEvent
 from problems.tests.helpers import submitted_problem
+from public import services as public
+from public.models import ReportEvent
+from public.tests.helpers import report
+from tests.factories import jpeg_bytes
 
 PDF = b"%PDF-1.4\n% trail test\n%%EOF\n"
 
@@ -60,6 +64,8 @@ def one_row_each(world) -> dict:
     material = Material.objects.get()
     dossier.material_assign(actor=world.office, material=material, unit=world.unit_a)
     dossier.submission_upload(actor=world.liaison_a, material=material, name="制度.pdf", data=PDF)
+    # A citizen's report with a photo (its first event links the clean copy), then a question.
+    public.report_ask(actor=world.office, report=report(world, photos=[("a.jpg", jpeg_bytes())]), question="楼号？")
     models = [
         SecurityEvent,
         ProblemEvent,
@@ -71,5 +77,6 @@ def one_row_each(world) -> dict:
         AccountabilityEvent,
         MaterialEvent,
         SubmissionEvent,
+        ReportEvent,
     ]
     return {model: model.objects.order_by("chain_seq").last() for model in models}

@@ -52,7 +52,11 @@ from oversight.forms import TrendFilterForm
 from problems.forms import AssignForm, ProblemFilterForm, ReasonForm, ReassignForm, SubmitForm, VerifyForm
 from problems.models import Problem
 from problems.tests.helpers import assigned_problem, recorded_problem, submitted_problem
-from tests.factories import jpeg_bytes
+from public import services as public_services
+from public.forms import AcceptForm, ReplyForm, ReportForm, SupplementForm
+from public.tests.helpers import category as report_category
+from public.tests.helpers import report as citizen_report
+from tests.factories import PublishedBulletinFactory, jpeg_bytes
 
 PDF = b"%PDF-1.4\n% evidence\n%%EOF\n"
 PHOTO, DOCUMENT = "photo", "document"  # what a file field should take: pictures only, or documents too
@@ -220,7 +224,81 @@ def _photo():
     return SimpleUploadedFile("现场.jpg", jpeg_bytes(64, 48), content_type="image/jpeg")
 
 
+def _reporting(w):
+    """A visitor's report: the category, and the bounds' counts of earlier requests forgotten (a
+    corpus posts far more than a citizen may in an hour)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    return _ns(category=report_category(w))
+
+
+def _report(w):
+    # Each from an address of its own: the corpus makes far more reports than one may send an hour.
+    return _ns(report=citizen_report(w, ip=f"corpus-{uuid.uuid4()}"))
+
+
+def _asked_report(w):
+    report = citizen_report(w, ip=f"corpus-{uuid.uuid4()}")
+    return _ns(report=public_services.report_ask(actor=w.office, report=report, question="请补充楼号"))
+
+
 FORMS = [
+    FormSurface(
+        "citizen_report",
+        ReportForm,
+        "anonymous",
+        lambda w, c: reverse("public:report"),
+        lambda w, c: {
+            "category": c.category.pk,
+            "description": "巷口垃圾堆放三天",
+            "latitude": "34.757100",
+            "longitude": "113.665100",
+            "address": "幸福巷 12 号",
+            "name": "张大爷",
+            "phone": "",
+            "photos": _photo(),
+        },
+        _reporting,
+        text=("description", "address", "name"),
+        numbers=("latitude", "longitude"),
+        files={"photos": PHOTO},
+        structured=("phone",),
+    ),
+    FormSurface(
+        "report_supplement",
+        SupplementForm,
+        "anonymous",
+        lambda w, c: reverse("public:supplement", args=[c.report.code]),
+        lambda w, c: {"answer": "12 号楼东侧", "version": _v(c.report)},
+        _asked_report,
+        text=("answer",),
+    ),
+    FormSurface(
+        "report_accept",
+        AcceptForm,
+        "office",
+        lambda w, c: reverse("triage:act", args=[c.report.code, "accept"]),
+        lambda w, c: {
+            "site": w.site.code,
+            "site_code": "",
+            "severity": "minor",
+            "note": "属实",
+            "version": _v(c.report),
+        },
+        _report,
+        text=("note",),
+        structured=("site", "site_code"),
+    ),
+    FormSurface(
+        "report_refuse",
+        ReplyForm,
+        "office",
+        lambda w, c: reverse("triage:act", args=[c.report.code, "refuse"]),
+        lambda w, c: {"note": "不属本区管辖", "version": _v(c.report)},
+        _report,
+        text=("note",),
+    ),
     FormSurface(
         "problem_assign",
         AssignForm,
@@ -651,6 +729,7 @@ NOT_SURFACES = {
     "Form": "core/forms.py: the edge's base of every form, not a screen",
     "ModelForm": "core/forms.py: the edge's base of every model form, not a screen",
     "OnceForm": "core/once.py: the base of every creating form (a hidden key), not a screen",
+    "LookupForm": "public: the tracking code's lookup (GET) keeps only the code's own characters before any query",
     "PreferenceForm": "notifications: a person's channels, choices only",
     "LogFilterForm": "notifications: the delivery log's filter, choices only (state, channel, rule, unit)",
 }
@@ -680,7 +759,18 @@ def path_objects(world) -> dict[str, tuple[dict, str]]:
         kind=Channel.WECOM, unit=w.unit_a, name="东城群", defaults={"url": "http://127.0.0.1:9/hook"}
     )[0]
     message = Message.objects.exclude(channel=Channel.INBOX).first() or endpoint_test(actor=w.office, endpoint=endpoint)
+    the_report = citizen_report(w, photos=[("现场.jpg", jpeg_bytes())], ip="198.51.100.250")
+    bulletin_published = PublishedBulletinFactory(campaign=w.campaign, created_by=w.office, number=9, year=2026)
+    bulletin_published.pdf = attachment
+    bulletin_published.save(update_fields=["pdf"])
     return {
+        "public:status": ({"code": the_report.code}, "anonymous"),
+        "public:supplement": ({"code": the_report.code}, "anonymous"),
+        "public:photo": ({"code": the_report.code, "attachment_uuid": the_report.photos.get().uuid}, "anonymous"),
+        "public:bulletin_pdf": ({"bulletin_uuid": bulletin_published.uuid}, "anonymous"),
+        "public:subdistrict": ({"unit_code": w.unit_a.code}, "anonymous"),
+        "triage:detail": ({"code": the_report.code}, "office"),
+        "triage:act": ({"code": the_report.code, "action": "refuse"}, "office"),
         "problems:detail": ({"problem_uuid": problem.uuid}, "office"),
         "problems:act": ({"problem_uuid": problem.uuid, "action": "assign"}, "office"),
         "campaigns:task": ({"task_uuid": the_task.uuid}, "office"),
