@@ -264,6 +264,9 @@ BULLETIN_COPY_TO = env_str("BULLETIN_COPY_TO", "区委办公室，区政府办�
 
 # The closed loop's tunable rules, kept here so that an office can change them without code.
 REBOUND_WINDOW_DAYS = env_int("REBOUND_WINDOW_DAYS", 90, minimum=1)
+# An open problem of the same criterion this close (metres, between the sites' coordinates) is a
+# possible duplicate of one being recorded (problems.selectors.possible_duplicates).
+DUPLICATE_DISTANCE_M = env_int("DUPLICATE_DISTANCE_M", 50, minimum=0)
 
 # ---- Background work (docs/ARCHITECTURE.md, "The worker") ---------------------------------------
 # Tasks are rows in our own database (django_tasks_db): enqueued in the transaction of the fact
