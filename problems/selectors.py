@@ -180,6 +180,11 @@ def assign_proposal(problem: Problem) -> dict:
     return {"unit": unit.pk if unit else None, "deadline": clock.today() + dt.timedelta(days=days), "days": days}
 
 
+def recorded_under_key(submit_key) -> bool:
+    """Is a problem stored under this one-time key (core.once) already?"""
+    return submit_key is not None and Problem.objects.filter(submit_key=submit_key).exists()
+
+
 # A person deciding whether a problem is new reads a handful of candidates, not a list.
 DUPLICATES_SHOWN = 10
 # At most this many open problems of the criterion inside the box are measured: the box is about

@@ -248,7 +248,10 @@ def problem_new(request):
                     request, gettext("已记为问题 %(number)s 的重复（再次发现），未新建编号") % {"number": chosen.number}
                 )
                 return redirect("problems:detail", problem_uuid=chosen.uuid)
-            if candidates and choice != NEW:
+            # The same form sent again (a double click, a resend) once its problem is stored, with
+            # that problem now among the candidates: it leads to the first, as a new submit would.
+            again = selectors.recorded_under_key(data.get("submit_key"))
+            if candidates and choice != NEW and not again:
                 form.add_error(None, gettext("已有疑似重复的问题：请选择记为其中一个的重复，或仍然新建"))
             else:
                 problem = services.problem_record(
