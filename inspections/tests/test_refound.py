@@ -19,7 +19,6 @@ from problems import services as problem_services
 from problems.models import Problem
 from problems.states import Action, Status
 
-
 OPEN = InspectionPlan.Mode.OPEN
 
 
