@@ -197,8 +197,7 @@ def possible_duplicates(campaign, site, criterion, lat=None, lng=None, exclude=N
     """Open problems that may be the one about to be recorded, nearest first, at most `limit`:
     those of the same criterion at the same site, then those of the same criterion at sites
     within DUPLICATE_DISTANCE_M of (lat, lng) (the site's own coordinates when not given). Only
-    what `user` may see (access). Each carries `distance_m` (0 at the same site, None when the
-    site has no coordinates).
+    what `user` may see (access). Each carries `same_site` and `distance_m` (0 at the same site).
 
     A box of ± the distance in degrees around the point narrows the sites first, so the database
     reads the open problems of one criterion (the partial index problem_open_criterion_idx) and
@@ -228,7 +227,8 @@ def possible_duplicates(campaign, site, criterion, lat=None, lng=None, exclude=N
         qs = qs.exclude(pk=getattr(exclude, "pk", exclude))
     found = []
     for problem in qs[:_BOX_ROWS]:
-        if problem.site_id == site.pk:
+        problem.same_site = problem.site_id == site.pk
+        if problem.same_site:
             problem.distance_m = 0.0
         elif problem.site.latitude is None or lat is None:
             continue
