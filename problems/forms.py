@@ -154,7 +154,7 @@ class MergeForm(Form):
     into = forms.CharField(
         label=_("合并到问题（编号）"),
         max_length=20,
-        widget=forms.TextInput(attrs={"placeholder": "2026-000601", "inputmode": "numeric"}),
+        widget=forms.TextInput(attrs={"placeholder": _("例如 2026-000601"), "inputmode": "numeric"}),
     )
     note = forms.CharField(label=_("合并理由"), widget=forms.Textarea(attrs={"rows": 2}))
 
