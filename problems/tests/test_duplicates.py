@@ -496,3 +496,19 @@ def test_the_figures_count_a_merged_problem_neither_as_found_nor_closed(pair):
     services.problem_merge(actor=world.office, problem=duplicate, into=survivor, reason="同一处")
     rows = kpi.unit_rows(Problem.objects.all(), as_of=dt.date(2026, 5, 12))
     assert [(r["unit"], r["found"], r["in_hand"], r["closed"]) for r in rows] == [("东城街道", 1, 1, 0)]
+
+
+def test_a_failing_receiver_is_logged_and_the_merge_stands(pair, django_capture_on_commit_callbacks, caplog):
+    world, survivor, duplicate = pair
+
+    def broken(sender, **kwargs):
+        raise RuntimeError("短信网关不可用")
+
+    problem_merged.connect(broken)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            services.problem_merge(actor=world.office, problem=duplicate, into=survivor, reason="同一处")
+    finally:
+        problem_merged.disconnect(broken)
+    assert Problem.objects.get(pk=duplicate.pk).status == Status.MERGED
+    assert "problem_merged receiver" in caplog.text and duplicate.number in caplog.text
