@@ -333,13 +333,9 @@ def problem_merge(*, actor, problem: Problem, into: Problem, reason: str) -> Pro
 
 
 def _announce_merge(merged: Problem, survivor: Problem, actor, event: ProblemEvent) -> None:
-    """problems.signals.problem_merged, once the merge is committed. A receiver that fails is
-    logged; the merge stands (it is committed) and the other receivers still run."""
-    for receiver, result in problem_merged.send_robust(
-        sender=Problem, problem=merged, into=survivor, actor=actor, event=event
-    ):
-        if isinstance(result, Exception):
-            logger.error("problem_merged receiver %r failed for %s", receiver, merged.number, exc_info=result)
+    """problems.signals.problem_merged, once the merge is committed. send_robust: a receiver that
+    fails is logged by Django (django.dispatch) and the others still run; the merge stands."""
+    problem_merged.send_robust(sender=Problem, problem=merged, into=survivor, actor=actor, event=event)
 
 
 def problem_assign(*, actor, problem: Problem, unit: Unit, deadline: dt.date, note: str = "") -> Problem:
