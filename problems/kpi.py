@@ -27,7 +27,11 @@ class Figure:
     basis: str
 
 
-FOUND = Figure("found", pgettext_lazy("number of problems assigned", "交办"), _("统计期内发现并交办给该单位的问题数"))
+FOUND = Figure(
+    "found",
+    pgettext_lazy("number of problems assigned", "交办"),
+    _("统计期内发现并交办给该单位的问题数（撤销的、作为重复合并的不计）"),
+)
 IN_HAND = Figure(
     "in_hand",
     _("在办"),
