@@ -235,9 +235,11 @@ def can_problem_action(user, action: str, problem) -> bool:
     actor = actor_for(user)
     if not actor.is_authenticated:
         return False
-    if action == Action.RECORD:
+    if action in (Action.RECORD, Action.FOUND_AGAIN):
+        # Linking a new finding to an open problem is recording it, without a second number.
         return actor.office or actor.inspector
-    if action in (Action.ASSIGN, Action.REASSIGN, Action.CANCEL):
+    if action in (Action.ASSIGN, Action.REASSIGN, Action.CANCEL, Action.MERGE):
+        # Merging closes a problem as another's duplicate: the office's call, like cancelling.
         return actor.office
     if action == Action.SUBMIT:
         return problem.assigned_unit_id in actor.acting_unit_ids

@@ -13,7 +13,7 @@ from core import clock
 from organisation.models import Area, Unit
 from problems import kpi
 from problems.models import Problem, ProblemEvent
-from problems.states import WITH_UNIT, Action, Status
+from problems.states import VOID, WITH_UNIT, Action, Status
 from standard.models import Criterion
 
 TYPICAL_PROBLEMS = 10
@@ -27,11 +27,12 @@ def build_content(bulletin: Bulletin) -> dict:
     begins, ends = clock.start_of_day(start), clock.end_of_day(end)
     # What an unpublished covert inspection found is secret until the office publishes it, and a
     # bulletin goes to the units: leave those problems out.
-    # A cancelled problem was never one (recorded by mistake, a duplicate): it counts nowhere.
+    # A cancelled or merged problem was never one of its own (a mistake, a duplicate counted in
+    # its survivor): it counts nowhere (problems.states.VOID).
     problems = (
         Problem.objects.filter(campaign=bulletin.campaign)
         .exclude(pk__in=access.secret_problem_ids())
-        .exclude(status=Status.CANCELLED)
+        .exclude(status__in=sorted(VOID))
     )
     in_period = problems.filter(recorded_at__gte=begins, recorded_at__lt=ends)
     closed_in_period = problems.filter(status=Status.CLOSED, closed_at__gte=begins, closed_at__lt=ends)
@@ -375,6 +376,6 @@ def secret_left_out(bulletin: Bulletin) -> int:
             recorded_at__gte=clock.start_of_day(bulletin.period_start),
             recorded_at__lt=clock.end_of_day(bulletin.period_end),
         )
-        .exclude(status=Status.CANCELLED)
+        .exclude(status__in=sorted(VOID))
         .count()
     )

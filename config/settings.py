@@ -307,6 +307,9 @@ PUBLIC_REPORTS_PER_PHONE_DAY = env_int("PUBLIC_REPORTS_PER_PHONE_DAY", 3, minimu
 PUBLIC_REPORT_MAX_PHOTOS = env_int("PUBLIC_REPORT_MAX_PHOTOS", 3, minimum=1)
 # Each photo of a report at most this many MB (the staff side allows 20).
 PUBLIC_REPORT_PHOTO_MB = env_int("PUBLIC_REPORT_PHOTO_MB", 10, minimum=1)
+# An open problem of the same criterion this close (metres, between the sites' coordinates) is a
+# possible duplicate of one being recorded (problems.selectors.possible_duplicates).
+DUPLICATE_DISTANCE_M = env_int("DUPLICATE_DISTANCE_M", 50, minimum=0)
 
 # ---- Background work (docs/ARCHITECTURE.md, "The worker") ---------------------------------------
 # Tasks are rows in our own database (django_tasks_db): enqueued in the transaction of the fact

@@ -87,7 +87,9 @@ def walk_table() -> dict:
     table = {}
     for status in Status:
         weights = WEIGHTS.get(status, {})
-        choices = [""] + [a for a in allowed_from(status) if a != Action.RECORD]
+        # A merge needs a survivor (merged_into), which a walk of one problem has not: the demo
+        # district merges through problems.services.problem_merge instead.
+        choices = [""] + [a for a in allowed_from(status) if a not in (Action.RECORD, Action.MERGE)]
         if len(choices) == 1:
             continue  # a final state: the walk ends there
         cumulative, total = [], 0

@@ -39,7 +39,7 @@ from organisation.models import Area, Membership, Unit, User
 from problems import reminders
 from problems import services as loop
 from problems.models import Problem
-from problems.states import Action, Level, Status
+from problems.states import OPEN, Action, Level, Status
 from public.models import ReportCategory
 from sites.models import Site
 from standard.models import Criterion, SiteType
@@ -800,6 +800,42 @@ class _Builder:
                     problems[index] = loop.problem_record(campaign=self.campaign, **kwargs)
                 else:
                     problems[index] = SERVICE[action](problem=problems[index], **kwargs)
+        self.merge_duplicates()
+
+    def merge_duplicates(self, count: int = 3) -> None:
+        """合并: a few problems recorded beside an open one of the same checkpoint (疑似重复,
+        problem_record linked them) are merged by the office into it at the demo's now; one is
+        recorded for the purpose when the random walk left no such pair."""
+        office = self.office_staff[0]
+        open_states = sorted(OPEN)
+        pairs = list(
+            Problem.objects.filter(status__in=open_states, resembles__status__in=open_states).order_by("sequence")[
+                :count
+            ]
+        )
+        with clock.frozen_at(DEMO_NOW):
+            if not pairs:
+                survivor = Problem.objects.filter(status__in=open_states).order_by("sequence").first()
+                pairs = [
+                    loop.problem_record(
+                        actor=office,
+                        campaign=self.campaign,
+                        site=survivor.site,
+                        criterion=survivor.criterion,
+                        description=survivor.description,
+                        source=Problem.Source.LEADER,
+                    )
+                ]
+            for duplicate in pairs:
+                try:
+                    loop.problem_merge(
+                        actor=office,
+                        problem=duplicate,
+                        into=Problem.objects.get(pk=duplicate.resembles_id),
+                        reason="与先前登记的同一点位同一问题重复",
+                    )
+                except DomainError:
+                    continue  # its survivor was merged itself a moment ago: left as it is
 
     def recording_moment(self) -> dt.datetime:
         """Inspections come in waves: the April clean-up, the run-up to the covert visit, the

@@ -184,6 +184,9 @@ class ProblemIn(Schema):
     found_at: DateTime | None = None  # when the phone recorded it: the problem's 发现时间, year and number
     maker: Text = ""
     phone_time: DateTime | None = None
+    # The inspector chose 仍然新建: a new problem even though the site has this one open (it is
+    # recorded as resembling it). By default the finding is linked to the open one (再次发现).
+    new_problem: bool = False
 
 
 class ProblemOut(Schema):
@@ -193,6 +196,7 @@ class ProblemOut(Schema):
     number: str
     url: str
     linked: bool  # true: the site had this problem open already (another phone's); linked to it
+    resembles: str | None = None  # a new problem recorded beside a similar open one: that one's number
 
 
 def problem_out(finding: Finding) -> dict:
@@ -204,6 +208,7 @@ def problem_out(finding: Finding) -> dict:
         "url": reverse("problems:detail", args=[finding.problem.uuid]),
         "linked": finding.problem.recorded_by_id != finding.inspection.inspector_id
         or Finding.objects.filter(problem_id=finding.problem_id, pk__lt=finding.pk).exists(),
+        "resembles": finding.problem.resembles.number if finding.problem.resembles_id else None,
     }
 
 
@@ -405,6 +410,7 @@ def problem_post(request: HttpRequest, payload: ProblemIn):
         found_at=payload.found_at,
         maker=payload.maker,
         phone_time=payload.phone_time,
+        new_problem=payload.new_problem,
     )
     return Status(201 if created else 200, problem_out(finding))
 

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 import access
 from core import clock
 from problems.selectors import narrowed
-from problems.states import Status
+from problems.states import VOID, Status
 
 MONTH, WEEK = "month", "week"
 # How far back a series reaches: two years of months, half a year of weeks.
@@ -34,7 +34,7 @@ class Measure:
 
 
 MEASURES = (
-    Measure("found", _("发现"), _("本期内登记的问题数（已撤销的不计）")),
+    Measure("found", _("发现"), _("本期内登记的问题数（已撤销、已合并的不计）")),
     Measure("closed", _("销号"), _("本期内复核通过并销号的问题数")),
     Measure("closed_on_time", _("按期销号"), _("本期内销号、且销号日期不晚于整改期限的问题数")),
     Measure("on_time_share", _("按期销号占比"), _("按期销号 ÷ 销号；本期无销号的显示“—”")),
@@ -42,7 +42,7 @@ MEASURES = (
         "overdue_at_end",
         _("期末逾期"),
         _(
-            "本期最后一天结束时（本期尚未结束的，截至此刻）已过整改期限、尚未销号的问题数（按现在的期限计；已撤销的不计）"
+            "本期最后一天结束时（本期尚未结束的，截至此刻）已过整改期限、尚未销号的问题数（按现在的期限计；已撤销、已合并的不计）"
         ),
     ),
     Measure("reworked", _("返工"), _("本期内销号的问题中曾被退回返工的")),
@@ -86,7 +86,7 @@ def label(start: dt.date, kind: str) -> str:
 
 def scope(*, user, campaign, filters: dict):
     """The problems of the campaign this person may see, narrowed by the trend's filters."""
-    problems = access.problems_visible_to(user).filter(campaign=campaign).exclude(status__in=[Status.CANCELLED])
+    problems = access.problems_visible_to(user).filter(campaign=campaign).exclude(status__in=VOID)
     return narrowed(problems, filters)
 
 

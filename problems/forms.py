@@ -2,10 +2,12 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from core.forms import ACCEPT, Form, MultipleFileField, MultipleFileInput
+from core.once import OnceForm
 from core.services import DOCUMENT, PHOTO
 from organisation.models import Area, Unit
 from problems.models import Problem
 from problems.states import Status
+from sites.models import Site
 from standard.models import Criterion, SiteType
 
 SORTS = {
@@ -33,6 +35,7 @@ class ProblemFilterForm(Form):
     source = forms.ChoiceField(label=_("来源"), choices=[("", _("全部")), *Problem.Source.choices], required=False)
     overdue = forms.BooleanField(label=_("只看逾期"), required=False)
     rebound = forms.BooleanField(label=_("只看反弹"), required=False)
+    resembles = forms.BooleanField(label=_("疑似重复"), required=False)
     date_from = forms.DateField(
         label=_("发现日期从"),
         required=False,
@@ -110,3 +113,53 @@ class ReasonForm(Form):
     files = MultipleFileField(
         kind=PHOTO, label=_("照片"), required=False, widget=MultipleFileInput(attrs={"accept": ACCEPT[PHOTO]})
     )
+
+
+# The record form's answer to the possible duplicates it showed: this value, or a candidate's uuid.
+NEW = "new"
+
+
+class RecordForm(OnceForm):
+    """The office's (or an inspector's) record form: a problem found outside a checklist (a
+    leader's instruction, a citizen's call, a walk through the district). Site and criterion
+    drawn, the open problems that may be the same are shown (`duplicate`: a candidate's uuid to
+    link the report to it, or NEW to record a new problem all the same)."""
+
+    site = forms.ModelChoiceField(label=_("点位"), queryset=Site.objects.none())
+    criterion = forms.ModelChoiceField(label=_("标准条目"), queryset=Criterion.objects.none())
+    description = forms.CharField(label=_("问题描述"), widget=forms.Textarea(attrs={"rows": 3}))
+    severity = forms.ChoiceField(label=_("严重程度"), choices=Problem.Severity.choices, initial=Problem.Severity.MINOR)
+    source = forms.ChoiceField(label=_("来源"), choices=Problem.Source.choices, initial=Problem.Source.LEADER)
+    photos = MultipleFileField(
+        kind=PHOTO,
+        label=_("问题照片"),
+        required=False,
+        widget=MultipleFileInput(attrs={"accept": ACCEPT[PHOTO]}),
+    )
+    # Drawn by the candidates' fragment as radio buttons; empty until some were shown.
+    duplicate = forms.CharField(required=False, max_length=36, widget=forms.HiddenInput)
+
+    def __init__(self, *args, sites=None, campaign=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["site"].queryset = sites if sites is not None else Site.objects.none()
+        criteria = Criterion.objects.exclude(level=Criterion.Level.CATEGORY)
+        if campaign is not None:
+            criteria = criteria.filter(standard_id=campaign.standard_id)
+        self.fields["criterion"].queryset = criteria
+
+
+class MergeForm(Form):
+    """合并: the survivor by its number (2026-000601), and the reason."""
+
+    into = forms.CharField(
+        label=_("合并到问题（编号）"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"placeholder": _("例如 2026-000601"), "inputmode": "numeric"}),
+    )
+    note = forms.CharField(label=_("合并理由"), widget=forms.Textarea(attrs={"rows": 2}))
+
+    def clean_into(self) -> tuple[int, int]:
+        parts = self.cleaned_data["into"].strip().split("-")
+        if len(parts) != 2 or not all(part.isdigit() and len(part) <= 9 for part in parts):
+            raise forms.ValidationError(_("请按 2026-000601 的格式填写问题编号"))
+        return int(parts[0]), int(parts[1])

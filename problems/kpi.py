@@ -17,7 +17,7 @@ from django.utils.translation import pgettext_lazy
 
 from organisation.models import Unit
 from problems.models import Problem
-from problems.states import WITH_UNIT, Status
+from problems.states import VOID, WITH_UNIT, Status
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,11 @@ class Figure:
     basis: str
 
 
-FOUND = Figure("found", pgettext_lazy("number of problems assigned", "交办"), _("统计期内发现并交办给该单位的问题数"))
+FOUND = Figure(
+    "found",
+    pgettext_lazy("number of problems assigned", "交办"),
+    _("统计期内发现并交办给该单位的问题数（撤销的、作为重复合并的不计）"),
+)
 IN_HAND = Figure(
     "in_hand",
     _("在办"),
@@ -71,7 +75,9 @@ def conditions(*, as_of, begins=None, ends=None) -> dict[str, Q]:
         recorded = Q(recorded_at__gte=begins, recorded_at__lt=ends)
         closed &= Q(closed_at__gte=begins, closed_at__lt=ends)
     return {
-        "found": recorded,
+        # A cancelled or merged problem was never one of its own (a mistake, a duplicate of the
+        # survivor, which is counted): found nowhere; closed counts only 已销号, so neither there.
+        "found": recorded & ~Q(status__in=sorted(VOID)),
         "in_hand": Q(status__in=WITH_UNIT),
         "overdue": Q(status__in=WITH_UNIT, deadline__lt=as_of),
         "closed_on_time": closed & Q(closed_on__lte=F("deadline")),

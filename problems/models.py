@@ -9,6 +9,7 @@ from django.utils.translation import pgettext_lazy
 from campaigns.models import Campaign
 from core import clock
 from core.models import AppendOnly, Attachment, YearCounter
+from core.once import submit_key_field
 from organisation.models import Unit
 from problems.states import FINAL, OPEN, WITH_UNIT, Action, Level, Status
 from sites.models import Site
@@ -108,6 +109,26 @@ class Problem(models.Model):
         related_name="rebounds",
         verbose_name=_("反弹自"),
     )
+    # Recorded while an open problem of the same criterion stood at the same site or nearby
+    # (problems.selectors.possible_duplicates): the nearest of them, for the office to look at
+    # (the list's filter 疑似重复) and merge or leave. Set once, by problem_record.
+    resembles = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="resembled_by",
+        verbose_name=_("疑似重复于"),
+    )
+    # The survivor this problem was merged into (status 已合并); set only by the merge step.
+    merged_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_ones",
+        verbose_name=_("合并到"),
+    )
     # Bumped by every transition: a second actor holding an older copy is told it changed.
     version = models.PositiveIntegerField(default=0, verbose_name=_("版本"))
     # The highest reminder or escalation level (states.Level) fired in the current cycle: since
@@ -118,6 +139,9 @@ class Problem(models.Model):
     # transition holds, so the rework rate counts it from the row instead of scanning the events
     # (issue 14). audit_check compares it with the trail.
     return_count = models.PositiveIntegerField(_("退回返工次数"), default=0)
+
+    # The office's record form's one-time key (core.once): a double submit records one problem.
+    submit_key = submit_key_field()
 
     objects = ProblemQuerySet.as_manager()
 
@@ -135,6 +159,11 @@ class Problem(models.Model):
                 condition=~Q(status=Status.CLOSED) | Q(closed_at__isnull=False, closed_on__isnull=False),
                 name="problem_closed_has_time",
             ),
+            models.CheckConstraint(
+                condition=Q(status=Status.MERGED, merged_into__isnull=False)
+                | (~Q(status=Status.MERGED) & Q(merged_into__isnull=True)),
+                name="problem_merged_has_survivor",
+            ),
         ]
         # The orders and filters the screens use (issue 14): each list's first page is read from
         # an index in its order instead of sorting the whole table (problems.selectors.problem_list).
@@ -151,6 +180,13 @@ class Problem(models.Model):
                 fields=["deadline", "id"],
                 condition=Q(status__in=sorted(WITH_UNIT)),
                 name="problem_open_deadline_idx",
+            ),
+            # Possible duplicates: the open problems of one criterion (problems.selectors
+            # .possible_duplicates narrows them by site or by a box around a point).
+            models.Index(
+                fields=["criterion", "site"],
+                condition=Q(status__in=sorted(OPEN)),
+                name="problem_open_criterion_idx",
             ),
             # The work list: a unit's open problems, nearest deadline first.
             models.Index(

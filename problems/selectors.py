@@ -2,17 +2,19 @@
 leaves the scope of the person asking."""
 
 import datetime as dt
+import math
 import time
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 import access
-from core import clock
+from core import clock, geo
 from problems.forms import SORTS
 from problems.models import Problem, ProblemEvent
-from problems.states import WITH_UNIT, Action, Status
+from problems.states import OPEN, WITH_UNIT, Action, Status
 
 
 def narrowed(qs: QuerySet, filters: dict) -> QuerySet:
@@ -50,6 +52,9 @@ def problem_list(*, user, filters: dict) -> QuerySet:
         qs = qs.overdue()
     if filters.get("rebound"):
         qs = qs.filter(rebound_of__isnull=False)
+    if filters.get("resembles"):
+        # 疑似重复: recorded while a similar open problem stood; those already merged are done.
+        qs = qs.filter(resembles__isnull=False).exclude(status=Status.MERGED)
     if date_from := filters.get("date_from"):
         qs = qs.filter(recorded_at__gte=clock.start_of_day(date_from))
     if date_to := filters.get("date_to"):
@@ -237,3 +242,65 @@ def assign_proposal(problem: Problem) -> dict:
         days = criterion.parent.fix_days
     days = DEFAULT_FIX_DAYS if days is None else days
     return {"unit": unit.pk if unit else None, "deadline": clock.today() + dt.timedelta(days=days), "days": days}
+
+
+def recorded_under_key(submit_key) -> bool:
+    """Is a problem stored under this one-time key (core.once) already?"""
+    return submit_key is not None and Problem.objects.filter(submit_key=submit_key).exists()
+
+
+# A person deciding whether a problem is new reads a handful of candidates, not a list.
+DUPLICATES_SHOWN = 10
+# At most this many open problems of the criterion inside the box are measured: the box is about
+# 100 m across, so more than this means a data problem, not more duplicates to show.
+_BOX_ROWS = 200
+_METRES_PER_DEGREE = 111_320
+
+
+def possible_duplicates(campaign, site, criterion, lat=None, lng=None, exclude=None, *, user, limit=DUPLICATES_SHOWN):
+    """Open problems that may be the one about to be recorded, nearest first, at most `limit`:
+    those of the same criterion at the same site, then those of the same criterion at sites
+    within DUPLICATE_DISTANCE_M of (lat, lng) (the site's own coordinates when not given). Only
+    what `user` may see (access). Each carries `same_site` and `distance_m` (0 at the same site).
+
+    A box of ± the distance in degrees around the point narrows the sites first, so the database
+    reads the open problems of one criterion (the partial index problem_open_criterion_idx) and
+    the sites in the box, never the whole table; the exact distance (core.geo) is measured on
+    the few rows left. `exclude` (a problem or its id) leaves one out: the problem itself."""
+    if lat is None or lng is None:
+        lat, lng = site.latitude, site.longitude
+    near = Q(site=site)
+    radius = settings.DUPLICATE_DISTANCE_M
+    if lat is not None and lng is not None:
+        lat, lng = float(lat), float(lng)
+        d_lat = radius / _METRES_PER_DEGREE
+        d_lng = radius / (_METRES_PER_DEGREE * max(math.cos(math.radians(lat)), 0.01))
+        near |= Q(
+            site__latitude__gte=lat - d_lat,
+            site__latitude__lte=lat + d_lat,
+            site__longitude__gte=lng - d_lng,
+            site__longitude__lte=lng + d_lng,
+        )
+    qs = (
+        access.problems_visible_to(user)
+        .filter(near, campaign=campaign, criterion=criterion, status__in=sorted(OPEN))
+        .select_related("site", "assigned_unit", "criterion")
+        .order_by("recorded_at", "id")
+    )
+    if exclude is not None:
+        qs = qs.exclude(pk=getattr(exclude, "pk", exclude))
+    found = []
+    for problem in qs[:_BOX_ROWS]:
+        problem.same_site = problem.site_id == site.pk
+        if problem.same_site:
+            problem.distance_m = 0.0
+        elif problem.site.latitude is None or lat is None:
+            continue
+        else:
+            problem.distance_m = geo.distance_m(lat, lng, float(problem.site.latitude), float(problem.site.longitude))
+            if problem.distance_m > radius:
+                continue  # in the box's corner, outside the circle
+        found.append(problem)
+    # Nearest first; at one distance, the earliest recorded (the one the others duplicate).
+    found.sort(key=lambda p: (p.distance_m, p.recorded_at, p.pk))
+    return found[:limit]

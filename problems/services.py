@@ -14,12 +14,14 @@ import access
 from core import clock
 from core.errors import IllegalTransition, InvalidInput, NotAllowed
 from core.files import atomic_with_files
+from core.once import once_per_key
 from core.services import DOCUMENT, PHOTO, attachments_store
 from core.states import transition
 from organisation.models import Unit
-from problems import reminders
+from problems import reminders, selectors
 from problems.models import Problem, ProblemCounter, ProblemEvent
-from problems.states import MACHINE, NEEDS_REASON, Action, Status
+from problems.signals import problem_merged
+from problems.states import MACHINE, NEEDS_REASON, OPEN, Action, Status
 from standard.models import Criterion
 
 logger = logging.getLogger(__name__)
@@ -132,6 +134,7 @@ def _check_deadline(deadline: dt.date) -> None:
         raise InvalidInput(gettext("整改期限 %(date)s 已过，不能早于今天") % {"date": clock.cn_date(deadline)})
 
 
+@once_per_key(Problem, by="recorded_by")
 def problem_record(
     *,
     actor,
@@ -143,9 +146,13 @@ def problem_record(
     source: str = Problem.Source.INSPECTION,
     photos=(),
     found_at: dt.datetime | None = None,
+    submit_key=None,
 ) -> Problem:
     """Record a finding. Links it as a rebound when the same site and criterion had a problem
-    closed within REBOUND_WINDOW_DAYS.
+    closed within REBOUND_WINDOW_DAYS, and as resembling (`resembles`, 疑似重复) the nearest open
+    problem of the same criterion at the site or within DUPLICATE_DISTANCE_M
+    (selectors.possible_duplicates): the person was shown it and chose to record anyway, or did
+    not see it (an import, a phone offline); the office can merge them later.
 
     `found_at` is when the problem was found (a phone's time of recording, checked by the caller);
     it is the problem's 发现时间 and gives its year, so a problem found at 23:50 on 31 December and
@@ -175,6 +182,7 @@ def problem_record(
             .order_by("-closed_at", "-id")
             .first()
         )
+        candidates = selectors.possible_duplicates(campaign, site, criterion, user=actor, limit=1)
         found_at = found_at or now
         year = timezone.localtime(found_at).year
         problem = Problem.objects.create(
@@ -190,7 +198,9 @@ def problem_record(
             recorded_at=found_at,
             status=Status.RECORDED,
             rebound_of=rebound_of,
+            resembles=candidates[0] if candidates else None,
             version=1,
+            submit_key=submit_key,
         )
         stored = attachments_store(actor=actor, files=photos, kind=PHOTO)
         if stored:
@@ -213,12 +223,23 @@ def problem_record(
     return problem
 
 
-def problem_found_again(*, actor, problem: Problem, note: str) -> ProblemEvent:
-    """再次发现: another inspection found this open problem again (inspections' sync links the
-    second finding to it instead of opening a second problem). A note in the trail, under the
-    problem's row lock; the status, the unit and the deadline stay as they are."""
-    with transaction.atomic():
+def problem_found_again(*, actor, problem: Problem, note: str, photos=()) -> ProblemEvent:
+    """再次发现: the same open problem found or reported again (inspections' sync links a second
+    finding to it; the office's record form links a report to it instead of a new number). A note
+    in the trail, under the problem's row lock, with the new photos as its evidence and among the
+    problem's photos; the status, the unit and the deadline stay as they are."""
+    if not access.can_problem_action(actor, Action.FOUND_AGAIN, problem):
+        raise NotAllowed(gettext("只有爱卫办和督导组可以登记问题"))
+    with atomic_with_files():
         current = Problem.objects.select_for_update(of=("self",)).select_related("assigned_unit").get(pk=problem.pk)
+        if current.status not in OPEN:
+            raise IllegalTransition(
+                gettext("问题 %(number)s 已「%(status)s」，不能再记为再次发现，请登记新问题")
+                % {"number": current.number, "status": current.get_status_display()}
+            )
+        stored = attachments_store(actor=actor, files=photos, kind=PHOTO) if photos else []
+        if stored:
+            current.photos.add(*stored)
         return ProblemEvent.objects.create(
             problem=current,
             seq=current.events.count() + 1,
@@ -231,7 +252,90 @@ def problem_found_again(*, actor, problem: Problem, note: str) -> ProblemEvent:
             note=note,
             unit=current.assigned_unit,
             deadline=current.deadline,
+            attachments=stored,
         )
+
+
+def problem_merge(*, actor, problem: Problem, into: Problem, reason: str) -> Problem:
+    """合并: close `problem` as a duplicate of `into` (the survivor), a step of the closed loop.
+
+    1. Only the PHC office (access), with a reason; `into` must be another problem of the same
+       campaign, still open (not closed, cancelled or itself merged).
+    2. Both rows are locked, in id order (two merges of the same pair at once cannot deadlock).
+    3. `problem` moves to 已合并 through problem_transition (its event, version, rights, state),
+       with `merged_into` pointing at the survivor.
+    4. Its photos are linked to the survivor (the same files, no copy of the bytes), and the
+       survivor's trail gets a note (并入重复问题) holding them as evidence.
+    5. After the commit, problems.signals.problem_merged tells whoever listens (the citizen
+       reports move their reporters to the survivor)."""
+    if not access.can_problem_action(actor, Action.MERGE, problem):
+        raise NotAllowed(MACHINE.message(MACHINE.not_allowed, problem, Action.MERGE))
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput(gettext("「%(action)s」必须填写理由") % {"action": Action.MERGE.label})
+    if into is None:
+        raise InvalidInput(gettext("请填写要合并到的问题编号"))
+    if into.pk == problem.pk:
+        raise InvalidInput(gettext("问题 %(number)s 不能合并到它自己") % {"number": problem.number})
+    with atomic_with_files():
+        locked = {
+            p.pk: p
+            for p in Problem.objects.select_for_update(of=("self",)).filter(pk__in=[problem.pk, into.pk]).order_by("pk")
+        }
+        survivor = locked[into.pk]
+        if survivor.status == Status.MERGED:
+            raise IllegalTransition(
+                gettext("问题 %(number)s 已合并到问题 %(other)s，不能作为合并目标")
+                % {"number": survivor.number, "other": survivor.merged_into.number}
+            )
+        if survivor.status not in OPEN:
+            raise IllegalTransition(
+                gettext("问题 %(number)s 已「%(status)s」，只能合并到尚未办结的问题")
+                % {"number": survivor.number, "status": survivor.get_status_display()}
+            )
+        if survivor.campaign_id != locked[problem.pk].campaign_id:
+            raise InvalidInput(gettext("只能合并到同一创卫工作中的问题"))
+        # An unpublished covert finding must not reach the inspected unit through the survivor's
+        # photos and trail before its results are published.
+        secret = set(access.secret_problem_ids().filter(problem_id__in=locked).values_list("problem_id", flat=True))
+        if problem.pk in secret and survivor.pk not in secret:
+            raise IllegalTransition(
+                gettext("问题 %(number)s 是尚未公布结果的暗访发现的，结果公布后才能合并") % {"number": problem.number}
+            )
+        merged = problem_transition(
+            problem=problem,
+            action=Action.MERGE,
+            actor=actor,
+            note=reason,
+            changes={"merged_into": survivor, "escalation": None},
+        )
+        photos = list(merged.photos.all())
+        if photos:
+            survivor.photos.add(*photos)
+        ProblemEvent.objects.create(
+            problem=survivor,
+            seq=survivor.events.count() + 1,
+            action=Action.MERGED_IN,
+            from_status=survivor.status,
+            to_status=survivor.status,
+            actor=actor,
+            actor_unit=_acting_unit(actor, survivor),
+            at=clock.now(),
+            # Stored in the trail, so written in Chinese whatever the language of the screen.
+            note=f"问题 {merged.number} 作为重复问题并入本问题（理由：{reason}）",
+            unit=survivor.assigned_unit,
+            deadline=survivor.deadline,
+            attachments=photos,
+        )
+        event = merged.events.order_by("-seq").first()
+        transaction.on_commit(lambda: _announce_merge(merged, survivor, actor, event))
+    return merged
+
+
+def _announce_merge(merged: Problem, survivor: Problem, actor, event: ProblemEvent) -> None:
+    """problems.signals.problem_merged, once the merge is committed. send_robust: a receiver that
+    fails is logged by Django (django.dispatch) and the others still run; the merge stands."""
+    problem_merged.send_robust(sender=Problem, problem=merged, into=survivor, actor=actor, event=event)
 
 
 def problem_assign(*, actor, problem: Problem, unit: Unit, deadline: dt.date, note: str = "") -> Problem:

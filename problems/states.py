@@ -18,12 +18,18 @@ class Status(models.TextChoices):
     RETURNED = "returned", pgettext_lazy("problem status", "退回返工")
     CLOSED = "closed", _("已销号")
     CANCELLED = "cancelled", _("已撤销")
+    # A duplicate folded into another open problem (the survivor, Problem.merged_into): it closes
+    # here, its photos live on with the survivor.
+    MERGED = "merged", _("已合并")
 
 
 # Named groups of states.
 OPEN = frozenset({Status.RECORDED, Status.ASSIGNED, Status.SUBMITTED, Status.RETURNED})
 WITH_UNIT = frozenset({Status.ASSIGNED, Status.SUBMITTED, Status.RETURNED})  # a unit owns it now
-FINAL = frozenset({Status.CLOSED, Status.CANCELLED})
+FINAL = frozenset({Status.CLOSED, Status.CANCELLED, Status.MERGED})
+# Never a problem of its own: recorded by mistake, or a duplicate of another. The figures count
+# neither as found nor as closed (problems/kpi.py), bulletins leave them out.
+VOID = frozenset({Status.CANCELLED, Status.MERGED})
 
 
 class Action(models.TextChoices):
@@ -34,12 +40,15 @@ class Action(models.TextChoices):
     CLOSE = "close", _("复核通过并销号")
     RETURN = "return", pgettext_lazy("problem action", "退回返工")
     CANCEL = "cancel", _("撤销")
+    MERGE = "merge", _("合并")
     # Recorded by the worker, not done by a person; they move nothing (NOTES).
     REMIND = "remind", _("到期提醒")
     ESCALATE = "escalate", _("逾期催办")
     # Another inspection found the same open problem (a second phone at the same site and
     # checkpoint): its finding is linked to the problem, and the timeline says so.
     FOUND_AGAIN = "found_again", _("再次发现")
+    # The survivor's side of a merge: another problem was folded into this one (its photos came).
+    MERGED_IN = "merged_in", _("并入重复问题")
 
 
 # action -> (states it may start from, state it leads to). None is "not yet recorded".
@@ -51,10 +60,11 @@ TRANSITIONS: dict[str, tuple[frozenset, str]] = {
     Action.CLOSE: (frozenset({Status.SUBMITTED}), Status.CLOSED),
     Action.RETURN: (frozenset({Status.SUBMITTED}), Status.RETURNED),
     Action.CANCEL: (OPEN, Status.CANCELLED),
+    Action.MERGE: (OPEN, Status.MERGED),
 }
 
 # Reminders and escalations: in the trail, outside the table (the status stays as it was).
-NOTES = frozenset({Action.REMIND, Action.ESCALATE, Action.FOUND_AGAIN})
+NOTES = frozenset({Action.REMIND, Action.ESCALATE, Action.FOUND_AGAIN, Action.MERGED_IN})
 
 
 # Escalation levels of a problem's current cycle (Problem.escalation; ProblemEvent.level), in
@@ -67,7 +77,7 @@ class Level(models.IntegerChoices):
 
 
 # Actions whose note is the required reason.
-NEEDS_REASON = frozenset({Action.REASSIGN, Action.RETURN, Action.CANCEL})
+NEEDS_REASON = frozenset({Action.REASSIGN, Action.RETURN, Action.CANCEL, Action.MERGE})
 
 
 # The one machine: the service enforces it, screens and audit_check read it.

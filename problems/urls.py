@@ -10,6 +10,8 @@ urlpatterns = [
     path("areas.geojson", views.area_boundaries, name="areas"),
     path("mine/", views.my_unit_problems, name="mine"),
     path("verify/", views.verification_queue, name="verify"),
+    path("new/", views.problem_new, name="new"),
+    path("duplicates/", views.duplicates_fragment, name="duplicates"),
     path("<uuid:problem_uuid>/", views.problem_detail, name="detail"),
     path("<uuid:problem_uuid>/<str:action>/", views.problem_act, name="act"),
 ]

@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -13,14 +14,25 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 import access
-from campaigns.selectors import current_campaign, unit_tasks
+from campaigns.selectors import current_campaign, current_campaign_or_404, unit_tasks
 from core import clock
-from core.errors import DomainError, page_status
+from core.errors import DomainError, InvalidInput, page_status
 from core.forms import applicable_filters, uploaded_files, with_seen_version
 from core.pagination import IdsFirstPaginator
 from organisation.models import Area
 from problems import hotspots, selectors, services
-from problems.forms import AssignForm, ProblemFilterForm, ReasonForm, ReassignForm, SubmitForm, VerifyForm
+from problems.forms import (
+    NEW,
+    AssignForm,
+    MergeForm,
+    ProblemFilterForm,
+    ReasonForm,
+    ReassignForm,
+    RecordForm,
+    SubmitForm,
+    VerifyForm,
+)
+from problems.models import Problem
 from problems.states import WITH_UNIT, Action, Status
 
 PAGE_SIZE = 30
@@ -32,6 +44,7 @@ ACTION_FORMS = {
     Action.CLOSE: VerifyForm,
     Action.RETURN: ReasonForm,
     Action.CANCEL: ReasonForm,
+    Action.MERGE: MergeForm,
 }
 
 # What the page says once an action went through. One whole sentence per action, so that each
@@ -43,6 +56,7 @@ DONE_MESSAGES = {
     Action.CLOSE: _("问题 %(number)s：已复核通过并销号"),
     Action.RETURN: _("问题 %(number)s：已退回返工"),
     Action.CANCEL: _("问题 %(number)s：已撤销"),
+    Action.MERGE: _("问题 %(number)s：已合并"),
 }
 
 
@@ -66,6 +80,12 @@ def _run_action(action: str, *, actor, problem, data: dict, files, documents=())
         return services.problem_return(actor=actor, problem=problem, reason=data["note"], files=files)
     if action == Action.CANCEL:
         return services.problem_cancel(actor=actor, problem=problem, reason=data["note"])
+    if action == Action.MERGE:
+        year, sequence = data["into"]
+        into = access.problems_visible_to(actor).filter(year=year, sequence=sequence).first()
+        if into is None:
+            raise InvalidInput(gettext("找不到问题 %(number)s") % {"number": f"{year}-{sequence:06d}"})
+        return services.problem_merge(actor=actor, problem=problem, into=into, reason=data["note"])
     raise Http404
 
 
@@ -80,6 +100,8 @@ def _problems(user):
         "criterion__parent",
         "recorded_by",
         "rebound_of",
+        "resembles",
+        "merged_into",
     )
 
 
@@ -100,7 +122,13 @@ def problem_list(request):
     return render(
         request,
         "problems/list.html",
-        {"form": form, "page": page, "querystring": query.urlencode(), "active_filters": active},
+        {
+            "form": form,
+            "page": page,
+            "querystring": query.urlencode(),
+            "active_filters": active,
+            "can_record": _can_record(request.user),
+        },
     )
 
 
@@ -108,13 +136,14 @@ def _detail_context(request, problem, *, bound=None):
     actions = access.problem_actions_for(request.user, problem)
     # 交办 starts from a proposal: the site's unit and the criterion's usual days to fix.
     proposal = selectors.assign_proposal(problem) if Action.ASSIGN in actions else None
-    forms = {
-        action: ACTION_FORMS[action](
-            auto_id=f"id_{action}_%s",
-            initial={"unit": proposal["unit"], "deadline": proposal["deadline"]} if action == Action.ASSIGN else None,
-        )
-        for action in actions
+    initial = {
+        Action.ASSIGN: {"unit": proposal["unit"], "deadline": proposal["deadline"]} if proposal else None,
+        # 合并 proposes the open problem this one was recorded beside.
+        Action.MERGE: {"into": problem.resembles.number}
+        if problem.resembles_id and problem.resembles.status != Status.MERGED
+        else None,
     }
+    forms = {action: ACTION_FORMS[action](auto_id=f"id_{action}_%s", initial=initial.get(action)) for action in actions}
     if bound:
         forms[bound[0]] = bound[1]
     return {
@@ -124,6 +153,11 @@ def _detail_context(request, problem, *, bound=None):
         "action_forms": [(Action(action), form) for action, form in forms.items()],
         "withheld": access.problem_actions_withheld(request.user, problem),
         "proposal": proposal,
+        # The duplicates folded into this one, and those recorded as resembling it, still open.
+        "merged_ones": access.problems_visible_to(request.user, problem.merged_ones.all()).order_by("year", "sequence"),
+        "resembled_by": access.problems_visible_to(request.user, problem.resembled_by.all())
+        .exclude(status=Status.MERGED)
+        .order_by("year", "sequence")[:10],
     }
 
 
@@ -167,6 +201,97 @@ def problem_act(request, problem_uuid, action):
         return render(request, "problems/detail.html", context, status=page_status(error))
     messages.success(request, DONE_MESSAGES[action] % {"number": problem.number})
     return redirect("problems:detail", problem_uuid=problem.uuid)
+
+
+def _can_record(user, _target=None) -> bool:
+    return access.can_problem_action(user, Action.RECORD, None)
+
+
+def _record_form(request, campaign, data=None, files=None) -> RecordForm:
+    return RecordForm(
+        data,
+        files,
+        sites=access.sites_visible_to(request.user).filter(is_active=True).order_by("code"),
+        campaign=campaign,
+    )
+
+
+@login_required
+def problem_new(request):
+    """登记问题: the office records a problem found outside a checklist. Once site and criterion
+    are chosen, the open problems that may be the same are shown (the fragment below, by htmx;
+    without JavaScript after the first submit), and the person links the report to one of them
+    (再次发现 in its trail, no new number) or records a new problem all the same (it keeps a link
+    to the nearest, Problem.resembles)."""
+    if not _can_record(request.user):
+        raise PermissionDenied
+    campaign = current_campaign_or_404()
+    if request.method != "POST":
+        return render(request, "problems/new.html", {"form": _record_form(request, campaign), "candidates": None})
+    form = _record_form(request, campaign, request.POST, request.FILES)
+    candidates = None
+    if form.is_valid():
+        data = form.cleaned_data
+        candidates = selectors.possible_duplicates(campaign, data["site"], data["criterion"], user=request.user)
+        choice = data["duplicate"]
+        chosen = next((p for p in candidates if str(p.uuid) == choice), None)
+        try:
+            if chosen is not None:
+                services.problem_found_again(
+                    actor=request.user,
+                    problem=chosen,
+                    # Stored in the trail, so written in Chinese whatever the screen's language.
+                    note=f"登记时记为本问题的重复（来源：{Problem.Source(data['source']).label}）：{data['description']}",
+                    photos=uploaded_files(form, "photos"),
+                )
+                messages.success(
+                    request, gettext("已记为问题 %(number)s 的重复（再次发现），未新建编号") % {"number": chosen.number}
+                )
+                return redirect("problems:detail", problem_uuid=chosen.uuid)
+            # The same form sent again (a double click, a resend) once its problem is stored, with
+            # that problem now among the candidates: it leads to the first, as a new submit would.
+            again = selectors.recorded_under_key(data.get("submit_key"))
+            if candidates and choice != NEW and not again:
+                form.add_error(None, gettext("已有疑似重复的问题：请选择记为其中一个的重复，或仍然新建"))
+            else:
+                problem = services.problem_record(
+                    actor=request.user,
+                    campaign=campaign,
+                    site=data["site"],
+                    criterion=data["criterion"],
+                    description=data["description"],
+                    severity=data["severity"],
+                    source=data["source"],
+                    photos=uploaded_files(form, "photos"),
+                    submit_key=data.get("submit_key"),
+                )
+                messages.success(request, gettext("已登记问题 %(number)s") % {"number": problem.number})
+                return redirect("problems:detail", problem_uuid=problem.uuid)
+        except DomainError as error:
+            form.add_error(None, error.message)
+            return render(
+                request, "problems/new.html", {"form": form, "candidates": candidates}, status=page_status(error)
+            )
+    return render(request, "problems/new.html", {"form": form, "candidates": candidates}, status=400)
+
+
+@login_required
+def duplicates_fragment(request):
+    """The open problems that may be the one being recorded, for the record form (htmx, GET
+    ?site=&criterion=): nothing until both are chosen; only what the person may see."""
+    if not _can_record(request.user):
+        raise PermissionDenied
+    campaign = current_campaign_or_404()
+    form = _record_form(request, campaign)
+    candidates = None
+    try:
+        site = form.fields["site"].clean(request.GET.get("site"))
+        criterion = form.fields["criterion"].clean(request.GET.get("criterion"))
+    except ValidationError:
+        site = criterion = None
+    if site is not None and criterion is not None:
+        candidates = selectors.possible_duplicates(campaign, site, criterion, user=request.user)
+    return render(request, "problems/_duplicates.html", {"candidates": candidates, "choice": ""})
 
 
 # A list a person opens shows this many rows at most, the nearest deadlines first, whatever the

@@ -155,9 +155,17 @@ def test_a_problem_and_its_action_forms_are_in_english(client, world):
     ]
     assert "Not assigned" in html
     assert "12 May 2026" in html  # recorded today
-    assert _tagged(html, "h2") == ["History", "Assign", "Cancel problem"]
+    assert _tagged(html, "h2") == ["History", "Assign", "Cancel problem", "Merge as duplicate"]
     labels = _tagged(html, "label")
-    assert labels == ["Responsible unit", "Rectification deadline", "Instructions", "Reason", "Photos"]
+    assert labels == [
+        "Responsible unit",
+        "Rectification deadline",
+        "Instructions",
+        "Reason",
+        "Photos",
+        "Merge into problem (number)",
+        "Reason for merging",
+    ]
     buttons = _tagged(html, "button")
     assert "Assign" in buttons and "Cancel problem" in buttons
     assert not HAN.search(_navigation(html, world.office))

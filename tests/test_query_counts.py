@@ -426,6 +426,14 @@ ENDPOINTS = [
     Endpoint("problems:map", ALL),
     Endpoint("problems:map_data", ALL),
     Endpoint("problems:areas", ALL),
+    Endpoint("problems:new", TEAM),
+    # The candidates grow with the open problems at the site: bounded (DUPLICATES_SHOWN), their
+    # rows read with their site and unit in the same query.
+    Endpoint(
+        "problems:duplicates",
+        TEAM,
+        query=lambda d: {"site": d.problem.site_id, "criterion": d.problem.criterion_id},
+    ),
     # notifications: every step of the closed loop above writes messages, so these grow too
     # The liaison's inbox fills its first page at the small size already (every step tells them);
     # its rows read no relation (subject, body, link, time), so a full page hides nothing.

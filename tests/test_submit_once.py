@@ -82,6 +82,25 @@ class Surface:
 
 
 SURFACES = {
+    "problem record": Surface(
+        persona="office",
+        prepare=lambda world: None,
+        url=lambda world, _: reverse("problems:new"),
+        marker='name="description"',
+        data=lambda world, _: {
+            "site": world.site.pk,
+            "criterion": world.checkpoint.pk,
+            "description": "巷口垃圾堆积",
+            "severity": "minor",
+            "source": "leader",
+            # Recorded anyway: from the second drawing on, the first is a possible duplicate.
+            "duplicate": "new",
+            "photos": [SimpleUploadedFile("现场.jpg", jpeg_bytes())],
+        },
+        model=Problem,
+        location=lambda problem: reverse("problems:detail", args=[problem.uuid]),
+        says="已登记问题 2026-000001",
+    ),
     "task": Surface(
         persona="office",
         prepare=lambda world: None,
@@ -406,6 +425,7 @@ def test_every_form_is_known(world):
         "SubmitForm",
         "VerifyForm",
         "ReasonForm",
+        "MergeForm",
         "ReviewForm",
         "DrawForm",
         "BulletinEditForm",
@@ -459,6 +479,7 @@ def test_every_form_is_known(world):
         "FiveInPlaceForm",
         "PlanForm",
         "ProgressForm",
+        "RecordForm",
         "ReportForm",
         "ScheduleForm",
         "TaskForm",

@@ -76,20 +76,21 @@ PROBLEM_ACTIONS = [
     Action.CLOSE,
     Action.RETURN,
     Action.CANCEL,
+    Action.MERGE,
 ]
 PROBLEM_RIGHTS = {
-    #                record  assign  reassign  submit  close  return  cancel
-    "office":        (AB,    AB,     AB,       NO,     AB,    AB,     AB),
-    "office_viewer": (NO,    NO,     NO,       NO,     NO,    NO,     NO),
-    "leader":        (NO,    NO,     NO,       NO,     NO,    NO,     NO),
-    "inspector":     (AB,    NO,     NO,       NO,     A,     A,      NO),
-    "head_a":        (NO,    NO,     NO,       A,      NO,    NO,     NO),
-    "deputy_a":      (NO,    NO,     NO,       A,      NO,    NO,     NO),
-    "liaison_a":     (NO,    NO,     NO,       A,      NO,    NO,     NO),
-    "viewer_a":      (NO,    NO,     NO,       NO,     NO,    NO,     NO),
-    "liaison_b":     (NO,    NO,     NO,       B,      NO,    NO,     NO),
-    "outsider":      (NO,    NO,     NO,       NO,     NO,    NO,     NO),
-    "anonymous":     (NO,    NO,     NO,       NO,     NO,    NO,     NO),
+    #                record  assign  reassign  submit  close  return  cancel  merge
+    "office":        (AB,    AB,     AB,       NO,     AB,    AB,     AB,     AB),
+    "office_viewer": (NO,    NO,     NO,       NO,     NO,    NO,     NO,     NO),
+    "leader":        (NO,    NO,     NO,       NO,     NO,    NO,     NO,     NO),
+    "inspector":     (AB,    NO,     NO,       NO,     A,     A,      NO,     NO),
+    "head_a":        (NO,    NO,     NO,       A,      NO,    NO,     NO,     NO),
+    "deputy_a":      (NO,    NO,     NO,       A,      NO,    NO,     NO,     NO),
+    "liaison_a":     (NO,    NO,     NO,       A,      NO,    NO,     NO,     NO),
+    "viewer_a":      (NO,    NO,     NO,       NO,     NO,    NO,     NO,     NO),
+    "liaison_b":     (NO,    NO,     NO,       B,      NO,    NO,     NO,     NO),
+    "outsider":      (NO,    NO,     NO,       NO,     NO,    NO,     NO,     NO),
+    "anonymous":     (NO,    NO,     NO,       NO,     NO,    NO,     NO,     NO),
 }  # fmt: skip
 
 # The buttons each persona sees on a problem, by (state, unit it is assigned to): the state
@@ -110,13 +111,13 @@ NO_BUTTONS = {case: [] for case in CASES}
 SUBMIT_A = {**NO_BUTTONS, ("assigned", "a"): ["submit"], ("returned", "a"): ["submit"]}
 BUTTONS = {
     "office": {
-        ("recorded", None): ["assign", "cancel"],
-        ("assigned", "a"): ["reassign", "cancel"],
-        ("assigned", "b"): ["reassign", "cancel"],
-        ("submitted", "a"): ["close", "return", "cancel"],
-        ("submitted", "b"): ["close", "return", "cancel"],
-        ("returned", "a"): ["reassign", "cancel"],
-        ("returned", "b"): ["reassign", "cancel"],
+        ("recorded", None): ["assign", "cancel", "merge"],
+        ("assigned", "a"): ["reassign", "cancel", "merge"],
+        ("assigned", "b"): ["reassign", "cancel", "merge"],
+        ("submitted", "a"): ["close", "return", "cancel", "merge"],
+        ("submitted", "b"): ["close", "return", "cancel", "merge"],
+        ("returned", "a"): ["reassign", "cancel", "merge"],
+        ("returned", "b"): ["reassign", "cancel", "merge"],
         ("closed", "a"): [],
         ("closed", "b"): [],
         ("cancelled", None): [],
@@ -361,10 +362,11 @@ SOURCE = {
     Action.CLOSE: Status.SUBMITTED,
     Action.RETURN: Status.SUBMITTED,
     Action.CANCEL: Status.ASSIGNED,
+    Action.MERGE: Status.ASSIGNED,
 }
 
 
-def call_problem_service(world, user, action, label, problem):
+def call_problem_service(world, user, action, label, problem, into=None):
     if action == Action.RECORD:
         site = {"a": world.site, "b": world.site_b}[label]
         return services.problem_record(
@@ -384,6 +386,8 @@ def call_problem_service(world, user, action, label, problem):
         return services.problem_close(actor=user, problem=problem, note="现场复核已整改")
     if action == Action.RETURN:
         return services.problem_return(actor=user, problem=problem, reason="仍有积水")
+    if action == Action.MERGE:
+        return services.problem_merge(actor=user, problem=problem, into=into, reason="同一问题")
     return services.problem_cancel(actor=user, problem=problem, reason="重复登记")
 
 
@@ -395,6 +399,7 @@ REFUSALS = {
     Action.CLOSE: "您无权对该问题执行「复核通过并销号」",
     Action.RETURN: "您无权对该问题执行「退回返工」",
     Action.CANCEL: "您无权对该问题执行「撤销」",
+    Action.MERGE: "您无权对该问题执行「合并」",
 }
 
 
@@ -404,16 +409,17 @@ REFUSALS = {
 def test_problem_services_agree_with_the_table(world, persona, action, label):
     user = person(world, persona)
     problem = None if action == Action.RECORD else problem_in(world, SOURCE[action], label)
+    into = problem_in(world, Status.RECORDED) if action == Action.MERGE else None  # the survivor
     before = database_state()
 
     if label in PROBLEM_RIGHTS[persona][PROBLEM_ACTIONS.index(action)]:
-        problem = call_problem_service(world, user, action, label, problem)
+        problem = call_problem_service(world, user, action, label, problem, into)
         assert problem.status == TRANSITIONS[action][1]
         last = problem.events.order_by("seq").last()
         assert (last.action, last.actor) == (action, user)
     else:
         with pytest.raises(NotAllowed) as refused:
-            call_problem_service(world, user, action, label, problem)
+            call_problem_service(world, user, action, label, problem, into)
         assert refused.value.message == REFUSALS[action]
         assert database_state() == before
 

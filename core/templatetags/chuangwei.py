@@ -11,6 +11,7 @@ STATUS_BADGES = {
     "returned": "warning",
     "closed": "success",
     "cancelled": "light",
+    "merged": "light",
 }
 
 

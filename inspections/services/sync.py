@@ -30,7 +30,7 @@ from inspections.services.plans import plan_transition
 from inspections.states import INSPECTABLE, PlanAction, PlanStatus
 from problems.models import Problem
 from problems.services import problem_found_again, problem_record
-from problems.states import Status as ProblemStatus
+from problems.states import OPEN as OPEN_PROBLEM
 from sites.models import Site
 from standard.models import Criterion
 
@@ -274,6 +274,7 @@ def finding_record(
     found_at: dt.datetime | None = None,
     maker: str = "",
     phone_time: dt.datetime | None = None,
+    new_problem: bool = False,
 ) -> tuple[Finding, bool]:
     """Turn a failed checkpoint into a problem, once (`_stored_once`, on the inspection's lock).
     Returns (finding, created); the problem is finding.problem, recorded through
@@ -282,8 +283,10 @@ def finding_record(
     `found_at` is the phone's time of recording (corrected by its clock's skew), kept within the
     inspection's own times: the problem's 发现时间, year and number follow it. When the site
     already has an open problem for this checkpoint (another phone's, synced first), the finding
-    is linked to it instead of opening a second one; the site's row is locked meanwhile, so two
-    phones syncing at once still make one problem."""
+    is linked to it instead of opening a second one (再次发现 in its trail); the site's row is
+    locked meanwhile, so two phones syncing at once still make one problem. `new_problem`: the
+    inspector chose to record a new problem all the same; it is recorded as resembling the open
+    one (Problem.resembles), for the office to merge or keep."""
     client_id = _client_id(client_id)
     inspection_client_id = _client_id(inspection_client_id)
     check_maker(actor, maker)
@@ -305,8 +308,14 @@ def finding_record(
         # second wait and find the first's open problem (test_concurrency, on PostgreSQL).
         Site.objects.select_for_update().filter(pk=inspection.site_id).first()
         problem = (
-            Problem.objects.filter(campaign=inspection.plan.campaign, site=inspection.site, criterion=checkpoint)
-            .exclude(status__in=[ProblemStatus.CLOSED, ProblemStatus.CANCELLED])
+            None
+            if new_problem
+            else Problem.objects.filter(
+                campaign=inspection.plan.campaign,
+                site=inspection.site,
+                criterion=checkpoint,
+                status__in=sorted(OPEN_PROBLEM),
+            )
             .order_by("recorded_at", "id")
             .first()
         )

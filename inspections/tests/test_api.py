@@ -262,6 +262,7 @@ def test_a_problem_then_its_photo_each_stored_once(world, plan):
         "number": "2026-000001",
         "url": f"/problems/{problem.uuid}/",
         "linked": False,
+        "resembles": None,
     }
 
     data = jpeg_bytes(640, 480)

@@ -36,7 +36,8 @@ def _long_way(world) -> dict:
     for unit_id in problems.exclude(assigned_unit=None).values_list("assigned_unit", flat=True).distinct():
         mine = problems.filter(assigned_unit=unit_id)
         units[unit_id] = {
-            "found": mine.count(),
+            # A cancelled or merged problem is no problem of its own (problems.states.VOID).
+            "found": mine.exclude(status__in=[Status.CANCELLED, Status.MERGED]).count(),
             "in_hand": mine.filter(status__in=[Status.ASSIGNED, Status.SUBMITTED, Status.RETURNED]).count(),
             "overdue": mine.overdue().count(),
             "closed_on_time": mine.closed_on_time().count(),

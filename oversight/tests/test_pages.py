@@ -136,6 +136,7 @@ def test_the_overview_counts_problems_by_status_and_feeds_its_charts(client, sce
         "returned": 1,
         "closed": 1,
         "cancelled": 0,
+        "merged": 0,
     }
     assert (breakdowns["total"], breakdowns["overdue"], breakdowns["rebounds"]) == (4, 1, 0)
     assert response.context["ledger"]["total"] == 1

@@ -71,12 +71,13 @@ def stored_files() -> list[Path]:
 def test_the_transition_table_offers_these_actions_from_each_state():
     assert {status: allowed_from(status) for status in [None, *Status.values]} == {
         None: [RECORD],
-        RECORDED: [ASSIGN, CANCEL],
-        ASSIGNED: [REASSIGN, SUBMIT, CANCEL],
-        SUBMITTED: [CLOSE, RETURN, CANCEL],
-        RETURNED: [REASSIGN, SUBMIT, CANCEL],
+        RECORDED: [ASSIGN, CANCEL, "merge"],
+        ASSIGNED: [REASSIGN, SUBMIT, CANCEL, "merge"],
+        SUBMITTED: [CLOSE, RETURN, CANCEL, "merge"],
+        RETURNED: [REASSIGN, SUBMIT, CANCEL, "merge"],
         CLOSED: [],
         CANCELLED: [],
+        "merged": [],
     }
 
 

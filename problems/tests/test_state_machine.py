@@ -44,8 +44,11 @@ from problems.models import Problem, ProblemCounter, ProblemEvent
 from problems.states import NOTES, TRANSITIONS, Action, Status, replay
 from problems.tests.helpers import photo
 
-RECORD, ASSIGN, REASSIGN, SUBMIT, CLOSE, RETURN, CANCEL = (a for a in Action if a not in NOTES)
-RECORDED, ASSIGNED, SUBMITTED, RETURNED, CLOSED, CANCELLED = Status
+# 合并 (merge) takes a second problem, the survivor, and is specified on its own in
+# test_duplicates.py; this model of the loop leaves it and its status out.
+UNMODELLED = {Action.MERGE}
+RECORD, ASSIGN, REASSIGN, SUBMIT, CLOSE, RETURN, CANCEL = (a for a in Action if a not in NOTES | UNMODELLED)
+RECORDED, ASSIGNED, SUBMITTED, RETURNED, CLOSED, CANCELLED = (s for s in Status if s != Status.MERGED)
 
 # The loop as docs/ARCHITECTURE.md writes it: action -> (states it starts from, state it leads
 # to). Kept apart from problems.states on purpose, so that a slip in either one shows.
@@ -733,13 +736,14 @@ def test_random_use_of_the_closed_loop_keeps_every_problem_consistent(world, fro
     # If a change to the machine or the services makes this fail, the runs no longer exercise what
     # they should: adjust the rules rather than the expectation.
     outcomes = {tuple(outcome.split(": ")) for outcome in ClosedLoop.tally if ": " in outcome}
-    assert {action for action, outcome in outcomes if outcome == "accepted"} == set(Action.values) - NOTES
-    assert {action for action, outcome in outcomes if outcome != "accepted"} == set(Action.values) - NOTES
+    modelled = set(Action.values) - NOTES - UNMODELLED
+    assert {action for action, outcome in outcomes if outcome == "accepted"} == modelled
+    assert {action for action, outcome in outcomes if outcome != "accepted"} == modelled
     assert {outcome for _, outcome in outcomes} == {"accepted", *(e.__name__ for e in REFUSALS)}
     # Nothing closes on the word of the unit that fixed it: tried, and refused.
     assert {(CLOSE, "NotAllowed"), (RETURN, "NotAllowed")} <= outcomes
     assert ClosedLoop.seen >= {
-        *(f"reached {status}" for status in Status.values if status != RECORDED),
+        *(f"reached {status}" for status in Status.values if status not in (RECORDED, Status.MERGED)),
         "reassigned after a return",
         "closed after a return",
         "closed late",

@@ -63,7 +63,7 @@ def test_a_read_only_leader_sees_the_problem_but_may_not_act(client, world):
 def test_the_detail_offers_exactly_the_actions_that_apply(client, world):
     problem = submitted_problem(world)
     office_page = _client(client, world.office).get(reverse("problems:detail", args=[problem.uuid]))
-    assert [a.value for a, _ in office_page.context["action_forms"]] == ["close", "return", "cancel"]
+    assert [a.value for a, _ in office_page.context["action_forms"]] == ["close", "return", "cancel", "merge"]
     client.logout()
     liaison_page = _client(client, world.liaison_a).get(reverse("problems:detail", args=[problem.uuid]))
     assert liaison_page.context["action_forms"] == []

@@ -23,7 +23,7 @@
   if (config.tiles) {
     L.tileLayer(config.tiles, { attribution: config.attribution, maxZoom: 19 }).addTo(map);
   }
-  var colours = { recorded: "#6c757d", assigned: "#0d6efd", submitted: "#0dcaf0", returned: "#fd7e14", closed: "#198754", cancelled: "#adb5bd" };
+  var colours = { recorded: "#6c757d", assigned: "#0d6efd", submitted: "#0dcaf0", returned: "#fd7e14", closed: "#198754", cancelled: "#adb5bd", merged: "#adb5bd" };
   fetch(el.dataset.areas, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (areas) {
     var layer = L.geoJSON(areas, {
       renderer: L.svg(),

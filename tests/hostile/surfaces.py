@@ -49,7 +49,16 @@ from notifications.forms import EndpointForm, RuleForm
 from notifications.models import Channel, Endpoint, Message
 from notifications.services import endpoint_test
 from oversight.forms import TrendFilterForm
-from problems.forms import AssignForm, ProblemFilterForm, ReasonForm, ReassignForm, SubmitForm, VerifyForm
+from problems.forms import (
+    AssignForm,
+    MergeForm,
+    ProblemFilterForm,
+    ReasonForm,
+    ReassignForm,
+    RecordForm,
+    SubmitForm,
+    VerifyForm,
+)
 from problems.models import Problem
 from problems.tests.helpers import assigned_problem, recorded_problem, submitted_problem
 from public import services as public_services
@@ -357,6 +366,33 @@ FORMS = [
         lambda w, c: {"note": "重复登记", "version": _v(c.problem)},
         _problem(assigned_problem),
         text=("note",),
+    ),
+    FormSurface(
+        "problem_merge",
+        MergeForm,
+        "office",
+        _act("merge"),
+        lambda w, c: {"into": c.survivor.number, "note": "重复登记", "version": _v(c.problem)},
+        lambda w: _ns(survivor=assigned_problem(w), problem=recorded_problem(w)),
+        text=("note",),
+        structured=("into",),
+    ),
+    FormSurface(
+        "problem_record",
+        RecordForm,
+        "office",
+        lambda w, c: reverse("problems:new"),
+        lambda w, c: {
+            "site": w.site.pk,
+            "criterion": w.checkpoint.pk,
+            "description": "巷口垃圾堆积",
+            "severity": "minor",
+            "source": "leader",
+            "duplicate": "new",
+        },
+        text=("description",),
+        files={"photos": PHOTO},
+        structured=("duplicate",),
     ),
     FormSurface(
         "task_create",
