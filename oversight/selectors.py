@@ -15,9 +15,9 @@ from inspections import selectors as inspection_selectors
 from inspections.models import InspectionSchedule
 from inspections.services.routine import period_of
 from organisation.models import Area, Membership
-from problems import hotspots, kpi
+from problems import kpi
 from problems.models import Problem
-from problems.selectors import Kept, kept
+from problems.selectors import Kept, hotspots_kept, kept
 from problems.states import Level, Status
 from standard.models import SiteType
 
@@ -271,12 +271,10 @@ def routine_measures(*, user, campaign) -> dict:
 def hotspot_list(*, user, unit=None, limit: int = 10) -> dict:
     """Rebound hotspots among the problems this person sees (a unit: at its own sites), the
     first `limit` with their counts, and how many there are in all."""
-    problems = access.problems_visible_to(user)
-    if unit is not None:
-        problems = problems.filter(site__owner_unit=unit)
+    counted = hotspots_kept(user=user, unit_id=unit.pk if unit is not None else None, limit=limit).value
     return {
-        "rows": hotspots.hotspots(problems, limit=limit),
-        "total": hotspots.hotspot_counts(problems).count(),
+        "rows": counted["rows"],
+        "total": counted["total"],
         "window_days": settings.HOTSPOT_WINDOW_DAYS,
         "min_rebounds": settings.HOTSPOT_REBOUNDS,
         "min_problems": settings.HOTSPOT_PROBLEMS,

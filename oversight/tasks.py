@@ -28,7 +28,7 @@ def figures_recount(
     from oversight import selectors
     from problems.selectors import count_and_keep
 
-    campaign = Campaign.objects.get(pk=campaign_id)
+    campaign = Campaign.objects.get(pk=campaign_id) if campaign_id is not None else None
     user = User.objects.get(pk=user_id) if user_id is not None else None
     if kind == selectors.OVERVIEW:
         key, compute = (

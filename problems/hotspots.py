@@ -1,10 +1,11 @@
 """Rebound hotspots (反弹热点): sites where problems keep coming back.
 
 A site is a hotspot when, among the problems recorded there in the last HOTSPOT_WINDOW_DAYS
-(cancelled ones left out: they were not real), at least HOTSPOT_REBOUNDS are rebounds (linked to
-an earlier closed problem of the same site and criterion, problems.services.problem_record) or
-at least HOTSPOT_PROBLEMS problems were recorded at all. One grouped query over the problems of
-the window (the range runs on the index on recorded_at), whatever the number of sites."""
+(cancelled and merged ones left out: they were not real, or are counted in the survivor), at
+least HOTSPOT_REBOUNDS are rebounds (linked to an earlier closed problem of the same site and
+criterion, problems.services.problem_record) or at least HOTSPOT_PROBLEMS problems were recorded
+at all. One grouped query over the problems of the window (the range runs on the index on
+recorded_at), whatever the number of sites."""
 
 import datetime as dt
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from django.db.models import Count, Q
 
 from core import clock
 from problems.models import Problem
-from problems.states import Status
+from problems.states import VOID
 from sites.models import Site
 
 
@@ -36,7 +37,7 @@ def hotspot_counts(problems=None, *, now: dt.datetime | None = None):
     problems = Problem.objects.all() if problems is None else problems
     return (
         problems.filter(recorded_at__gte=window_start(now))
-        .exclude(status=Status.CANCELLED)
+        .exclude(status__in=VOID)
         .order_by()
         .values("site")
         .annotate(problems=Count("id"), rebounds=Count("id", filter=Q(rebound_of__isnull=False)))
@@ -48,6 +49,11 @@ def hotspot_counts(problems=None, *, now: dt.datetime | None = None):
 def hotspots(problems=None, *, now: dt.datetime | None = None, limit: int | None = 20) -> list[Hotspot]:
     """The hotspots with their sites (area and owner unit loaded), at most `limit` of them."""
     rows = list(hotspot_counts(problems, now=now)[:limit] if limit else hotspot_counts(problems, now=now))
+    return with_sites(rows)
+
+
+def with_sites(rows) -> list[Hotspot]:
+    """Hotspots from rows of hotspot_counts, their sites read in one query."""
     sites = Site.objects.select_related("area", "owner_unit", "site_type").in_bulk([row["site"] for row in rows])
     return [Hotspot(site=sites[row["site"]], problems=row["problems"], rebounds=row["rebounds"]) for row in rows]
 

@@ -20,7 +20,7 @@ from core.errors import DomainError, InvalidInput, page_status
 from core.forms import applicable_filters, uploaded_files, with_seen_version
 from core.pagination import IdsFirstPaginator
 from organisation.models import Area
-from problems import hotspots, selectors, services
+from problems import selectors, services
 from problems.forms import (
     NEW,
     AssignForm,
@@ -430,7 +430,7 @@ def problem_map_data(request):
             "geometry": {"type": "Point", "coordinates": [float(s.site.longitude), float(s.site.latitude)]},
             "properties": {"site": s.site.name, "problems": s.problems, "rebounds": s.rebounds},
         }
-        for s in hotspots.hotspots(access.problems_visible_to(request.user), limit=MAP_LIMIT)
+        for s in selectors.hotspots_kept(user=request.user, limit=MAP_LIMIT).value["rows"]
         if s.site.latitude is not None and s.site.longitude is not None
     ]
     return JsonResponse(

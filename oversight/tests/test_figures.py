@@ -200,3 +200,23 @@ def test_a_unit_pages_slow_counts_are_counted_again_by_the_worker(world, slow_co
         ]
         == 0
     )
+
+
+def test_slow_hotspots_are_counted_again_by_the_worker_after_a_step(world, slow_count):
+    from django_tasks_db.models import DBTaskResult
+
+    from core.worker import run_pending
+    from problems.selectors import hotspots_kept
+
+    for _ in range(3):
+        closed_problem(world)  # the same site and checkpoint: each after the first a rebound
+    first = hotspots_kept(user=world.office, limit=10)
+    assert first.value["total"] == 1 and not first.stale
+    services.problem_record(
+        actor=world.office, campaign=world.campaign, site=world.site_b, criterion=world.checkpoint, description="积水"
+    )
+    assert hotspots_kept(user=world.office, limit=10).stale
+    assert DBTaskResult.objects.filter(task_path="problems.tasks.hotspots_recount").count() == 1
+    run_pending()
+    fresh = hotspots_kept(user=world.office, limit=10)
+    assert not fresh.stale and fresh.value["total"] == 1
