@@ -1,4 +1,4 @@
-from notifications.services import unread_count
+from notifications.services import UNREAD_SHOWN, unread_count
 
 
 def unread(request):
@@ -6,4 +6,8 @@ def unread(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"unread_count": lambda: unread_count(user)}
+    return {"unread_count": lambda: _shown(unread_count(user))}
+
+
+def _shown(count: int) -> int | str:
+    return f"{UNREAD_SHOWN}+" if count > UNREAD_SHOWN else count

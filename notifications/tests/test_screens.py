@@ -150,3 +150,22 @@ def test_a_channel_form_sent_twice_makes_one_channel(client, world):
     again = client.post(reverse("notifications:endpoints"), data)
     assert again.status_code == 200 and "该单位已有同名的发送渠道" in again.content.decode()
     assert Endpoint.objects.count() == 1
+
+
+def test_the_badge_shows_99_plus_beyond_ninety_nine_unread(client, world):
+    from core import clock
+    from notifications.models import Channel
+
+    now = clock.now()
+    Message.objects.bulk_create(
+        Message(
+            recipient=world.liaison_a, channel=Channel.INBOX, rule="test", source="test", subject=f"提醒 {n}",
+            body="", key=f"test:{n}", next_attempt_at=now, created_at=now,
+        )
+        for n in range(100)
+    )  # fmt: skip
+    client.force_login(world.liaison_a)
+    page = client.get(reverse("problems:mine")).content.decode()
+    assert 'data-testid="unread">99+</span>' in page
+    Message.objects.filter(recipient=world.liaison_a, key="test:0").update(read_at=now)
+    assert 'data-testid="unread">99</span>' in client.get(reverse("problems:mine")).content.decode()
