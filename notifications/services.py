@@ -133,7 +133,8 @@ UNREAD_SHOWN = 99
 def unread_count(user: User) -> int:
     """Unread messages in the person's notification centre, counted up to UNREAD_SHOWN + 1."""
     unread = Message.objects.filter(recipient=user, channel=Channel.INBOX, read_at__isnull=True)
-    return unread[: UNREAD_SHOWN + 1].count()
+    # No order: the model's newest-first order made the database sort every unread row first.
+    return unread.order_by()[: UNREAD_SHOWN + 1].count()
 
 
 def messages_mark_read(*, actor: User, ids=None) -> int:
