@@ -92,7 +92,29 @@ def public_status(report: CitizenReport) -> PublicStatus:
         return PublicStatus("more_info", gettext("需要补充信息"), report.reply)
     if report.status == ReportStatus.REFUSED:
         return PublicStatus("refused", gettext("不予受理"), report.reply)
-    problem = report.problem
+    status = _stage(survivor(report.problem))
+    if status.problem_number != report.problem.number:
+        # Merged (problems.services.problem_merge): the reporter follows the problem that stood.
+        merged = gettext("经核实，您反映的问题与问题 %(number)s 为同一问题，已合并处理。") % {
+            "number": status.problem_number
+        }
+        return PublicStatus(
+            status.stage, status.label, merged + status.sentence, status.problem_number, status.after_photos
+        )
+    return status
+
+
+def survivor(problem: Problem) -> Problem:
+    """The problem a merged one was merged into (followed to the end: a survivor may itself have
+    been merged later); the problem itself otherwise. A few hops at most in practice; bounded."""
+    for _ in range(10):
+        if problem.status != Status.MERGED or problem.merged_into_id is None:
+            break
+        problem = problem.merged_into
+    return problem
+
+
+def _stage(problem: Problem) -> PublicStatus:
     number = problem.number
     if problem.status == Status.CLOSED:
         return PublicStatus(
@@ -124,8 +146,9 @@ def public_photo(report: CitizenReport, attachment_uuid) -> Attachment | None:
     found = report.photos.filter(uuid=attachment_uuid).first()
     if found is not None:
         return found
-    if report.problem_id and report.problem.status == Status.CLOSED:
-        for attachment in after_photos(report.problem):
+    problem = survivor(report.problem) if report.problem_id else None
+    if problem is not None and problem.status == Status.CLOSED:
+        for attachment in after_photos(problem):
             if str(attachment.uuid) == str(attachment_uuid):
                 return attachment
     return None

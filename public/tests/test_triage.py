@@ -141,3 +141,29 @@ def test_the_status_page_follows_the_problem_to_the_after_photo(world):
     with Image.open(io.BytesIO(served.content)) as image:
         assert dict(image.getexif()) == {}
     assert b"TestPhoneMaker" not in served.content
+
+
+def test_a_report_whose_problem_was_merged_follows_the_one_that_stood(world):
+    """The office merges the report's problem into an earlier open one at the same place: the
+    reporter is told so, then sees that problem's stage to its after photo."""
+    earlier = problem_services.problem_record(
+        actor=world.office, campaign=world.campaign, site=world.site, criterion=world.checkpoint, description="垃圾堆积"
+    )
+    earlier = problem_services.problem_assign(actor=world.office, problem=earlier, unit=world.unit_a, deadline=DEADLINE)
+    the_report = report(world)
+    status_url = reverse("public:status", args=[the_report.code])
+    accepted = services.report_accept(actor=world.office, report=the_report, site=world.site)
+    problem_services.problem_merge(actor=world.office, problem=accepted.problem, into=earlier, reason="同一处垃圾")
+    page = Client().get(status_url).content.decode()
+    assert f"与问题 {earlier.number} 为同一问题，已合并处理" in page
+    assert "整改中" in page and "即将交责任单位整改" not in page
+
+    earlier = problem_services.problem_submit_evidence(
+        actor=world.liaison_a, problem=Problem.objects.get(pk=earlier.pk), note="已清运",
+        files=[("整改后.jpg", gps_jpeg(size=(80, 60)))],
+    )  # fmt: skip
+    problem_services.problem_close(actor=world.inspector, problem=earlier, note="复核通过")
+    page = Client().get(status_url).content.decode()
+    assert "已整改" in page and 'data-testid="after-photo"' in page
+    after = ProblemEvent.objects.get(problem=earlier, action="submit").attachments.get()
+    assert Client().get(reverse("public:photo", args=[the_report.code, after.uuid])).status_code == 200
