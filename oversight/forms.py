@@ -1,10 +1,12 @@
 """The oversight pages' filters (GET: a filtered view can be shared by its link)."""
 
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.models import Campaign
 from core.forms import Form
+from core.once import OnceForm
 from organisation.models import Area, Unit
 from oversight import trends
 from standard.models import Criterion, SiteType
@@ -42,3 +44,38 @@ class TrendFilterForm(Form):
         self.fields["compare"].queryset = Campaign.objects.filter(starts_on__lt=campaign.starts_on).order_by(
             "-starts_on"
         )
+
+
+class ScoreMonthForm(Form):
+    """Which month the scores page shows (GET)."""
+
+    month = forms.ChoiceField(label=_("月份"), required=False)
+    unit = forms.ModelChoiceField(
+        label=_("单位逐月得分"), queryset=Unit.objects.none(), required=False, empty_label=_("不看")
+    )
+
+    def __init__(self, *args, months, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["month"].choices = [
+            (f"{m:%Y-%m}", gettext("%(year)s年%(month)s月") % {"year": m.year, "month": m.month}) for m in months
+        ]
+        self.fields["unit"].queryset = Unit.objects.filter(
+            kind__in=[Unit.Kind.SUBDISTRICT, Unit.Kind.DEPARTMENT], is_active=True
+        ).order_by("kind", "code")
+
+
+class ScoreWeightsForm(OnceForm):
+    """A new version of the score's weights, in force from a month on (oversight.services)."""
+
+    effective_from = forms.DateField(
+        label=_("自哪月起生效"),
+        widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"),
+        input_formats=["%Y-%m", "%Y-%m-%d"],
+        error_messages={"invalid": _("请按 2026-12 的格式选择月份")},
+    )
+    closure = forms.DecimalField(label=_("结案率权重"), min_value=0, max_value=100, decimal_places=1)
+    on_time = forms.DecimalField(label=_("按期结案率权重"), min_value=0, max_value=100, decimal_places=1)
+    rework = forms.DecimalField(label=_("返工率权重"), min_value=0, max_value=100, decimal_places=1)
+    rebound = forms.DecimalField(label=_("反弹率权重"), min_value=0, max_value=100, decimal_places=1)
+    per_reassign = forms.DecimalField(label=_("每次推诿扣分"), min_value=0, max_value=100, decimal_places=1)
+    per_overdue = forms.DecimalField(label=_("每件超期未结扣分"), min_value=0, max_value=100, decimal_places=1)

@@ -1,5 +1,7 @@
 """Oversight pages: the overview of the whole campaign and a unit's page."""
 
+import datetime as dt
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -23,8 +25,9 @@ from documents import xlsx
 from dossier import selectors as dossier_selectors
 from inspections import readiness as readiness_selectors
 from organisation.models import Unit
-from oversight import selectors, trends
-from oversight.forms import TrendFilterForm
+from oversight import scores, selectors, trends
+from oversight import services as oversight_services
+from oversight.forms import ScoreMonthForm, ScoreWeightsForm, TrendFilterForm
 from problems import kpi
 
 SUBDISTRICT, DEPARTMENT = Unit.Kind.SUBDISTRICT, Unit.Kind.DEPARTMENT
@@ -281,3 +284,54 @@ def enter_routine(request):
     else:
         messages.success(request, _("已转入长效管理阶段"))
     return redirect("oversight:overview")
+
+
+@login_required
+def scores_page(request):
+    """考核: the units' monthly scores, sub-districts and departments ranked apart, the indicators
+    and their 口径, the weights in force that month; a unit's month-by-month scores; the office
+    adds a version of the weights (from this month on)."""
+    campaign = ledger.current_campaign_or_404()
+    months = scores.campaign_months(campaign)
+    form = ScoreMonthForm(request.GET or None, months=months)
+    filters = applicable_filters(form)
+    first = dt.date.fromisoformat(f"{filters['month']}-01") if filters.get("month") else months[0]
+    problems = scores.scope(campaign, user=request.user)
+    may_set = access.can_manage_campaign(request.user)
+    weights_form = None
+    if may_set:
+        weights_form = ScoreWeightsForm(
+            request.POST or None,
+            initial={"effective_from": scores.month_start(clock.today()), **scores.weights_for(first)},
+        )
+        if request.method == "POST" and weights_form.is_valid():
+            try:
+                oversight_services.score_weights_set(actor=request.user, **weights_form.cleaned_data)
+            except DomainError as error:
+                weights_form.add_error(None, error.message)
+            else:
+                messages.success(request, _("考核权重已调整，自所选月份起生效"))
+                query = request.GET.urlencode()
+                return redirect(f"{request.path}?{query}" if query else request.path)
+    elif request.method == "POST":
+        raise PermissionDenied
+    ranking = scores.month_ranking(problems, first=first)
+    unit = filters.get("unit")
+    return render(
+        request,
+        "oversight/scores.html",
+        {
+            "campaign": campaign,
+            "form": form,
+            "first": first,
+            "ranking": [
+                (label, ranking[kind])
+                for kind, label in ((Unit.Kind.SUBDISTRICT, _("街道")), (Unit.Kind.DEPARTMENT, _("部门")))
+            ],
+            "weights": ranking["weights"],
+            "indicators": scores.INDICATORS,
+            "unit": unit,
+            "history": scores.unit_history(problems, unit=unit, months=months) if unit else None,
+            "weights_form": weights_form,
+        },
+    )

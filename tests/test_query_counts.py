@@ -445,6 +445,7 @@ ENDPOINTS = [
     # the ledger, five-in-place, the dashboards
     Endpoint("oversight:overview", OFFICE),
     Endpoint("oversight:trends", ALL),
+    Endpoint("oversight:scores", ALL),
     Endpoint("oversight:wall", OFFICE),
     Endpoint("oversight:wall_data", OFFICE),
     Endpoint("oversight:trends", OFFICE, query=q(period="week", compare=""), label="weekly"),

@@ -30,6 +30,7 @@ from dossier import services as dossier
 from dossier.models import Material, Submission, SubmissionEvent
 from inspections.models import Finding, Inspection, InspectionPhoto, InspectionPlan, InspectionSchedule, PlanEvent
 from inspections.tests.helpers import drawn_plan, with_checklist
+from oversight.models import ScoreWeights
 from problems.models import Problem, ProblemEvent
 from public.models import CitizenReport, ReportEvent
 from public.tests.helpers import category as report_category
@@ -248,6 +249,24 @@ SURFACES = {
         location=lambda schedule: reverse("inspections:schedules"),
         says="常态检查规则「每周背街小巷暗访」已保存",
     ),
+    "score weights": Surface(
+        persona="office",
+        prepare=lambda world: None,
+        url=lambda world, _: reverse("oversight:scores"),
+        data=lambda world, _: {
+            "effective_from": "2026-06",
+            "closure": "25",
+            "on_time": "45",
+            "rework": "15",
+            "rebound": "15",
+            "per_reassign": "1",
+            "per_overdue": "0.5",
+        },
+        model=ScoreWeights,
+        location=lambda weights: reverse("oversight:scores"),
+        says="考核权重已调整，自所选月份起生效",
+        marker="保存新权重",
+    ),
     # The page without JavaScript: its key is the inspection's id, as the phone's would be.
     "inspection checklist": Surface(
         persona="inspector",
@@ -289,6 +308,7 @@ WRITTEN = [
     ProblemEvent,
     CitizenReport,
     ReportEvent,
+    ScoreWeights,
     Attachment,
 ]
 
@@ -458,8 +478,9 @@ def test_every_form_is_known(world):
         "SupplementForm",
         "AcceptForm",
         "ReplyForm",
-        # Oversight: the trends' filters, read only.
+        # Oversight: the trends' and the scores' filters, read only.
         "TrendFilterForm",
+        "ScoreMonthForm",
     }
     ours = [
         cls
@@ -482,6 +503,7 @@ def test_every_form_is_known(world):
         "RecordForm",
         "ReportForm",
         "ScheduleForm",
+        "ScoreWeightsForm",
         "TaskForm",
         "UploadForm",
     ]

@@ -48,7 +48,7 @@ from inspections.tests.helpers import drawn_plan, make_plan, record_finding, sub
 from notifications.forms import EndpointForm, RuleForm
 from notifications.models import Channel, Endpoint, Message
 from notifications.services import endpoint_test
-from oversight.forms import TrendFilterForm
+from oversight.forms import ScoreMonthForm, ScoreWeightsForm, TrendFilterForm
 from problems.forms import (
     AssignForm,
     MergeForm,
@@ -586,6 +586,23 @@ FORMS = [
         numbers=("count", "interval_weeks", "window_days"),
     ),
     FormSurface(
+        "score_weights",
+        ScoreWeightsForm,
+        "office",
+        lambda w, c: reverse("oversight:scores"),
+        lambda w, c: {
+            "effective_from": "2026-06",
+            "closure": "30",
+            "on_time": "40",
+            "rework": "15",
+            "rebound": "15",
+            "per_reassign": "1",
+            "per_overdue": "0.5",
+        },
+        dates=("effective_from",),
+        numbers=("closure", "on_time", "rework", "rebound", "per_reassign", "per_overdue"),
+    ),
+    FormSurface(
         "plan_draw",
         DrawForm,
         "office",
@@ -739,6 +756,14 @@ FILTERS = [
         choices=("kind", "page"),
     ),
     FilterSurface("readiness", ReadinessForm, "office", ("inspections:readiness",), {}, dates=("since",), choices=()),
+    FilterSurface(
+        "score_filters",
+        ScoreMonthForm,
+        "office",
+        ("oversight:scores",),
+        {"month": "2026-05"},
+        choices=("month", "unit"),
+    ),
     FilterSurface(
         "trend_filters",
         TrendFilterForm,
