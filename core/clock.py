@@ -83,3 +83,12 @@ def cn_datetime(moment: dt.datetime | None, *, with_year: bool = True) -> str:
 
 def start_of_day(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min), timezone.get_default_timezone())
+
+
+def month_start(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def next_month(first: dt.date) -> dt.date:
+    """The first day of the month after the one beginning `first`."""
+    return (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)

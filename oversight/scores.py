@@ -20,19 +20,17 @@ denominator (nothing due, nothing closed) counts in full (nothing was missed). A
 due, nothing closed and nothing overdue has no score that month ("—")."""
 
 import datetime as dt
-import zoneinfo
-from dataclasses import dataclass
 from decimal import Decimal
 
-from django.conf import settings
 from django.db.models import Count, DurationField, ExpressionWrapper, F, OuterRef, Q, Subquery, Sum
 from django.utils.translation import gettext_lazy as _
 
 import access
 from core import clock
+from core.clock import month_start, next_month
 from organisation.models import Unit
 from oversight.models import ScoreWeights
-from problems.kpi import RANKED_KINDS
+from problems.kpi import RANKED_KINDS, Figure
 from problems.models import Problem, ProblemEvent
 from problems.states import VOID, Action, Status
 
@@ -48,36 +46,21 @@ DEFAULT_WEIGHTS = {
 WEIGHT_FIELDS = tuple(DEFAULT_WEIGHTS)
 
 
-@dataclass(frozen=True)
-class Indicator:
-    key: str
-    label: str
-    basis: str
-
-
 INDICATORS = (
-    Indicator("due", _("应结案"), _("本月整改期限到期的问题数")),
-    Indicator("closure_rate", _("结案率"), _("应结案问题中月底前已销号的 ÷ 应结案数")),
-    Indicator("on_time_rate", _("按期结案率"), _("应结案问题中在期限内销号的 ÷ 应结案数")),
-    Indicator("rework_rate", _("返工率"), _("本月销号问题中曾被退回返工的 ÷ 本月销号数")),
-    Indicator("rebound_rate", _("反弹率"), _("本月登记的本单位反弹问题数 ÷ 本月销号数")),
-    Indicator("reassigned", _("推诿次数"), _("本月从本单位改派走的次数")),
-    Indicator("average_days", _("平均处置天数"), _("本月销号问题从发现到销号平均经过的天数")),
-    Indicator("overdue", _("超期未结"), _("月底（本月未过完的，截至此刻）已过期限、尚未销号的问题数")),
-    Indicator(
+    Figure("due", _("应结案"), _("本月整改期限到期的问题数")),
+    Figure("closure_rate", _("结案率"), _("应结案问题中月底前已销号的 ÷ 应结案数")),
+    Figure("on_time_rate", _("按期结案率"), _("应结案问题中在期限内销号的 ÷ 应结案数")),
+    Figure("rework_rate", _("返工率"), _("本月销号问题中曾被退回返工的 ÷ 本月销号数")),
+    Figure("rebound_rate", _("反弹率"), _("本月登记的本单位反弹问题数 ÷ 本月销号数")),
+    Figure("reassigned", _("推诿次数"), _("本月从本单位改派走的次数")),
+    Figure("average_days", _("平均处置天数"), _("本月销号问题从发现到销号平均经过的天数")),
+    Figure("overdue", _("超期未结"), _("月底（本月未过完的，截至此刻）已过期限、尚未销号的问题数")),
+    Figure(
         "score",
         _("综合得分"),
         _("按当月生效的权重：各率加权平均（返工率、反弹率取 100 减该率），减去推诿与超期未结的扣分，最低 0 分"),
     ),
 )
-
-
-def month_start(day: dt.date) -> dt.date:
-    return day.replace(day=1)
-
-
-def next_month(first: dt.date) -> dt.date:
-    return (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
 
 
 def weights_for(first: dt.date) -> dict:
@@ -91,10 +74,6 @@ def weights_for(first: dt.date) -> dict:
     return {**{name: getattr(version, name) for name in WEIGHT_FIELDS}, "version": version}
 
 
-def _moment(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time.min, tzinfo=zoneinfo.ZoneInfo(settings.TIME_ZONE))
-
-
 def _rate(part: int, whole: int) -> float | None:
     return round(100 * part / whole, 1) if whole else None
 
@@ -103,7 +82,7 @@ def counts(problems, *, first: dt.date) -> dict[int, dict]:
     """{unit id: the month's counts} over `problems` (already scoped to a campaign and to what may
     be counted), five grouped queries whatever the number of units."""
     after = next_month(first)
-    begins, ends = _moment(first), _moment(after)
+    begins, ends = clock.start_of_day(first), clock.start_of_day(after)
     today = clock.today()
     # For the month running now, "at its end" is this moment.
     cut, due_before = (ends, after) if after <= today else (clock.now(), today)

@@ -9,7 +9,6 @@ kept like the overview's figures (problems.selectors.kept) and counted again by 
 
 import datetime as dt
 import zoneinfo
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
@@ -18,6 +17,8 @@ from django.utils.translation import gettext_lazy as _
 
 import access
 from core import clock
+from core.clock import next_month
+from problems.kpi import Figure
 from problems.selectors import narrowed
 from problems.states import VOID, Status
 
@@ -26,28 +27,21 @@ MONTH, WEEK = "month", "week"
 MAX_PERIODS = {MONTH: 24, WEEK: 26}
 
 
-@dataclass(frozen=True)
-class Measure:
-    key: str
-    label: str
-    basis: str
-
-
 MEASURES = (
-    Measure("found", _("发现"), _("本期内登记的问题数（已撤销、已合并的不计）")),
-    Measure("closed", _("销号"), _("本期内复核通过并销号的问题数")),
-    Measure("closed_on_time", _("按期销号"), _("本期内销号、且销号日期不晚于整改期限的问题数")),
-    Measure("on_time_share", _("按期销号占比"), _("按期销号 ÷ 销号；本期无销号的显示“—”")),
-    Measure(
+    Figure("found", _("发现"), _("本期内登记的问题数（已撤销、已合并的不计）")),
+    Figure("closed", _("销号"), _("本期内复核通过并销号的问题数")),
+    Figure("closed_on_time", _("按期销号"), _("本期内销号、且销号日期不晚于整改期限的问题数")),
+    Figure("on_time_share", _("按期销号占比"), _("按期销号 ÷ 销号；本期无销号的显示“—”")),
+    Figure(
         "overdue_at_end",
         _("期末逾期"),
         _(
             "本期最后一天结束时（本期尚未结束的，截至此刻）已过整改期限、尚未销号的问题数（按现在的期限计；已撤销、已合并的不计）"
         ),
     ),
-    Measure("reworked", _("返工"), _("本期内销号的问题中曾被退回返工的")),
-    Measure("rebounds", _("反弹"), _("本期内登记的反弹问题数：同一点位、同一要点的问题销号后不久又被发现")),
-    Measure(
+    Figure("reworked", _("返工"), _("本期内销号的问题中曾被退回返工的")),
+    Figure("rebounds", _("反弹"), _("本期内登记的反弹问题数：同一点位、同一要点的问题销号后不久又被发现")),
+    Figure(
         "average_days", _("平均处置天数"), _("本期内销号的问题从发现到销号平均经过的天数（按时长计，保留一位小数）")
     ),
 )
@@ -72,7 +66,7 @@ def periods(*, starts_on: dt.date, today: dt.date, kind: str) -> list[tuple[dt.d
         first = starts_on.replace(day=1)
         spans = []
         while first <= today:
-            after = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+            after = next_month(first)
             spans.append((first, after))
             first = after
     return spans[-MAX_PERIODS[kind] :]
@@ -90,10 +84,6 @@ def scope(*, user, campaign, filters: dict):
     return narrowed(problems, filters)
 
 
-def _moment(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time.min, tzinfo=_zone())
-
-
 def series(*, user, campaign, kind: str = MONTH, filters: dict | None = None) -> dict:
     """{"kind", "periods": [{"start", "end", "label", <measure>: value…}], "bases"} for the
     campaign from its start to today."""
@@ -106,7 +96,7 @@ def series(*, user, campaign, kind: str = MONTH, filters: dict | None = None) ->
     }
     if not spans:
         return {"kind": kind, "periods": [], "bases": BASES}
-    ends = _moment(spans[-1][1])
+    ends = clock.start_of_day(spans[-1][1])
     zone = _zone()
     now = clock.now()
 
@@ -120,7 +110,7 @@ def series(*, user, campaign, kind: str = MONTH, filters: dict | None = None) ->
         # Overdue at a period's end (for the period running now: at this moment). A deadline is
         # due at the end of its day: at the first moment of `end` every deadline before `end`
         # has passed; now, those before today.
-        moment, due_before = (_moment(end), end) if end <= today else (now, today)
+        moment, due_before = (clock.start_of_day(end), end) if end <= today else (now, today)
         return Q(recorded_at__lt=moment, deadline__lt=due_before) & (
             Q(closed_at__isnull=True) | Q(closed_at__gte=moment)
         )
