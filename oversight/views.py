@@ -29,6 +29,7 @@ from oversight import scores, selectors, trends
 from oversight import services as oversight_services
 from oversight.forms import ScoreMonthForm, ScoreWeightsForm, TrendFilterForm
 from problems import kpi
+from problems.states import WITH_UNIT
 
 SUBDISTRICT, DEPARTMENT = Unit.Kind.SUBDISTRICT, Unit.Kind.DEPARTMENT
 
@@ -203,7 +204,7 @@ def _wall_figures(user, campaign) -> dict:
         "stale": kept.stale,
         "figures": {
             "total": breakdowns["total"],
-            "in_hand": statuses.get("assigned", 0) + statuses.get("submitted", 0) + statuses.get("returned", 0),
+            "in_hand": sum(statuses.get(status, 0) for status in WITH_UNIT),
             "overdue": breakdowns["overdue"],
             "closed": statuses.get("closed", 0),
             "on_time_rate": round(100 * closed_on_time / (closed + breakdowns["overdue"]), 1) if closed else None,
